@@ -1,0 +1,68 @@
+"""Hộ tịch BPMN: the Flask application factory."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from app.extensions import babel, csrf, db, login_manager, migrate
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, extensions, runtime collaborators, blueprints and CLI commands."""
+    app = Flask(__name__, instance_path=os.environ.get("HOTICH_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    from app.config import load_config
+
+    app.config.update(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+    app.config.setdefault("SQLALCHEMY_SESSION_OPTIONS", {})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    babel.init_app(app)
+
+    with app.app_context():
+        from app.database import configure_engine
+
+        configure_engine(db.engine)
+    _install_runtime(app)
+
+    from app.web import register_web
+
+    register_web(app)
+    from app.cli import register_cli
+
+    register_cli(app)
+    if app.config["HOTICH_JOB_RUNNER"] == "thread":
+        from app.services.jobs import BackgroundRunner
+
+        runner = BackgroundRunner(app)
+        app.extensions["hotich_runner"] = runner
+        runner.start()
+    return app
+
+
+def _install_runtime(app: Flask) -> None:
+    from app.domain.calendar import WorkingCalendar
+    from app.domain.fees import FeeSchedule
+    from app.engine.clock import SystemClock
+    from app.forms import default_registry
+    from app.integrations.registry import EmbeddedRegistry, HttpRegistry
+    from app.services.runtime import Runtime
+
+    registry = (HttpRegistry(app.config["HOTICH_REGISTRY_URL"], token=app.config["HOTICH_REGISTRY_TOKEN"],
+                             timeout=app.config["HOTICH_REGISTRY_TIMEOUT"])
+                if app.config["HOTICH_REGISTRY_URL"] else EmbeddedRegistry())
+    app.extensions["hotich"] = Runtime(
+        clock=app.config.get("HOTICH_CLOCK") or SystemClock(), registry=registry, forms=default_registry(),
+        calendar=WorkingCalendar(), fees=FeeSchedule(), verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
+    )

@@ -1,0 +1,48 @@
+"""Flask CLI commands: seed-demo, deploy-processes, worker, run-jobs."""
+
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Flask, current_app
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("seed-demo")
+    def seed_demo_command() -> None:
+        """Create the demo communes, users and registry persons (idempotent)."""
+        from app.services.seed import seed_demo
+
+        counts = seed_demo(current_app.config["HOTICH_DEMO_PASSWORD"])
+        click.echo(f"demo data: {counts}")
+
+    @app.cli.command("deploy-processes")
+    def deploy_processes_command() -> None:
+        """Deploy the shipped BPMN under processes/ when it changed."""
+        from app.services.processes import deploy_shipped_processes
+
+        for v in deploy_shipped_processes():
+            click.echo(f"deployed {v.key} v{v.version}")
+
+    @app.cli.command("worker")
+    @click.option("--interval", default=1.0, help="Seconds between polls.")
+    def worker_command(interval: float) -> None:
+        """Run jobs and timers until stopped; run any number of these against PostgreSQL."""
+        from app.extensions import db
+        from app.services.jobs import run_pending
+
+        click.echo("job worker started")
+        while True:
+            try:
+                run_pending(max_rounds=5)
+            finally:
+                db.session.remove()
+            time.sleep(interval)
+
+    @app.cli.command("run-jobs")
+    def run_jobs_command() -> None:
+        """Run every due job and timer once, then exit."""
+        from app.services.jobs import run_pending
+
+        click.echo(f"jobs run: {run_pending()}")

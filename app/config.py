@@ -1,0 +1,47 @@
+"""Configuration from environment variables with safe defaults (the default needs no service but SQLite)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+def load_config(instance_path: str) -> dict[str, Any]:
+    Path(instance_path).mkdir(parents=True, exist_ok=True)
+    default_db = f"sqlite:///{Path(instance_path) / 'hotich.db'}"
+    return {
+        "SQLALCHEMY_DATABASE_URI": normalize_db_url(os.environ.get("DATABASE_URL") or default_db),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _instance_secret(instance_path),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("HOTICH_MAX_BODY_BYTES", 30 * 1024 * 1024)),
+        "HOTICH_JOB_RUNNER": os.environ.get("HOTICH_JOB_RUNNER", "off"),  # 'thread' in the default run
+        "HOTICH_REGISTRY_URL": os.environ.get("HOTICH_REGISTRY_URL") or None,
+        "HOTICH_REGISTRY_TOKEN": os.environ.get("HOTICH_REGISTRY_TOKEN") or None,
+        "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
+        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
+        "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
+        "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }
+
+
+def normalize_db_url(url: str) -> str:
+    """Use psycopg 3 for postgresql:// URLs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _instance_secret(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,112 @@
+"""Vietnamese formatting of dates, times, money and coded values, registered as Jinja filters."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+SEX_VI = {"male": "Nam", "female": "Nữ"}
+
+# Register classification boxes (spec §4.8.2, §5.8.2, §6.8.2).
+CLASSIFICATION_VI = {
+    "dung_han": "Đúng hạn",
+    "qua_han": "Quá hạn",
+    "dang_ky_lai": "Đăng ký lại",
+    "tre_chua_xac_dinh_cha_me": "Trẻ chưa xác định được cha mẹ",
+    "tre_bi_bo_roi": "Trẻ bị bỏ rơi",
+    "ghi_vao_so": "Ghi vào sổ hộ tịch",
+    "ket_hon_lan_dau": "Kết hôn lần đầu",
+    "ghi_chu_ket_hon": "Ghi chú kết hôn",
+}
+
+# Signature block lines; a Phó Chủ tịch signs on behalf of the Chủ tịch ("KT." = ký thay).
+SIGNER_TITLE_LINES = {
+    "chu_tich": ("CHỦ TỊCH",),
+    "pho_chu_tich": ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+}
+
+
+def _as_date_or_datetime(value: str | date | datetime) -> date | datetime:
+    """Parse an ISO string ('YYYY-MM-DD' or a datetime) unless already a date/datetime."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"expected an ISO date string, got {value!r}")
+    if "T" in value or " " in value.strip():
+        return datetime.fromisoformat(value)
+    return date.fromisoformat(value)
+
+
+def _to_local(moment: datetime) -> datetime:
+    """Convert an aware datetime to Vietnam time; a naive one is taken as Vietnam wall-clock time."""
+    return moment.astimezone(LOCAL_TZ) if moment.tzinfo is not None else moment
+
+
+def vn_date(value: str | date | datetime, numeric: bool = False) -> str:
+    """'ngày 05 tháng 03 năm 2026' (body text) or '05/03/2026' with numeric=True (field cells)."""
+    parsed = _as_date_or_datetime(value)
+    day = _to_local(parsed).date() if isinstance(parsed, datetime) else parsed
+    if numeric:
+        return f"{day.day:02d}/{day.month:02d}/{day.year}"
+    return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
+
+
+def vn_datetime_local(value: str | date | datetime) -> str:
+    """'14 giờ 05 phút, ngày 05 tháng 03 năm 2026' in Asia/Ho_Chi_Minh; a date alone gives only the date."""
+    parsed = _as_date_or_datetime(value)
+    if not isinstance(parsed, datetime):
+        return vn_date(parsed)
+    local = _to_local(parsed)
+    return f"{local.hour:02d} giờ {local.minute:02d} phút, {vn_date(local)}"
+
+
+def money_vnd(amount: int) -> str:
+    """'8.000 đồng': Vietnamese thousands separator is the dot."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"amount must be an integer number of đồng, got {amount!r}")
+    return f"{amount:,} đồng".replace(",", ".")
+
+
+def sex_vi(code: str) -> str:
+    """'male' → 'Nam', 'female' → 'Nữ'; anything else is an error, not a blank."""
+    try:
+        return SEX_VI[code]
+    except KeyError:
+        raise ValueError(f"unknown sex code {code!r}") from None
+
+
+def classification_vi(code: str) -> str:
+    """Register-entry classification code → its Vietnamese label."""
+    try:
+        return CLASSIFICATION_VI[code]
+    except KeyError:
+        raise ValueError(f"unknown register classification {code!r}") from None
+
+
+def signer_title_lines(title: str) -> tuple[str, ...]:
+    """'chu_tich' → ('CHỦ TỊCH',); 'pho_chu_tich' → ('KT. CHỦ TỊCH', 'PHÓ CHỦ TỊCH')."""
+    try:
+        return SIGNER_TITLE_LINES[title]
+    except KeyError:
+        raise ValueError(f"unknown signer title {title!r}") from None
+
+
+def signature_of(signer: dict[str, str] | None, unsigned_caption: str = "NGƯỜI KÝ") -> dict[str, object]:
+    """A signer {name, title} as a signature column; with no signer yet (a draft), the form's blank block."""
+    if signer is None:
+        hint = "(Ký, ghi rõ họ, chữ đệm, tên, chức vụ và đóng dấu)"
+        return {"captions": (unsigned_caption,), "hint": hint, "name": ""}
+    return {"captions": signer_title_lines(signer["title"]), "hint": None, "name": signer["name"]}
+
+
+FILTERS = {
+    "vn_date": vn_date,
+    "vn_datetime_local": vn_datetime_local,
+    "money_vnd": money_vnd,
+    "sex_vi": sex_vi,
+    "classification_vi": classification_vi,
+    "signer_title_lines": signer_title_lines,
+    "signature_of": signature_of,
+}

@@ -1,0 +1,189 @@
+"""Working-day calendar of a Vietnamese commune: public holidays, office hours, processing due dates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import ClassVar
+from zoneinfo import ZoneInfo
+
+import holidays
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+@dataclass
+class WorkingCalendar:
+    """Mon–Fri (optionally Saturday morning) minus Vietnamese public holidays, plus configured swaps."""
+
+    saturday_morning: bool = False
+    extra_holidays: frozenset[date] = frozenset()
+    extra_working_days: frozenset[date] = frozenset()
+    _public: holidays.HolidayBase = field(init=False, repr=False, compare=False)
+
+    OPENS_AT: ClassVar[time] = time(8, 0)
+    CLOSES_AT: ClassVar[time] = time(17, 0)
+    LUNCH_START: ClassVar[time] = time(12, 0)
+    LUNCH_END: ClassVar[time] = time(13, 0)
+    SATURDAY_CLOSES_AT: ClassVar[time] = time(12, 0)
+    CUTOFF: ClassVar[time] = time(15, 0)  # Luật Hộ tịch Art. 5(3): received after 15:00 → next working day
+
+    def __post_init__(self) -> None:
+        # `holidays` expands lazily to any year queried; it includes Tết and official swapped days off.
+        self._public = holidays.country_holidays("VN")
+
+    # --- days -------------------------------------------------------------------------------------------
+
+    def is_public_holiday(self, d: date) -> bool:
+        """True on a Vietnamese public holiday (incl. Tết) or a configured extra holiday."""
+        return d in self.extra_holidays or d in self._public
+
+    def is_working_day(self, d: date) -> bool:
+        """True when the office works on d (weekday, or Saturday morning if configured, or a make-up day)."""
+        if d in self.extra_working_days:
+            return True
+        if self.is_public_holiday(d):
+            return False
+        if d.weekday() < 5:
+            return True
+        _ = d in self._public  # populate the year so its official make-up Saturdays are known
+        if d in self._public.weekend_workdays:
+            return True
+        return d.weekday() == 5 and self.saturday_morning
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day strictly after d."""
+        d += timedelta(days=1)
+        while not self.is_working_day(d):
+            d += timedelta(days=1)
+        return d
+
+    def previous_working_day(self, d: date) -> date:
+        """The last working day strictly before d."""
+        d -= timedelta(days=1)
+        while not self.is_working_day(d):
+            d -= timedelta(days=1)
+        return d
+
+    def add_working_days(self, d: date, n: int) -> date:
+        """The n-th working day after d (d itself not counted); n=0 returns d, negative n goes back."""
+        for _ in range(abs(n)):
+            d = self.next_working_day(d) if n > 0 else self.previous_working_day(d)
+        return d
+
+    def working_days_between(self, a: date, b: date) -> int:
+        """Number of working days d with a < d <= b (negative when b is before a)."""
+        if b < a:
+            return -self.working_days_between(b, a)
+        return sum(1 for i in range(1, (b - a).days + 1) if self.is_working_day(a + timedelta(days=i)))
+
+    # --- hours ------------------------------------------------------------------------------------------
+
+    def office_periods(self, d: date) -> list[tuple[time, time]]:
+        """Office periods of day d in local time (empty on a non-working day)."""
+        if not self.is_working_day(d):
+            return []
+        if d.weekday() == 5 and self.saturday_morning and d not in self.extra_working_days:
+            if d not in self._public.weekend_workdays:
+                return [(self.OPENS_AT, self.SATURDAY_CLOSES_AT)]
+        return [(self.OPENS_AT, self.LUNCH_START), (self.LUNCH_END, self.CLOSES_AT)]
+
+    def closing_time(self, d: date) -> time:
+        """When the office closes on working day d."""
+        periods = self.office_periods(d)
+        return periods[-1][1] if periods else self.CLOSES_AT
+
+    def due_at(
+        self,
+        received_at: datetime,
+        working_days: int,
+        *,
+        cutoff: time = CUTOFF,
+        paused_working_days: int = 0,
+    ) -> datetime:
+        """Result due time (UTC) for a dossier received at received_at with a limit in working days.
+
+        Luật Hộ tịch Art. 5(3) (C7): same day if received on a working day before the cut-off, else the
+        next working day; verification time (C8, NĐ 123 Art. 3) is added as paused working days.
+        """
+        if working_days < 1:
+            raise ValueError("working_days must be >= 1")
+        local = to_local(received_at)
+        limit = min(cutoff, self.closing_time(local.date()))
+        start = local.date()
+        if not (self.is_working_day(start) and local.time() < limit):
+            start = self.next_working_day(start)
+        due_day = self.add_working_days(start, working_days - 1 + paused_working_days)
+        return datetime.combine(due_day, self.closing_time(due_day), LOCAL_TZ).astimezone(UTC)
+
+    def add_working_hours(self, start: datetime, hours: float) -> datetime:
+        """start + hours counted only within office periods of working days (C11: 8 working hours); UTC."""
+        if hours < 0:
+            raise ValueError("hours must be >= 0")
+        local = to_local(start)
+        remaining = timedelta(hours=hours)
+        day = local.date()
+        while True:
+            for opens, closes in self.office_periods(day):
+                begin = max(datetime.combine(day, opens, LOCAL_TZ), local)
+                end = datetime.combine(day, closes, LOCAL_TZ)
+                if begin >= end:
+                    continue
+                if end - begin >= remaining:
+                    return (begin + remaining).astimezone(UTC)
+                remaining -= end - begin
+            day += timedelta(days=1)
+
+    # --- statutory periods ------------------------------------------------------------------------------
+
+    def registration_deadline(self, event_date: date, days: int) -> date:
+        """Last day to register an event within `days` days.
+
+        BLDS Art. 147: counting starts the day after the event; Art. 148(5): a last day that is a weekend
+        or holiday moves to the next working day.
+        """
+        last = event_date + timedelta(days=days)
+        return last if self._is_business_day(last) else self._next_business_day(last)
+
+    def is_late(self, event_date: date, registration_date: date, days: int) -> bool:
+        """True when registration_date is after the statutory deadline ("Quá hạn")."""
+        return registration_date > self.registration_deadline(event_date, days)
+
+    def _is_business_day(self, d: date) -> bool:
+        # BLDS Art. 148 speaks of weekend rest days and holidays; a Saturday-morning counter does not count.
+        if d in self.extra_working_days:
+            return True
+        if self.is_public_holiday(d):
+            return False
+        _ = d in self._public
+        return d.weekday() < 5 or d in self._public.weekend_workdays
+
+    def _next_business_day(self, d: date) -> date:
+        d += timedelta(days=1)
+        while not self._is_business_day(d):
+            d += timedelta(days=1)
+        return d
+
+
+def to_local(moment: datetime) -> datetime:
+    """The moment in Asia/Ho_Chi_Minh; ValueError for a naive datetime."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("datetime must be timezone-aware")
+    return moment.astimezone(LOCAL_TZ)
+
+
+@lru_cache(maxsize=1)
+def default_calendar() -> WorkingCalendar:
+    """The shared calendar with national holidays only (no Saturday counter, no local swaps)."""
+    return WorkingCalendar()
+
+
+def registration_deadline(event_date: date, days: int) -> date:
+    """Statutory last registration day on the default calendar (see WorkingCalendar.registration_deadline)."""
+    return default_calendar().registration_deadline(event_date, days)
+
+
+def is_late(event_date: date, registration_date: date, days: int) -> bool:
+    """True when registration_date is after the statutory deadline on the default calendar."""
+    return default_calendar().is_late(event_date, registration_date, days)

@@ -1,0 +1,82 @@
+"""Civil-status fees (lệ phí hộ tịch) and copy fees, with the exemptions of Luật Hộ tịch Art. 11."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Luật Hộ tịch Art. 11(1): exempt categories, valid for any registration.
+EXEMPTIONS: dict[str, str] = {
+    "merit_family": "Người thuộc gia đình có công với cách mạng",
+    "poor_household": "Người thuộc hộ nghèo",
+    "disability": "Người khuyết tật",
+}
+PROCEDURE_NAMES: dict[str, str] = {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}
+
+
+@dataclass(frozen=True)
+class FeeResult:
+    """Amount due in VND, why the registration fee is waived (if it is), and the itemised lines."""
+
+    amount: int
+    exempt_reason: str | None
+    lines: list[tuple[str, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FeeSchedule:
+    """Amounts in VND set by the provincial People's Council (TT 85/2019/TT-BTC); configure per province.
+
+    Late-registration amounts for Hà Nội are unverified (domain.md §12.5), so they default to 0.
+    """
+
+    province_code: str = "01"
+    late_birth: int = 0
+    late_death: int = 0
+    marriage: int = 0  # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt.
+    copy: int = 8_000  # TT 281/2016/TT-BTC: per copy of an extract.
+
+    def compute_fee(self, procedure: str, *, late: bool, copies: int, exemption: str | None) -> FeeResult:
+        """Fee for one registration plus `copies` extra copies.
+
+        Copies are always charged: the Art. 11 exemptions cover the registration fee (lệ phí), while the
+        copy fee is a separate charge under TT 281/2016.
+        """
+        if procedure not in PROCEDURE_NAMES:
+            raise ValueError(f"unknown procedure: {procedure!r}")
+        if exemption is not None and exemption not in EXEMPTIONS:
+            raise ValueError(f"unknown exemption: {exemption!r}")
+        if copies < 0:
+            raise ValueError("copies must be >= 0")
+        name = PROCEDURE_NAMES[procedure]
+        lines: list[tuple[str, int]] = []
+        exempt_reason: str | None
+        base = {"birth": self.late_birth, "death": self.late_death, "marriage": self.marriage}[procedure]
+        if exemption is not None:
+            exempt_reason = exemption
+        elif procedure == "marriage":
+            exempt_reason = "domestic_marriage" if self.marriage == 0 else None
+        elif not late:
+            exempt_reason = "on_time"  # Luật Hộ tịch Art. 11(1)(a): on-time birth and death are free.
+        else:
+            exempt_reason = None
+        if exempt_reason is None:
+            label = f"Lệ phí đăng ký {name}" + (" quá hạn" if late and procedure != "marriage" else "")
+            lines.append((label, base))
+        if copies:
+            lines.append((f"Phí cấp bản sao trích lục ({copies} bản)", copies * self.copy))
+        return FeeResult(sum(amount for _, amount in lines), exempt_reason, lines)
+
+
+DEFAULT_FEE_SCHEDULE = FeeSchedule()
+
+
+def compute_fee(
+    procedure: str,
+    *,
+    late: bool,
+    copies: int,
+    exemption: str | None,
+    schedule: FeeSchedule = DEFAULT_FEE_SCHEDULE,
+) -> FeeResult:
+    """Fee for a registration under `schedule` (see FeeSchedule.compute_fee)."""
+    return schedule.compute_fee(procedure, late=late, copies=copies, exemption=exemption)

@@ -1,0 +1,40 @@
+"""What the rules need besides the submission: the registration date, registry lookups, the official."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from app.domain.calendar import WorkingCalendar, default_calendar
+from app.domain.kinship import KinshipGraph
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """Facts gathered outside the submission; `lookups[role]` is None when looked up and not found."""
+
+    registration_date: date  # today in Asia/Ho_Chi_Minh, or the date being registered
+    commune_code: str  # the receiving commune (5-digit code, e.g. '00070')
+    lookups: Mapping[str, Mapping[str, Any] | None]  # registry records by role; key absent = not looked up
+    officer_personal_id: str | None = None  # deciding official, for KS-14 / KH-12 / KT-12
+    kinship: KinshipGraph | None = None
+    existing_births: Sequence[Mapping[str, Any]] = ()  # registered births matching this child (KS-10)
+    existing_deaths: Sequence[Mapping[str, Any]] = ()  # registered deaths of this person (KT-06)
+    registry_birth_registered: bool | None = None  # death of a newborn: is there a birth registration (KT-09)
+    calendar: WorkingCalendar | None = None  # for statutory deadlines; None = national holidays only
+
+    @property
+    def working_calendar(self) -> WorkingCalendar:
+        """The calendar to count statutory deadlines with."""
+        return self.calendar or default_calendar()
+
+    def is_looked_up(self, role: str) -> bool:
+        """True when the registry was asked about this role (found or not)."""
+        return role in self.lookups
+
+    def record(self, role: str) -> Mapping[str, Any] | None:
+        """The registry record for a role, or None when not looked up, not found or malformed."""
+        value = self.lookups.get(role)
+        return value if isinstance(value, Mapping) else None

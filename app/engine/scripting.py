@@ -1,0 +1,184 @@
+"""The restricted environment every BPMN script and expression runs in.
+
+RestrictedPython compiles the code (no imports, no dunder or underscore names, guarded attribute and item
+access); the operators that can build huge values are rewritten to size-checked calls; a trace function
+bounds the run time. Service tasks are not run here: they go to the dispatcher the services layer supplies.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import datetime as _dt
+import sys
+import time
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from types import CodeType, FrameType
+from typing import Any
+
+from RestrictedPython import compile_restricted_eval, compile_restricted_exec, safe_globals
+from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
+from RestrictedPython.Guards import full_write_guard, guarded_iter_unpack_sequence, safer_getattr
+from RestrictedPython.transformer import RestrictingNodeTransformer
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+
+SCRIPT_TIME_LIMIT_S = 0.5
+MAX_SEQUENCE_LEN = 100_000
+MAX_POW_BITS = 4096
+
+
+class ScriptTimeout(RuntimeError):
+    """A script or expression exceeded its time budget."""
+
+
+class UnsafeScriptError(ValueError):
+    """A script or expression does not compile under the restricted policy."""
+
+
+class _SizeGuardingPolicy(RestrictingNodeTransformer):
+    """RestrictedPython's policy plus `a ** b`, `a * b` and `a << b` routed to size-checked helpers."""
+
+    _OPS: dict[type[ast.operator], str] = {ast.Pow: "_hotich_pow_", ast.Mult: "_hotich_mul_",
+                                           ast.LShift: "_hotich_lshift_"}
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        name = self._OPS.get(type(node.op))
+        if name is None:
+            return node
+        call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
+        return ast.copy_location(call, node)
+
+
+def _guarded_pow(a: Any, b: Any) -> Any:
+    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * max(abs(a).bit_length(), 1) > MAX_POW_BITS:
+        raise ValueError("Phép lũy thừa quá lớn trong biểu thức.")
+    return a**b
+
+
+def _guarded_mul(a: Any, b: Any) -> Any:
+    for seq, n in ((a, b), (b, a)):
+        if isinstance(seq, str | bytes | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE_LEN:
+            raise ValueError("Chuỗi/danh sách tạo ra quá lớn trong biểu thức.")
+    return a * b
+
+
+def _guarded_lshift(a: Any, b: Any) -> Any:
+    if isinstance(b, int) and b > MAX_POW_BITS:
+        raise ValueError("Phép dịch bit quá lớn trong biểu thức.")
+    return a << b
+
+
+def _inplacevar(op: str, x: Any, y: Any) -> Any:
+    ops: dict[str, Callable[[Any, Any], Any]] = {
+        "+=": lambda p, q: p + q, "-=": lambda p, q: p - q, "*=": _guarded_mul,
+        "/=": lambda p, q: p / q, "//=": lambda p, q: p // q, "%=": lambda p, q: p % q,
+        "**=": _guarded_pow, "|=": lambda p, q: p | q, "&=": lambda p, q: p & q,
+    }
+    if op not in ops:
+        raise UnsafeScriptError(f"Toán tử {op} không được phép.")
+    return ops[op](x, y)
+
+
+def _base_globals() -> dict[str, Any]:
+    builtins = dict(safe_globals["__builtins__"])
+    builtins.update({"dict": dict, "list": list, "set": set, "frozenset": frozenset, "sum": sum, "min": min,
+                     "max": max, "any": any, "all": all, "enumerate": enumerate, "sorted": sorted,
+                     "reversed": reversed, "map": map, "filter": filter})
+    return {
+        "__builtins__": builtins,
+        "_getattr_": safer_getattr, "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_write_": full_write_guard,
+        "_inplacevar_": _inplacevar, "_hotich_pow_": _guarded_pow, "_hotich_mul_": _guarded_mul,
+        "_hotich_lshift_": _guarded_lshift,
+        # pure helpers analysts may use
+        "date": _dt.date, "timedelta": _dt.timedelta,
+    }
+
+
+@lru_cache(maxsize=4096)
+def compile_expression(expression: str) -> CodeType:
+    """Compile an expression under the restricted policy (cached: diagrams reuse the same texts)."""
+    result = compile_restricted_eval(expression, policy=_SizeGuardingPolicy)
+    if result.errors or result.code is None:
+        raise UnsafeScriptError("; ".join(result.errors) or "không biên dịch được")
+    return result.code
+
+
+@lru_cache(maxsize=1024)
+def compile_script(script: str) -> CodeType:
+    """Compile a script under the restricted policy."""
+    result = compile_restricted_exec(script, policy=_SizeGuardingPolicy)
+    if result.errors or result.code is None:
+        raise UnsafeScriptError("; ".join(result.errors) or "không biên dịch được")
+    return result.code
+
+
+def run_bounded(fn: Callable[[], Any], limit_s: float = SCRIPT_TIME_LIMIT_S) -> Any:
+    """Run `fn` and abort it with ScriptTimeout once `limit_s` seconds have passed (checked per line)."""
+    deadline = time.monotonic() + limit_s
+    previous = sys.gettrace()
+
+    def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        if time.monotonic() > deadline:
+            raise ScriptTimeout(f"Biểu thức/kịch bản chạy quá {limit_s} giây.")
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        return fn()
+    finally:
+        sys.settrace(previous)
+
+
+class RestrictedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+    """TaskDataEnvironment whose eval/exec go through RestrictedPython and a time bound."""
+
+    def __init__(self, extra_globals: Mapping[str, Any] | None = None) -> None:
+        g = _base_globals()
+        g.update(extra_globals or {})
+        super().__init__(g)
+
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: dict[str, Any] | None = None) -> Any:
+        code = compile_expression(expression)
+        scope = copy.copy(self.globals)
+        scope.update(external_context or {})
+        scope.update(context)
+        return run_bounded(lambda: eval(code, scope))
+
+    def execute(self, script: str, context: dict[str, Any],
+                external_context: dict[str, Any] | None = None) -> bool:
+        code = compile_script(script)
+        self.check_for_overwrite(context, external_context or {})
+        context.update(copy.copy(self.globals))
+        context.update(external_context or {})
+        try:
+            run_bounded(lambda: exec(code, context))
+        finally:
+            self._remove_globals_and_functions_from_context(context, external_context)
+            for key in [k for k in context if k.startswith("_")]:
+                context.pop(key)
+        return True
+
+
+class ServiceDispatcher:
+    """What a service task calls. `dispatch` returns the result now, or DEFERRED to run it as a job."""
+
+    def dispatch(self, task: Any, operation: str, params: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+
+DEFERRED = object()
+
+
+class CivilScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Script engine with the restricted environment and a per-command service dispatcher."""
+
+    def __init__(self, dispatcher: ServiceDispatcher | None = None) -> None:
+        super().__init__(environment=RestrictedEnvironment())
+        self.dispatcher = dispatcher
+
+    def call_service(self, task: Any, **kwargs: Any) -> Any:  # pragma: no cover - replaced by DeferrableServiceTask
+        raise NotImplementedError("service tasks are run through DeferrableServiceTask")

@@ -1,0 +1,160 @@
+"""Population registry clients: the embedded stand-in (own tables) and an HTTP client for a real endpoint.
+
+Both are called only by the job runner, outside any dossier transaction; results come back as recorded
+commands. Writes carry an idempotency key (the dossier code), so a retried call never creates a second person.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any, Protocol
+
+import requests
+from requests.adapters import HTTPAdapter
+from sqlalchemy import select
+from urllib3.util.retry import Retry
+
+from app.domain.personal_id import generate as generate_personal_id
+from app.models import Person, db
+
+
+class RegistryUnavailable(RuntimeError):
+    """The registry could not be reached or answered with a server error; the job will be retried."""
+
+
+class RegistryRejected(ValueError):
+    """The registry refused the request (bad data); retrying will not help."""
+
+
+class RegistryClient(Protocol):
+    def lookup(self, personal_id: str) -> dict[str, Any] | None: ...
+    def create_person(self, record: dict[str, Any], idempotency_key: str) -> str: ...
+    def record_marriage(self, a: str, b: str, on: str, idempotency_key: str) -> None: ...
+    def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None: ...
+
+
+PERSON_FIELDS = ("personal_id", "full_name", "birth_date", "sex", "ethnicity", "nationality",
+                 "residence_commune_code", "marital_status", "spouse_personal_id", "mother_personal_id",
+                 "father_personal_id", "deceased_on", "civil_status_locked")
+
+
+def person_to_dict(p: Person) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in PERSON_FIELDS:
+        value = getattr(p, name)
+        out[name] = value.isoformat() if isinstance(value, date) else value
+    return out
+
+
+HANOI_PROVINCE_CODE = "001"
+
+
+class EmbeddedRegistry:
+    """The stand-in of the national database, in this application's own tables."""
+
+    def lookup(self, personal_id: str) -> dict[str, Any] | None:
+        person = db.session.get(Person, personal_id)
+        return person_to_dict(person) if person else None
+
+    def create_person(self, record: dict[str, Any], idempotency_key: str) -> str:
+        existing = db.session.scalars(select(Person).where(Person.source_ref == idempotency_key)).first()
+        if existing is not None:
+            return existing.personal_id
+        person = new_person(record, source_ref=idempotency_key)
+        db.session.commit()
+        return person.personal_id
+
+    def record_marriage(self, a: str, b: str, on: str, idempotency_key: str) -> None:
+        pa, pb = db.session.get(Person, a), db.session.get(Person, b)
+        if pa is None or pb is None:
+            raise RegistryRejected("unknown person")
+        for p, other in ((pa, b), (pb, a)):
+            p.marital_status, p.spouse_personal_id = "married", other
+        db.session.commit()
+
+    def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None:
+        person = db.session.get(Person, personal_id)
+        if person is None:
+            raise RegistryRejected("unknown person")
+        person.deceased_on = date.fromisoformat(died_on[:10])
+        person.civil_status_locked = True
+        if person.spouse_personal_id:
+            spouse = db.session.get(Person, person.spouse_personal_id)
+            if spouse is not None and spouse.deceased_on is None:
+                spouse.marital_status = "widowed"
+        db.session.commit()
+
+
+def new_person(record: dict[str, Any], source_ref: str | None = None) -> Person:
+    """Add a person to the embedded registry (generating a valid 12-digit id when none is given)."""
+    birth_date = date.fromisoformat(str(record["birth_date"]))
+    pid = record.get("personal_id")
+    while not pid:
+        candidate = generate_personal_id(HANOI_PROVINCE_CODE, record["sex"], birth_date.year,
+                                         secrets.randbelow(1_000_000))
+        if db.session.get(Person, candidate) is None:
+            pid = candidate
+    person = Person(
+        personal_id=pid, full_name=record["full_name"], birth_date=birth_date, sex=record["sex"],
+        ethnicity=record.get("ethnicity") or "Kinh", nationality=record.get("nationality") or "Việt Nam",
+        residence_commune_code=record.get("residence_commune_code"),
+        marital_status=record.get("marital_status") or "single",
+        spouse_personal_id=record.get("spouse_personal_id"), mother_personal_id=record.get("mother_personal_id"),
+        father_personal_id=record.get("father_personal_id"),
+        deceased_on=date.fromisoformat(record["deceased_on"]) if record.get("deceased_on") else None,
+        source_ref=source_ref,
+    )
+    db.session.add(person)
+    db.session.flush()
+    return person
+
+
+class HttpRegistry:
+    """Client of a real population-registry endpoint (base URL, timeout, retries with backoff)."""
+
+    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 5.0, retries: int = 2) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 503, 504),
+                      allowed_methods=frozenset({"GET", "POST"}))
+        self.session.mount("http://", HTTPAdapter(max_retries=retry))
+        self.session.mount("https://", HTTPAdapter(max_retries=retry))
+        if token:
+            self.session.headers["Authorization"] = f"Bearer {token}"
+
+    def _call(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = {"Idempotency-Key": key} if key else {}
+        try:
+            resp = self.session.request(method, self.base_url + path, timeout=self.timeout, headers=headers, **kwargs)
+        except requests.RequestException as exc:
+            raise RegistryUnavailable(str(exc)) from exc
+        if resp.status_code >= 500:
+            raise RegistryUnavailable(f"registry answered {resp.status_code}")
+        return resp
+
+    def lookup(self, personal_id: str) -> dict[str, Any] | None:
+        resp = self._call("GET", f"/persons/{personal_id}")
+        if resp.status_code == 404:
+            return None
+        if resp.status_code != 200:
+            raise RegistryRejected(f"registry answered {resp.status_code}")
+        data: dict[str, Any] = resp.json()
+        return data
+
+    def create_person(self, record: dict[str, Any], idempotency_key: str) -> str:
+        resp = self._call("POST", "/persons", idempotency_key, json=record)
+        if resp.status_code not in (200, 201):
+            raise RegistryRejected(f"registry answered {resp.status_code}: {resp.text[:200]}")
+        return str(resp.json()["personal_id"])
+
+    def record_marriage(self, a: str, b: str, on: str, idempotency_key: str) -> None:
+        resp = self._call("POST", "/marriages", idempotency_key, json={"a": a, "b": b, "date": on})
+        if resp.status_code not in (200, 201, 204):
+            raise RegistryRejected(f"registry answered {resp.status_code}")
+
+    def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None:
+        resp = self._call("POST", f"/persons/{personal_id}/death", idempotency_key, json={"deceased_on": died_on})
+        if resp.status_code not in (200, 201, 204):
+            raise RegistryRejected(f"registry answered {resp.status_code}")

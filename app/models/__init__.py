@@ -1,0 +1,15 @@
+"""SQLAlchemy models, and nothing else."""
+
+from app.models.audit import AuditEvent
+from app.models.base import db
+from app.models.dossier import Attachment, Document, Dossier, OpenTask
+from app.models.identity import ApiToken, Commune, LoginAttempt, User
+from app.models.job import Job
+from app.models.process import ProcessVersion
+from app.models.register import Counter, RegisterBook, RegisterEntry
+from app.models.registry import Person
+
+__all__ = [
+    "db", "AuditEvent", "Attachment", "Document", "Dossier", "OpenTask", "ApiToken", "Commune",
+    "LoginAttempt", "User", "Job", "ProcessVersion", "Counter", "RegisterBook", "RegisterEntry", "Person",
+]

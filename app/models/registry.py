@@ -1,0 +1,28 @@
+"""The embedded stand-in of the National Population Database (CSDL quốc gia về dân cư)."""
+
+from datetime import date
+
+from sqlalchemy import Date, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import db
+
+
+class Person(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "registry_person"
+    personal_id: Mapped[str] = mapped_column(String(12), primary_key=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(6))
+    ethnicity: Mapped[str] = mapped_column(String(50))
+    nationality: Mapped[str] = mapped_column(String(50))
+    residence_commune_code: Mapped[str | None] = mapped_column(String(5))
+    marital_status: Mapped[str] = mapped_column(String(10), default="single")
+    spouse_personal_id: Mapped[str | None] = mapped_column(String(12))
+    mother_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    father_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    deceased_on: Mapped[date | None] = mapped_column(Date)
+    civil_status_locked: Mapped[bool] = mapped_column(default=False)
+    birth_registered: Mapped[bool] = mapped_column(default=True)
+    # the dossier code that created this record (idempotency of retried registry calls)
+    source_ref: Mapped[str | None] = mapped_column(String(40), unique=True)

@@ -1,0 +1,280 @@
+"""Dossier use cases: submit, read, list, supplement, confirm the draft, withdraw."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.domain.text import fold, nfc
+from app.engine.clock import FixedClock
+from app.engine.runtime import Instance
+from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
+from app.services.access import ensure_readable, scope_dossiers
+from app.services.audit import PendingEvent
+from app.services.commands import begin_write, commit_command, lock_dossier, persist, run_command
+from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
+from app.services.operations import CommandDispatcher, local_date
+from app.services.processes import PROCESS_KEYS, active_version, definition_for
+from app.services.runtime import runtime
+
+CHANNELS = ("online", "counter", "post")
+MAX_ATTACHMENTS = 20
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
+DATE_FIELDS = (("child", "birth_date"), ("bride", "birth_date"), ("groom", "birth_date"), ("deceased", "birth_date"),
+               ("death", "at"), ("death_notice", "issued_on"), ("birth_certificate", "issued_on"),
+               ("parents_marriage", "date"))
+PAGE_SIZE = 50
+
+
+def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None) -> tuple[Dossier, bool]:
+    """Create a dossier and start its process; returns (dossier, created). A repeated Idempotency-Key
+    returns the first dossier instead of a duplicate."""
+    if not actor.has_role("portal", "reception"):
+        raise Forbidden("Vai trò của bạn không được nộp hồ sơ.")
+    if not isinstance(payload, dict):
+        raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON.")
+    payload = nfc(payload)
+    if idempotency_key:
+        existing = db.session.scalars(select(Dossier).where(Dossier.submitted_by == actor.username,
+                                                            Dossier.idempotency_key == idempotency_key)).first()
+        if existing is not None:
+            return existing, False
+    procedure, commune_code, channel = payload.get("procedure"), payload.get("commune_code"), payload.get("channel")
+    fields: dict[str, str] = {}
+    if procedure not in PROCESS_KEYS:
+        fields["procedure"] = "«Thủ tục» phải là birth, marriage hoặc death."
+    if channel not in CHANNELS:
+        fields["channel"] = "«Kênh nộp» phải là online, counter hoặc post."
+    if not isinstance(commune_code, str) or db.session.get(Commune, commune_code) is None:
+        fields["commune_code"] = "«Mã xã/phường» không tồn tại."
+    if fields:
+        raise Invalid("Hồ sơ không hợp lệ.", fields=fields)
+    if actor.has_role("portal") and channel != "online":
+        raise Forbidden("Cổng dịch vụ công chỉ nộp hồ sơ trực tuyến.")
+    if not actor.has_role("portal") and commune_code != actor.commune_code:
+        raise NotFound("Không tìm thấy xã/phường.")
+    data = payload.get("data")
+    key = PROCESS_KEYS[procedure]
+    rt = runtime()
+    errors = rt.forms.validate(key, "submission", data)
+    now = rt.clock.now()
+    if isinstance(data, dict):
+        errors.update(future_dates(data, local_date(now)))
+    if errors:
+        raise Invalid("Hồ sơ có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
+    attachments = decode_attachments(payload.get("attachments"))
+    version = active_version(key)
+    assert version is not None
+    begin_write()
+    code = next_dossier_code(commune_code, now)
+    dossier = Dossier(code=code, procedure=procedure, commune_code=commune_code, channel=channel, status="submitted",
+                      data=data, findings=[], result={}, received_at=now, process_version_id=version.id,
+                      state="", state_fingerprint="", submitted_by=actor.username, idempotency_key=idempotency_key,
+                      subject_key=subject_key(procedure, data))
+    db.session.add(dossier)
+    db.session.flush()
+    for att in attachments:
+        db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
+    dispatcher = CommandDispatcher(dossier, now)
+    start_data = {"dossier": data, "meta": {"procedure": procedure, "channel": channel, "commune_code": commune_code,
+                                             "code": code, "received_at": now.isoformat()}}
+    instance = Instance.start(definition_for(version.id), start_data, FixedClock(now), dispatcher)
+    event = PendingEvent("submitted", actor.username, None, {
+        "procedure": procedure, "channel": channel, "commune_code": commune_code, "data": data,
+        "attachments": [{"kind": a["kind"], "filename": a["filename"], "sha256": a["sha256"]} for a in attachments]})
+    persist(dossier, instance, [event, *dispatcher.events], now, set())
+    commit_command()
+    return dossier, True
+
+
+def future_dates(data: dict[str, Any], today: date) -> dict[str, str]:
+    """Dates that lie after today (a birth, a death or a document cannot be in the future)."""
+    out = {}
+    for block, key in DATE_FIELDS:
+        value = (data.get(block) or {}).get(key) if isinstance(data.get(block), dict) else None
+        if isinstance(value, str) and len(value) >= 10:
+            try:
+                when = date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+            if when > today:
+                out[f"{block}.{key}"] = "Ngày này không được sau ngày hôm nay."
+    return out
+
+
+def decode_attachments(items: Any) -> list[dict[str, Any]]:
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise Invalid("Tệp đính kèm không hợp lệ.", fields={"attachments": "«Tệp đính kèm» phải là một danh sách."})
+    if len(items) > MAX_ATTACHMENTS:
+        raise TooLarge(f"Tối đa {MAX_ATTACHMENTS} tệp đính kèm.")
+    out, fields = [], {}
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in
+                                                 ("kind", "filename", "content_base64")):
+            fields[f"attachments.{i}"] = "Tệp đính kèm cần kind, filename và content_base64."
+            continue
+        ext = item["filename"].rsplit(".", 1)[-1].lower()
+        if ext not in ATTACHMENT_TYPES:
+            fields[f"attachments.{i}.filename"] = "Chỉ nhận tệp PDF, JPG hoặc PNG."
+            continue
+        if len(item["content_base64"]) > MAX_ATTACHMENT_BYTES * 4 // 3 + 8:
+            raise TooLarge(f"Tệp «{item['filename']}» vượt quá {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.")
+        try:
+            content = base64.b64decode(item["content_base64"], validate=True)
+        except (binascii.Error, ValueError):
+            fields[f"attachments.{i}.content_base64"] = "Nội dung tệp không phải base64 hợp lệ."
+            continue
+        out.append({"kind": item["kind"][:50], "filename": item["filename"][:255],
+                    "content_type": ATTACHMENT_TYPES[ext], "sha256": hashlib.sha256(content).hexdigest(),
+                    "size": len(content), "content": content})
+    if fields:
+        raise Invalid("Tệp đính kèm không hợp lệ.", fields=fields)
+    return out
+
+
+def next_dossier_code(commune_code: str, now: datetime) -> str:
+    """`<commune>-<yymmdd>-<serial>`: a per-commune, per-day counter incremented in this transaction."""
+    day = local_date(now).strftime("%y%m%d")
+    key = f"dossier:{commune_code}:{day}"
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Counter).values(key=key, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[Counter.key], set_={"value": Counter.value + 1})
+    value = db.session.execute(stmt.returning(Counter.value)).scalar_one()
+    return f"{commune_code}-{day}-{value:04d}"
+
+
+def subject_key(procedure: str, data: Any) -> str | None:
+    """Folded name + date + mother/id: the same child or deceased registered twice shares this key."""
+    if not isinstance(data, dict):
+        return None
+    if procedure == "birth":
+        child = data.get("child") or {}
+        mother = data.get("mother") or {}
+        return f"birth|{fold(child.get('full_name', ''))}|{child.get('birth_date', '')}|" \
+               f"{mother.get('personal_id') or fold(mother.get('full_name', ''))}"
+    if procedure == "death":
+        person = data.get("deceased") or {}
+        if person.get("personal_id"):
+            return f"death|{person['personal_id']}"
+        return f"death|{fold(person.get('full_name', ''))}|{person.get('birth_date') or person.get('birth_year')}"
+    return None
+
+
+def get_dossier(actor: User, code: str) -> Dossier:
+    dossier = db.session.scalars(select(Dossier).where(Dossier.code == code)).first()
+    return ensure_readable(actor, dossier)
+
+
+def list_dossiers(actor: User, procedure: str | None, status: str | None, page: int) -> dict[str, Any]:
+    query = scope_dossiers(select(Dossier), actor)
+    if procedure:
+        query = query.where(Dossier.procedure == procedure)
+    if status:
+        query = query.where(Dossier.status == status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.session.scalars(query.order_by(Dossier.id.desc()).offset((max(page, 1) - 1) * PAGE_SIZE)
+                              .limit(PAGE_SIZE)).all()
+    return {"items": [summary_view(d) for d in rows], "total": total, "page": max(page, 1)}
+
+
+def summary_view(d: Dossier) -> dict[str, Any]:
+    return {"code": d.code, "procedure": d.procedure, "status": d.status, "commune_code": d.commune_code,
+            "channel": d.channel, "received_at": d.received_at.isoformat(),
+            "due_at": d.due_at.isoformat() if d.due_at else None, "late": d.late}
+
+
+def dossier_view(d: Dossier, actor: User) -> dict[str, Any]:
+    from app.services.tasks import task_view
+
+    tasks = db.session.scalars(select(OpenTask).where(OpenTask.dossier_id == d.id)).all()
+    version = definition_for(d.process_version_id)
+    from app.models import ProcessVersion
+
+    pv = db.session.get(ProcessVersion, d.process_version_id)
+    return {**summary_view(d), "data": d.data, "findings": d.findings, "tasks": [task_view(t) for t in tasks],
+            "result": d.result, "instance_id": d.id,
+            "process": {"key": version.key, "version": pv.version if pv else None}}
+
+
+def supplement(actor: User, code: str, payload: Any) -> Dossier:
+    """The requester's supplement while the dossier waits for it; data are merged and re-checked."""
+    if not actor.has_role("portal", "reception"):
+        raise Forbidden("Vai trò của bạn không được bổ sung hồ sơ.")
+    if not isinstance(payload, dict) or not isinstance(payload.get("data", {}), dict):
+        raise BadRequest("Nội dung bổ sung phải là một đối tượng JSON có trường data.")
+    payload = nfc(payload)
+    dossier = get_dossier(actor, code)
+    merged = deep_merge(dossier.data, payload.get("data") or {})
+    rt = runtime()
+    now = rt.clock.now()
+    errors = rt.forms.validate(PROCESS_KEYS[dossier.procedure], "submission", merged)
+    errors.update(future_dates(merged, local_date(now)))
+    if errors:
+        raise Invalid("Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
+    attachments = decode_attachments(payload.get("attachments"))
+    begin_write()
+    dossier = lock_dossier(code=code)
+    if dossier.status != "supplement_requested":
+        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
+    for att in attachments:
+        db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
+    event = PendingEvent("message", actor.username, "supplement", {"name": "supplement", "payload": {"data": merged}})
+    run_command(dossier, event, now, lambda inst: inst.send_message("supplement", {"data": merged}))
+    dossier.subject_key = subject_key(dossier.procedure, merged)
+    commit_command()
+    return dossier
+
+
+def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
+    """The requester's answer to the electronic draft (online channel)."""
+    if not actor.has_role("portal"):
+        raise Forbidden("Chỉ Cổng dịch vụ công gửi xác nhận dự thảo.")
+    if not isinstance(payload, dict) or not isinstance(payload.get("confirmed"), bool):
+        raise Invalid("Thiếu xác nhận.", fields={"confirmed": "«Xác nhận» phải là true hoặc false."})
+    answer = nfc({"confirmed": payload["confirmed"], "corrections": str(payload.get("corrections") or "")})
+    get_dossier(actor, code)
+    now = runtime().clock.now()
+    begin_write()
+    dossier = lock_dossier(code=code)
+    if dossier.status != "awaiting_confirmation":
+        raise Conflict("Hồ sơ không ở trạng thái chờ xác nhận dự thảo.")
+    event = PendingEvent("message", actor.username, "draft_confirmation",
+                         {"name": "draft_confirmation", "payload": answer})
+    run_command(dossier, event, now, lambda inst: inst.send_message("draft_confirmation", answer))
+    commit_command()
+    return dossier
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+            else value
+    return out
+
+
+def list_documents(actor: User, code: str) -> list[dict[str, Any]]:
+    dossier = get_dossier(actor, code)
+    docs = db.session.scalars(select(Document).where(Document.dossier_id == dossier.id)
+                              .order_by(Document.id)).all()
+    return [{"name": d.name, "kind": d.kind, "title": d.title, "issued_at": d.issued_at.isoformat(),
+             "verify_token": d.verify_token} for d in docs]
+
+
+def get_document(actor: User, code: str, name: str) -> Document:
+    dossier = get_dossier(actor, code)
+    doc = db.session.scalars(select(Document).where(Document.dossier_id == dossier.id,
+                                                    Document.name == name)).first()
+    if doc is None:
+        raise NotFound("Không tìm thấy giấy tờ.")
+    return doc

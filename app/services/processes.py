@@ -1,0 +1,142 @@
+"""Deployed process versions: validate, deploy (immutable versions), and load the definition of a dossier."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.engine.definition import (
+    DefinitionError,
+    ProcessDefinition,
+    expression_sites,
+    load_definition,
+    service_operations,
+)
+from app.engine.scripting import UnsafeScriptError, compile_expression, compile_script
+from app.engine.xml import UnsafeXmlError
+from app.models import ProcessVersion, User, db
+from app.services.errors import Forbidden, Invalid, NotFound
+from app.services.operations import KNOWN_OPERATIONS
+from app.services.runtime import runtime
+
+PROCESS_KEYS = {"birth": "birth_registration", "marriage": "marriage_registration", "death": "death_registration"}
+PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
+
+_by_version_id: dict[int, ProcessDefinition] = {}
+
+
+def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
+    """Everything wrong with a diagram before it may be deployed (unsafe XML, XSD, lanes, forms, code)."""
+    errors: list[dict[str, Any]] = []
+    warnings: list[dict[str, Any]] = []
+    try:
+        definition = load_definition(xml, key)
+    except DefinitionError as exc:
+        return {"ok": False, "errors": exc.issues, "warnings": []}
+    try:
+        for element_id, kind, text in expression_sites(xml):
+            try:
+                (compile_script if kind == "script" else compile_expression)(text)
+            except (UnsafeScriptError, SyntaxError) as exc:
+                errors.append({"element_id": element_id, "code": "unsafe_script",
+                               "message": f"Mã không được phép hoặc sai cú pháp: {exc}"})
+    except UnsafeXmlError as exc:
+        errors.append({"element_id": None, "code": "unsafe_xml", "message": str(exc)})
+    forms = runtime().forms
+    for info in definition.user_tasks.values():
+        if not info.form:
+            errors.append({"element_id": info.key, "code": "form_missing",
+                           "message": f"Nhiệm vụ «{info.title}» chưa khai báo biểu mẫu (formJsonSchemaFilename)."})
+        elif not forms.exists(key, info.form.removesuffix(".json")):
+            errors.append({"element_id": info.key, "code": "form_missing",
+                           "message": f"Không tìm thấy biểu mẫu forms/{key}/{info.form}."})
+        if not info.dossier_status:
+            warnings.append({"element_id": info.key, "code": "status_missing",
+                             "message": f"Nhiệm vụ «{info.title}» chưa khai báo dossier_status."})
+    for element_id, operation in service_operations(definition).items():
+        if operation not in KNOWN_OPERATIONS:
+            errors.append({"element_id": element_id, "code": "unknown_operation",
+                           "message": f"Thao tác dịch vụ «{operation}» không được hỗ trợ."})
+    return {"ok": not errors, "errors": errors, "warnings": warnings}
+
+
+def deploy_version(key: str, xml: bytes, actor: User) -> ProcessVersion:
+    """Validate and store a new immutable version; new dossiers use it, running ones stay on theirs."""
+    if not actor.has_role("analyst", "admin"):
+        raise Forbidden("Chỉ chuyên viên quy trình được triển khai phiên bản mới.")
+    report = validate_bpmn(key, xml)
+    if not report["ok"]:
+        raise Invalid("Sơ đồ quy trình không hợp lệ.", extra={"errors": report["errors"]})
+    version = _store_version(key, xml, actor.username)
+    db.session.commit()
+    return version
+
+
+def _store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
+    definition = load_definition(xml, key)
+    last = db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.key == key)) or 0
+    version = ProcessVersion(key=key, version=last + 1, name=definition.name, bpmn_xml=xml.decode("utf-8"),
+                             sha256=hashlib.sha256(xml).hexdigest(), deployed_by=deployed_by,
+                             deployed_at=runtime().clock.now(), active=True)
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+def deploy_shipped_processes() -> list[ProcessVersion]:
+    """Deploy processes/<key>/<key>.bpmn when its content differs from the newest version (idempotent)."""
+    deployed = []
+    for key in PROCESS_KEYS.values():
+        path = PROCESSES_DIR / key / f"{key}.bpmn"
+        if not path.exists():
+            continue
+        xml = path.read_bytes()
+        newest = active_version(key, required=False)
+        if newest is None or newest.sha256 != hashlib.sha256(xml).hexdigest():
+            deployed.append(_store_version(key, xml, "system"))
+    db.session.commit()
+    return deployed
+
+
+def active_version(key: str, required: bool = True) -> ProcessVersion | None:
+    version = db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.active.is_(True))
+        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+    if version is None and required:
+        raise NotFound(f"Quy trình «{key}» chưa được triển khai.")
+    return version
+
+
+def definition_for(version_id: int) -> ProcessDefinition:
+    """The parsed definition of a stored version (parsed once per process, then served from memory)."""
+    cached = _by_version_id.get(version_id)
+    if cached is not None:
+        return cached
+    version = db.session.get(ProcessVersion, version_id)
+    if version is None:
+        raise NotFound("Không tìm thấy phiên bản quy trình.")
+    definition = load_definition(version.bpmn_xml.encode("utf-8"), version.key)
+    _by_version_id[version_id] = definition
+    return definition
+
+
+def list_processes() -> list[dict[str, Any]]:
+    rows = db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)).all()
+    out: dict[str, dict[str, Any]] = {}
+    for v in rows:
+        entry = out.setdefault(v.key, {"key": v.key, "name": v.name, "versions": []})
+        entry["name"] = v.name
+        entry["versions"].append({"version": v.version, "sha256": v.sha256, "deployed_at": v.deployed_at.isoformat(),
+                                  "deployed_by": v.deployed_by, "active": v.active})
+    return list(out.values())
+
+
+def version_xml(key: str, version: int) -> str:
+    row = db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == key,
+                                                          ProcessVersion.version == version)).first()
+    if row is None:
+        raise NotFound("Không tìm thấy phiên bản quy trình.")
+    return row.bpmn_xml

@@ -1,0 +1,65 @@
+"""Admin use cases of the embedded population-registry stand-in."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from app.domain.personal_id import is_valid_format
+from app.domain.text import nfc
+from app.integrations.registry import EmbeddedRegistry, new_person, person_to_dict
+from app.models import Person, User, db
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.runtime import runtime
+
+SEXES = ("male", "female")
+MARITAL = ("single", "married", "divorced", "widowed")
+
+
+def _embedded() -> None:
+    if not isinstance(runtime().registry, EmbeddedRegistry):
+        raise NotFound("Cơ sở dữ liệu dân cư mô phỏng không được bật.")
+
+
+def create_person(actor: User, body: Any) -> str:
+    _embedded()
+    if not actor.has_role("admin"):
+        raise Forbidden("Chỉ quản trị viên thêm công dân vào CSDL mô phỏng.")
+    if not isinstance(body, dict):
+        raise Invalid("Nội dung phải là đối tượng JSON.")
+    body = nfc(body)
+    fields: dict[str, str] = {}
+    for name in ("full_name", "birth_date", "sex"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            fields[name] = "Trường bắt buộc."
+    for name in ("personal_id", "spouse_personal_id", "mother_personal_id", "father_personal_id"):
+        if body.get(name) is not None and not is_valid_format(body[name]):
+            fields[name] = "Số định danh cá nhân phải gồm đúng 12 chữ số."
+    for name in ("birth_date", "deceased_on"):
+        if isinstance(body.get(name), str):
+            try:
+                if date.fromisoformat(body[name]) > runtime().clock.now().date():
+                    fields[name] = "Ngày không được ở tương lai."
+            except ValueError:
+                fields[name] = "Ngày không đúng định dạng YYYY-MM-DD."
+    if body.get("sex") not in SEXES and "sex" not in fields:
+        fields["sex"] = "Giới tính phải là male hoặc female."
+    if body.get("marital_status") not in (None, *MARITAL):
+        fields["marital_status"] = "Tình trạng hôn nhân không hợp lệ."
+    if fields:
+        raise Invalid("Dữ liệu công dân không hợp lệ.", fields=fields)
+    if body.get("personal_id") and db.session.get(Person, body["personal_id"]) is not None:
+        raise Conflict("Số định danh cá nhân đã tồn tại.")
+    person = new_person(body)
+    db.session.commit()
+    return person.personal_id
+
+
+def get_person(actor: User, personal_id: str) -> dict[str, Any]:
+    _embedded()
+    if not actor.has_role("admin", "officer", "auditor"):
+        raise Forbidden("Vai trò của bạn không được tra cứu CSDL dân cư.")
+    person = db.session.get(Person, personal_id)
+    if person is None:
+        raise NotFound("Không tìm thấy công dân.")
+    return person_to_dict(person)

@@ -1,0 +1,156 @@
+"""Officials' task use cases: list, open, claim, release, complete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select, update
+
+from app.domain.findings import blocking
+from app.domain.text import fold, nfc
+from app.engine.runtime import EngineError, Instance
+from app.models import Dossier, OpenTask, User, db
+from app.services.access import OFFICIAL_ROLES
+from app.services.audit import PendingEvent
+from app.services.commands import begin_write, commit_command, lock_dossier, run_command
+from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
+from app.services.operations import evaluate_rules
+from app.services.processes import definition_for
+from app.services.runtime import runtime
+
+INBOX_PAGE = 50
+
+
+def task_view(t: OpenTask) -> dict[str, Any]:
+    return {"id": t.id, "dossier_code": t.dossier_code, "procedure": t.procedure, "task": t.task_key,
+            "title": t.title, "role": t.role, "assignee": t.assignee, "created_at": t.created_at.isoformat(),
+            "due_at": t.due_at.isoformat() if t.due_at else None}
+
+
+def _official(actor: User) -> None:
+    if not actor.has_role(*OFFICIAL_ROLES):
+        raise Forbidden("Chỉ cán bộ, công chức của xã/phường xử lý nhiệm vụ.")
+
+
+def inbox_query(actor: User, *, dossier: str | None = None, mine: bool = False, procedure: str | None = None,
+                q: str | None = None) -> Any:
+    """Open tasks of the caller's roles in the caller's commune, most urgent first (index ix_open_task_inbox)."""
+    _official(actor)
+    query = select(OpenTask).where(OpenTask.commune_code == actor.commune_code,
+                                   OpenTask.role.in_([r for r in actor.roles if r in OFFICIAL_ROLES]))
+    if dossier:
+        query = query.where(OpenTask.dossier_code == dossier)
+    if mine:
+        query = query.where(OpenTask.assignee == actor.username)
+    if procedure:
+        query = query.where(OpenTask.procedure == procedure)
+    if q:
+        query = query.where(OpenTask.search_text.contains(fold(nfc(q)).strip(), autoescape=True))
+    return query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+
+
+def list_tasks(actor: User, *, dossier: str | None = None, mine: bool = False, limit: int = INBOX_PAGE,
+               offset: int = 0) -> list[dict[str, Any]]:
+    rows = db.session.scalars(inbox_query(actor, dossier=dossier, mine=mine).limit(limit).offset(offset)).all()
+    return [task_view(t) for t in rows]
+
+
+def open_task_for(actor: User, task_id: str) -> OpenTask:
+    """The open task if it is in the caller's commune (else 404); 403 when the caller's role never does it."""
+    _official(actor)
+    task = db.session.get(OpenTask, task_id)
+    if task is None or task.commune_code != actor.commune_code:
+        raise NotFound("Không tìm thấy nhiệm vụ (có thể đã được xử lý).")
+    if task.role not in actor.roles:
+        raise Forbidden("Nhiệm vụ này thuộc vai trò khác.")
+    return task
+
+
+def get_task(actor: User, task_id: str) -> dict[str, Any]:
+    task = open_task_for(actor, task_id)
+    dossier = db.session.get(Dossier, task.dossier_id)
+    assert dossier is not None
+    definition = definition_for(dossier.process_version_id)
+    info = definition.user_tasks[task.task_key]
+    form_name = (info.form or f"{task.task_key}.json").removesuffix(".json")
+    forms = runtime().forms
+    return {**task_view(task), "form": {"schema": forms.schema(definition.key, form_name),
+                                        "ui": forms.ui(definition.key, form_name)},
+            "data": dossier.data, "findings": dossier.findings, "version": dossier.row_version,
+            "result": dossier.result, "status": dossier.status}
+
+
+def claim(actor: User, task_id: str) -> dict[str, Any]:
+    task = open_task_for(actor, task_id)
+    begin_write()
+    done = db.session.execute(update(OpenTask).where(
+        OpenTask.id == task.id, or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.username))
+        .values(assignee=actor.username)).rowcount
+    if not done:
+        db.session.rollback()
+        raise Conflict("Nhiệm vụ đã được người khác nhận.")
+    db.session.commit()
+    return task_view(task)
+
+
+def release(actor: User, task_id: str) -> dict[str, Any]:
+    task = open_task_for(actor, task_id)
+    if task.assignee not in (None, actor.username):
+        raise Conflict("Nhiệm vụ đang do người khác xử lý.")
+    begin_write()
+    db.session.execute(update(OpenTask).where(OpenTask.id == task.id).values(assignee=None))
+    db.session.commit()
+    return task_view(task)
+
+
+def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
+    """Validate the form, then complete the task and run the process to its next wait state (one commit)."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("data", None), dict):
+        raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON có trường data.")
+    form = nfc(payload["data"])
+    task = open_task_for(actor, task_id)
+    dossier = db.session.get(Dossier, task.dossier_id)
+    assert dossier is not None
+    definition = definition_for(dossier.process_version_id)
+    info = definition.user_tasks[task.task_key]
+    rt = runtime()
+    errors = rt.forms.validate(definition.key, (info.form or task.task_key).removesuffix(".json"), form)
+    if errors:
+        raise Invalid("Biểu mẫu có trường không hợp lệ.", fields=errors)
+    now = rt.clock.now()
+    begin_write()
+    dossier = lock_dossier(dossier_id=task.dossier_id)
+    current = db.session.get(OpenTask, task_id, populate_existing=True)
+    if current is None:
+        raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
+    if current.assignee not in (None, actor.username):
+        raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
+    actor_info = {"username": actor.username, "full_name": actor.full_name}
+
+    def action(instance: Instance) -> None:
+        ready = instance.find_ready(task_id=task_id)
+        if ready is None:
+            raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
+        if form.get("decision") in info.blocked_decisions:
+            data = instance.data()
+            findings = evaluate_rules(dossier, data.get("dossier") or {}, data.get("lookups") or {}, now,
+                                      officer_personal_id=actor.personal_id)
+            dossier.findings = [f.to_dict() for f in findings]
+            blocked = blocking(findings)
+            if blocked:
+                raise Invalid("Hồ sơ còn vướng điều kiện chặn, không thể phê duyệt.",
+                              rules=sorted({f.rule for f in blocked}),
+                              extra={"findings": [f.to_dict() for f in blocked]})
+        actors = dict(ready.data.get("actors") or {})
+        actors[task.task_key] = actor_info
+        try:
+            instance.complete_user_task(ready, info.role, form, extra={"actors": actors})
+        except EngineError as exc:
+            raise Conflict("Nhiệm vụ không còn mở.", code=exc.code) from exc
+
+    event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
+    instance = run_command(dossier, event, now, action)
+    commit_command()
+    return {"dossier": {"code": dossier.code, "status": dossier.status},
+            "next_tasks": [{"id": t.id, "task": t.key, "title": t.title, "role": t.role}
+                           for t in instance.ready_tasks()]}

@@ -1,0 +1,67 @@
+"""The JSON API of spec/api.md: bearer tokens, the error shape, one module per area."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, g, jsonify, request
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from app.extensions import csrf, db
+from app.models import User
+from app.services.auth import user_for_token
+from app.services.errors import BadRequest, ServiceError, Unauthorized
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(api)  # API calls authenticate with a bearer token, not a cookie: no CSRF exposure
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def authenticated(fn: F) -> F:
+    """Require `Authorization: Bearer <token>`; the user is in g.user."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        header = request.headers.get("Authorization", "")
+        user = user_for_token(header[7:].strip()) if header.lower().startswith("bearer ") else None
+        if user is None:
+            raise Unauthorized("Thiếu hoặc sai mã truy cập (Bearer token).")
+        g.user = user
+        return fn(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def current_user() -> User:
+    user: User = g.user
+    return user
+
+
+def json_body() -> Any:
+    """The parsed JSON body; 400 when it is not JSON."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("Nội dung yêu cầu không phải JSON hợp lệ.", code="malformed_json")
+    return data
+
+
+@api.errorhandler(ServiceError)
+def _service_error(exc: ServiceError) -> tuple[Response, int]:
+    db.session.rollback()
+    return jsonify(exc.to_dict()), exc.status
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> tuple[Response, int]:
+    db.session.rollback()
+    status = exc.code or 500
+    if isinstance(exc, RequestEntityTooLarge):
+        return jsonify({"error": {"code": "too_large", "message": "Yêu cầu vượt quá dung lượng cho phép."}}), 413
+    codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+    return jsonify({"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}), status
+
+
+from app.web.api import audit, auth, dossiers, processes, registry, tasks  # noqa: E402,F401

@@ -1,0 +1,44 @@
+"""Process versions for analysts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify, request
+
+from app.services import processes as svc
+from app.services.errors import Forbidden
+from app.web.api import api, authenticated, current_user
+
+
+def _require_analyst() -> None:
+    if not current_user().has_role("analyst", "admin", "auditor"):
+        raise Forbidden("Chỉ chuyên viên quy trình xem các phiên bản quy trình.")
+
+
+@api.get("/processes")
+@authenticated
+def process_index() -> Any:
+    _analyst()
+    return jsonify(svc.list_processes())
+
+
+@api.get("/processes/<key>/versions/<int:version>")
+@authenticated
+def process_xml(key: str, version: int) -> Any:
+    _analyst()
+    return Response(svc.version_xml(key, version), mimetype="application/xml")
+
+
+@api.post("/processes/<key>/validate")
+@authenticated
+def process_validate(key: str) -> Any:
+    _analyst()
+    return jsonify(svc.validate_bpmn(key, request.get_data()))
+
+
+@api.post("/processes/<key>/versions")
+@authenticated
+def process_deploy(key: str) -> Any:
+    version = svc.deploy_version(key, request.get_data(), current_user())
+    return jsonify({"version": version.version, "sha256": version.sha256}), 201

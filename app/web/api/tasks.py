@@ -1,0 +1,41 @@
+"""Task endpoints for officials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+
+from app.services import tasks as svc
+from app.web.api import api, authenticated, current_user, json_body
+
+
+@api.get("/tasks")
+@authenticated
+def task_index() -> Any:
+    mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
+    return jsonify(svc.list_tasks(current_user(), dossier=request.args.get("dossier") or None, mine=mine))
+
+
+@api.get("/tasks/<task_id>")
+@authenticated
+def task_show(task_id: str) -> Any:
+    return jsonify(svc.get_task(current_user(), task_id))
+
+
+@api.post("/tasks/<task_id>/claim")
+@authenticated
+def task_claim(task_id: str) -> Any:
+    return jsonify(svc.claim(current_user(), task_id))
+
+
+@api.post("/tasks/<task_id>/release")
+@authenticated
+def task_release(task_id: str) -> Any:
+    return jsonify(svc.release(current_user(), task_id))
+
+
+@api.post("/tasks/<task_id>/complete")
+@authenticated
+def task_complete(task_id: str) -> Any:
+    return jsonify(svc.complete_task(current_user(), task_id, json_body()))

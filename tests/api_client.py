@@ -1,0 +1,59 @@
+"""A small JSON API driver for tests and benchmarks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class Api:
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def token(self, username: str, password: str = "demo12345") -> str:
+        if username not in self.tokens:
+            resp = self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+            assert resp.status_code == 200, resp.get_json()
+            self.tokens[username] = resp.get_json()["token"]
+        return self.tokens[username]
+
+    def call(self, method: str, user: str | None, path: str, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", {}) or {})
+        if user:
+            headers["Authorization"] = f"Bearer {self.token(user)}"
+        return self.client.open("/api/v1" + path, method=method, headers=headers, **kwargs)
+
+    def get(self, user: str | None, path: str, **kw: Any) -> Any:
+        return self.call("GET", user, path, **kw)
+
+    def post(self, user: str | None, path: str, **kw: Any) -> Any:
+        return self.call("POST", user, path, **kw)
+
+    def task(self, user: str, code: str, key: str) -> dict[str, Any]:
+        tasks = self.get(user, f"/tasks?dossier={code}").get_json()
+        matching = [t for t in tasks if t["task"] == key]
+        assert matching, f"{key} not open for {user}: {tasks}"
+        return matching[0]
+
+    def complete(self, user: str, code: str, key: str, data: dict[str, Any]) -> Any:
+        task = self.task(user, code, key)
+        return self.post(user, f"/tasks/{task['id']}/complete", json={"data": data})
+
+
+def birth_submission(**overrides: Any) -> dict[str, Any]:
+    """A valid on-time birth dossier for Phường Hoàn Kiếm (parents are demo registry persons)."""
+    data: dict[str, Any] = {
+        "requester": {"full_name": "Nguyễn Văn An", "personal_id": "001095012345", "relationship": "father",
+                      "phone": "0912345678", "email": "an@example.vn"},
+        "copies": 1,
+        "child": {"full_name": "Nguyễn Thị Ánh Dương", "birth_date": "2026-02-20", "sex": "female",
+                  "ethnicity": "Kinh", "nationality": "Việt Nam",
+                  "birth_place": "Bệnh viện Phụ sản Hà Nội, Phường Láng, Thành phố Hà Nội",
+                  "home_town": "Phường Hoàn Kiếm, Thành phố Hà Nội"},
+        "mother": {"personal_id": "001196023456"},
+        "father": {"personal_id": "001095012345"},
+        "birth_certificate": {"number": "BV-2026-00123", "issuer": "Bệnh viện Phụ sản Hà Nội",
+                              "issued_on": "2026-02-21"},
+    }
+    data.update(overrides)
+    return {"procedure": "birth", "commune_code": "00070", "channel": "counter", "data": data}
