@@ -12,8 +12,9 @@ from app.extensions import babel, csrf, db, login_manager, migrate
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: configuration, extensions, runtime collaborators, blueprints and CLI commands."""
-    app = Flask(__name__, instance_path=os.environ.get("HOTICH_INSTANCE_PATH") or None,
-                instance_relative_config=True)
+    app = Flask(
+        __name__, instance_path=os.environ.get("HOTICH_INSTANCE_PATH") or None, instance_relative_config=True
+    )
     from app.config import load_config
 
     app.config.update(load_config(app.instance_path))
@@ -21,11 +22,15 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config.update(config)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 30, "check_same_thread": False})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault(
+            "connect_args", {"timeout": 30, "check_same_thread": False}
+        )
     app.config.setdefault("SQLALCHEMY_SESSION_OPTIONS", {})
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"))
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+    )
     csrf.init_app(app)
     login_manager.init_app(app)
     babel.init_app(app)
@@ -59,10 +64,20 @@ def _install_runtime(app: Flask) -> None:
     from app.integrations.registry import EmbeddedRegistry, HttpRegistry
     from app.services.runtime import Runtime
 
-    registry = (HttpRegistry(app.config["HOTICH_REGISTRY_URL"], token=app.config["HOTICH_REGISTRY_TOKEN"],
-                             timeout=app.config["HOTICH_REGISTRY_TIMEOUT"])
-                if app.config["HOTICH_REGISTRY_URL"] else EmbeddedRegistry())
+    registry = (
+        HttpRegistry(
+            app.config["HOTICH_REGISTRY_URL"],
+            token=app.config["HOTICH_REGISTRY_TOKEN"],
+            timeout=app.config["HOTICH_REGISTRY_TIMEOUT"],
+        )
+        if app.config["HOTICH_REGISTRY_URL"]
+        else EmbeddedRegistry()
+    )
     app.extensions["hotich"] = Runtime(
-        clock=app.config.get("HOTICH_CLOCK") or SystemClock(), registry=registry, forms=default_registry(),
-        calendar=WorkingCalendar(), fees=FeeSchedule(), verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
+        clock=app.config.get("HOTICH_CLOCK") or SystemClock(),
+        registry=registry,
+        forms=default_registry(),
+        calendar=WorkingCalendar(),
+        fees=FeeSchedule(),
+        verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
     )

@@ -43,17 +43,30 @@ class Api:
 def birth_submission(**overrides: Any) -> dict[str, Any]:
     """A valid on-time birth dossier for Phường Hoàn Kiếm (parents are demo registry persons)."""
     data: dict[str, Any] = {
-        "requester": {"full_name": "Nguyễn Văn An", "personal_id": "001095012345", "relationship": "father",
-                      "phone": "0912345678", "email": "an@example.vn"},
+        "requester": {
+            "full_name": "Nguyễn Văn An",
+            "personal_id": "001095012345",
+            "relationship": "father",
+            "phone": "0912345678",
+            "email": "an@example.vn",
+        },
         "copies": 1,
-        "child": {"full_name": "Nguyễn Thị Ánh Dương", "birth_date": "2026-02-20", "sex": "female",
-                  "ethnicity": "Kinh", "nationality": "Việt Nam",
-                  "birth_place": "Bệnh viện Phụ sản Hà Nội, Phường Láng, Thành phố Hà Nội",
-                  "home_town": "Phường Hoàn Kiếm, Thành phố Hà Nội"},
+        "child": {
+            "full_name": "Nguyễn Thị Ánh Dương",
+            "birth_date": "2026-02-20",
+            "sex": "female",
+            "ethnicity": "Kinh",
+            "nationality": "Việt Nam",
+            "birth_place": "Bệnh viện Phụ sản Hà Nội, Phường Láng, Thành phố Hà Nội",
+            "home_town": "Phường Hoàn Kiếm, Thành phố Hà Nội",
+        },
         "mother": {"personal_id": "001196023456"},
         "father": {"personal_id": "001095012345"},
-        "birth_certificate": {"number": "BV-2026-00123", "issuer": "Bệnh viện Phụ sản Hà Nội",
-                              "issued_on": "2026-02-21"},
+        "birth_certificate": {
+            "number": "BV-2026-00123",
+            "issuer": "Bệnh viện Phụ sản Hà Nội",
+            "issued_on": "2026-02-21",
+        },
     }
     data.update(overrides)
     return {"procedure": "birth", "commune_code": "00070", "channel": "counter", "data": data}

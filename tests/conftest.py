@@ -74,9 +74,16 @@ def clock() -> FixedClock:
 
 @pytest.fixture
 def app(database_url: str, clock: FixedClock, tmp_path: Any) -> Iterator[Any]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "HOTICH_CLOCK": clock, "TESTING": True,
-                      "HOTICH_JOB_RUNNER": "off", "HOTICH_MAIL_OUTBOX": str(tmp_path / "outbox"),
-                      "WTF_CSRF_ENABLED": True})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "HOTICH_CLOCK": clock,
+            "TESTING": True,
+            "HOTICH_JOB_RUNNER": "off",
+            "HOTICH_MAIL_OUTBOX": str(tmp_path / "outbox"),
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
     with app.app_context():
         db.create_all()
         from app.services.seed import seed_demo

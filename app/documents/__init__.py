@@ -18,9 +18,11 @@ Common keys (every kind)::
     dossier_code  printed in the footer (and on slips under the issuer)
     copy          None (original) or {"number": int >= 1} → "BẢN SAO", "Bản sao số: n"
     electronic    bool → adds "Bản điện tử"
+    draft         optional bool → adds "DỰ THẢO" (the draft sent to the citizen for confirmation)
     signer        {"name": str, "title": "chu_tich" | "pho_chu_tich"} or None
-                  ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH"); required by refusal_letter and the
-                  three certificates, used by apology_slip and a closed register_book
+                  ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH"); on the refusal letter, certificates,
+                  apology slip and a closed register book. None (not signed yet) prints the blank
+                  block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
 
 Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
 

@@ -42,7 +42,7 @@ class ExternalResourceRefused(RuntimeError):
     """A document tried to load something that is not an inline data: URI (network, local file)."""
 
 
-class DataOnlyURLFetcher(URLFetcher):
+class DataOnlyURLFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
     """WeasyPrint URL fetcher that serves only inline data: URIs and stops the rendering on anything else."""
 
     def __init__(self) -> None:
@@ -101,5 +101,6 @@ def render_pdf(kind: str, ctx: Mapping[str, Any]) -> bytes:
         pdf = document.write_pdf()
     except FatalURLFetchingError as error:
         raise ExternalResourceRefused(str(error.__cause__ or error)) from error
-    assert pdf is not None  # write_pdf() without a target returns the bytes
+    if not isinstance(pdf, bytes):  # write_pdf() without a target returns the bytes
+        raise TypeError(f"WeasyPrint returned {type(pdf).__name__}, expected bytes")
     return pdf

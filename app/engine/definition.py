@@ -149,8 +149,14 @@ def _parse(xml: bytes, key: str) -> ProcessDefinition:
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
         role = (lane.get("id") or "").removeprefix("lane_")
         if role not in KNOWN_ROLES:
-            issues.append(_issue("unknown_lane_role", f"Làn «{lane.get('name')}» không ứng với vai trò nào "
-                                 f"(id phải là lane_<{'|'.join(KNOWN_ROLES)}>).", lane.get("id")))
+            issues.append(
+                _issue(
+                    "unknown_lane_role",
+                    f"Làn «{lane.get('name')}» không ứng với vai trò nào "
+                    f"(id phải là lane_<{'|'.join(KNOWN_ROLES)}>).",
+                    lane.get("id"),
+                )
+            )
         lane_roles[lane.get("name") or lane.get("id") or ""] = role
     properties = {el.get("id"): _properties(el) for el in process.iter() if el.get("id")}
     user_tasks: dict[str, UserTaskInfo] = {}
@@ -160,10 +166,15 @@ def _parse(xml: bytes, key: str) -> ProcessDefinition:
         props = properties.get(name, {})
         role = lane_roles.get(ts.lane) if ts.lane else None
         if role is None or role == "system":
-            issues.append(_issue("lane_missing", f"Nhiệm vụ «{ts.bpmn_name}» phải nằm trong làn của một vai trò.", name))
+            issues.append(
+                _issue("lane_missing", f"Nhiệm vụ «{ts.bpmn_name}» phải nằm trong làn của một vai trò.", name)
+            )
         due = props.get("due_working_days")
         user_tasks[name] = UserTaskInfo(
-            key=name, title=ts.bpmn_name or name, role=role or "", form=props.get("formJsonSchemaFilename"),
+            key=name,
+            title=ts.bpmn_name or name,
+            role=role or "",
+            form=props.get("formJsonSchemaFilename"),
             dossier_status=props.get("dossier_status"),
             blocked_decisions=tuple(d for d in (props.get("blocked_decisions") or "").split(",") if d),
             due_working_days=int(due) if due and due.isdigit() else None,
@@ -171,8 +182,14 @@ def _parse(xml: bytes, key: str) -> ProcessDefinition:
     if issues:
         raise DefinitionError(issues)
     return ProcessDefinition(
-        key=key, name=process.get("name") or key, sha256=hashlib.sha256(xml).hexdigest(), spec=spec,
-        subprocess_specs=subprocess_specs, lane_roles=lane_roles, user_tasks=user_tasks, properties=properties,
+        key=key,
+        name=process.get("name") or key,
+        sha256=hashlib.sha256(xml).hexdigest(),
+        spec=spec,
+        subprocess_specs=subprocess_specs,
+        lane_roles=lane_roles,
+        user_tasks=user_tasks,
+        properties=properties,
     )
 
 
@@ -202,8 +219,13 @@ def expression_sites(xml: bytes) -> list[tuple[str | None, str, str]]:
             el = el.getparent()
         return el.get("id") if el is not None else None
 
-    for tag, kind in (("script", "script"), ("conditionExpression", "expression"), ("timeDuration", "expression"),
-                      ("timeDate", "expression"), ("timeCycle", "expression")):
+    for tag, kind in (
+        ("script", "script"),
+        ("conditionExpression", "expression"),
+        ("timeDuration", "expression"),
+        ("timeDate", "expression"),
+        ("timeCycle", "expression"),
+    ):
         for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
             if el.text and el.text.strip():
                 sites.append((owner(el), kind, el.text.strip()))
@@ -219,8 +241,11 @@ def expression_sites(xml: bytes) -> list[tuple[str | None, str, str]]:
 
 def service_operations(definition: ProcessDefinition) -> dict[str, str]:
     """Service task id -> operation name."""
-    return {name: ts.operation_name for name, ts in definition.spec.task_specs.items()
-            if isinstance(ts, ServiceTask)}
+    return {
+        name: ts.operation_name
+        for name, ts in definition.spec.task_specs.items()
+        if isinstance(ts, ServiceTask)
+    }
 
 
 def is_catching(task_spec: Any) -> bool:

@@ -55,9 +55,12 @@ class Instance:
 
     # -- creation and persistence -------------------------------------------------------------------
     @classmethod
-    def start(cls, definition: ProcessDefinition, data: dict[str, Any], clock: Clock,
-              dispatcher: ServiceDispatcher) -> Instance:
-        wf = BpmnWorkflow(definition.spec, definition.subprocess_specs, script_engine=CivilScriptEngine(dispatcher))
+    def start(
+        cls, definition: ProcessDefinition, data: dict[str, Any], clock: Clock, dispatcher: ServiceDispatcher
+    ) -> Instance:
+        wf = BpmnWorkflow(
+            definition.spec, definition.subprocess_specs, script_engine=CivilScriptEngine(dispatcher)
+        )
         for task in wf.get_tasks(state=TaskState.READY):
             task.set_data(**data)
         instance = cls(definition, wf, clock)
@@ -65,8 +68,9 @@ class Instance:
         return instance
 
     @classmethod
-    def load(cls, definition: ProcessDefinition, state: str, clock: Clock,
-             dispatcher: ServiceDispatcher) -> Instance:
+    def load(
+        cls, definition: ProcessDefinition, state: str, clock: Clock, dispatcher: ServiceDispatcher
+    ) -> Instance:
         dct = json.loads(state)
         if dct.pop("serializer_version") != SERIALIZER.VERSION:
             raise EngineError("serializer_version", "stored state has another serializer version")
@@ -80,7 +84,7 @@ class Instance:
         return str(SERIALIZER.serialize_json(self.workflow))
 
     def fingerprint(self) -> str:
-        """Hash of what the instance means (task states and data), independent of task uuids and timestamps."""
+        """Hash of what the instance means (task states and data), independent of uuids and timestamps."""
         rows = [[t.task_spec.name, t.state, t.data] for t in self.workflow.get_tasks()]
         return hashlib.sha256(canonical_json([rows, self.workflow.data]).encode()).hexdigest()
 
@@ -106,12 +110,15 @@ class Instance:
 
     def find_ready(self, task_id: str | None = None, key: str | None = None) -> Any:
         for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
-            if (task_id is not None and str(task.id) == task_id) or (key is not None and task.task_spec.name == key):
+            if (task_id is not None and str(task.id) == task_id) or (
+                key is not None and task.task_spec.name == key
+            ):
                 return task
         return None
 
-    def complete_user_task(self, task: Any, role: str, form: dict[str, Any],
-                           extra: dict[str, Any] | None = None) -> None:
+    def complete_user_task(
+        self, task: Any, role: str, form: dict[str, Any], extra: dict[str, Any] | None = None
+    ) -> None:
         """Complete a READY user task of the caller's role, storing the form under the task's key (P5, P7)."""
         if task.state != TaskState.READY or not isinstance(task.task_spec, UserTask):
             raise EngineError("not_ready", "task is not open")
@@ -165,7 +172,9 @@ class Instance:
         """The dossier status the diagram declares for where the instance now waits."""
         d = self.definition
         if self.workflow.is_completed():
-            ends = [t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if d.status_of(t.task_spec.name)]
+            ends = [
+                t for t in self.workflow.get_tasks(state=TaskState.COMPLETED) if d.status_of(t.task_spec.name)
+            ]
             return d.status_of(ends[-1].task_spec.name) or previous if ends else previous
         for state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
             for task in self.workflow.get_tasks(state=state):
@@ -181,10 +190,16 @@ class Instance:
         return {**self.workflow.data, **source}
 
     def completed_elements(self) -> list[str]:
-        return [t.task_spec.name for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
-                if getattr(t.task_spec, "bpmn_id", None)]
+        return [
+            t.task_spec.name
+            for t in self.workflow.get_tasks(state=TaskState.COMPLETED)
+            if getattr(t.task_spec, "bpmn_id", None)
+        ]
 
     def active_elements(self) -> list[str]:
         mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-        return [t.task_spec.name for t in self.workflow.get_tasks(state=mask)
-                if getattr(t.task_spec, "bpmn_id", None)]
+        return [
+            t.task_spec.name
+            for t in self.workflow.get_tasks(state=mask)
+            if getattr(t.task_spec, "bpmn_id", None)
+        ]

@@ -39,8 +39,11 @@ class UnsafeScriptError(ValueError):
 class _SizeGuardingPolicy(RestrictingNodeTransformer):
     """RestrictedPython's policy plus `a ** b`, `a * b` and `a << b` routed to size-checked helpers."""
 
-    _OPS: dict[type[ast.operator], str] = {ast.Pow: "_hotich_pow_", ast.Mult: "_hotich_mul_",
-                                           ast.LShift: "_hotich_lshift_"}
+    _OPS: dict[type[ast.operator], str] = {
+        ast.Pow: "_hotich_pow_",
+        ast.Mult: "_hotich_mul_",
+        ast.LShift: "_hotich_lshift_",
+    }
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
@@ -52,14 +55,23 @@ class _SizeGuardingPolicy(RestrictingNodeTransformer):
 
 
 def _guarded_pow(a: Any, b: Any) -> Any:
-    if isinstance(a, int) and isinstance(b, int) and abs(a) > 1 and b * max(abs(a).bit_length(), 1) > MAX_POW_BITS:
+    if (
+        isinstance(a, int)
+        and isinstance(b, int)
+        and abs(a) > 1
+        and b * max(abs(a).bit_length(), 1) > MAX_POW_BITS
+    ):
         raise ValueError("Phép lũy thừa quá lớn trong biểu thức.")
     return a**b
 
 
 def _guarded_mul(a: Any, b: Any) -> Any:
     for seq, n in ((a, b), (b, a)):
-        if isinstance(seq, str | bytes | list | tuple) and isinstance(n, int) and len(seq) * n > MAX_SEQUENCE_LEN:
+        if (
+            isinstance(seq, str | bytes | list | tuple)
+            and isinstance(n, int)
+            and len(seq) * n > MAX_SEQUENCE_LEN
+        ):
             raise ValueError("Chuỗi/danh sách tạo ra quá lớn trong biểu thức.")
     return a * b
 
@@ -72,9 +84,15 @@ def _guarded_lshift(a: Any, b: Any) -> Any:
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     ops: dict[str, Callable[[Any, Any], Any]] = {
-        "+=": lambda p, q: p + q, "-=": lambda p, q: p - q, "*=": _guarded_mul,
-        "/=": lambda p, q: p / q, "//=": lambda p, q: p // q, "%=": lambda p, q: p % q,
-        "**=": _guarded_pow, "|=": lambda p, q: p | q, "&=": lambda p, q: p & q,
+        "+=": lambda p, q: p + q,
+        "-=": lambda p, q: p - q,
+        "*=": _guarded_mul,
+        "/=": lambda p, q: p / q,
+        "//=": lambda p, q: p // q,
+        "%=": lambda p, q: p % q,
+        "**=": _guarded_pow,
+        "|=": lambda p, q: p | q,
+        "&=": lambda p, q: p & q,
     }
     if op not in ops:
         raise UnsafeScriptError(f"Toán tử {op} không được phép.")
@@ -83,17 +101,38 @@ def _inplacevar(op: str, x: Any, y: Any) -> Any:
 
 def _base_globals() -> dict[str, Any]:
     builtins = dict(safe_globals["__builtins__"])
-    builtins.update({"dict": dict, "list": list, "set": set, "frozenset": frozenset, "sum": sum, "min": min,
-                     "max": max, "any": any, "all": all, "enumerate": enumerate, "sorted": sorted,
-                     "reversed": reversed, "map": map, "filter": filter})
+    builtins.update(
+        {
+            "dict": dict,
+            "list": list,
+            "set": set,
+            "frozenset": frozenset,
+            "sum": sum,
+            "min": min,
+            "max": max,
+            "any": any,
+            "all": all,
+            "enumerate": enumerate,
+            "sorted": sorted,
+            "reversed": reversed,
+            "map": map,
+            "filter": filter,
+        }
+    )
     return {
         "__builtins__": builtins,
-        "_getattr_": safer_getattr, "_getitem_": default_guarded_getitem, "_getiter_": default_guarded_getiter,
-        "_iter_unpack_sequence_": guarded_iter_unpack_sequence, "_write_": full_write_guard,
-        "_inplacevar_": _inplacevar, "_hotich_pow_": _guarded_pow, "_hotich_mul_": _guarded_mul,
+        "_getattr_": safer_getattr,
+        "_getitem_": default_guarded_getitem,
+        "_getiter_": default_guarded_getiter,
+        "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+        "_write_": full_write_guard,
+        "_inplacevar_": _inplacevar,
+        "_hotich_pow_": _guarded_pow,
+        "_hotich_mul_": _guarded_mul,
         "_hotich_lshift_": _guarded_lshift,
         # pure helpers analysts may use
-        "date": _dt.date, "timedelta": _dt.timedelta,
+        "date": _dt.date,
+        "timedelta": _dt.timedelta,
     }
 
 
@@ -140,16 +179,18 @@ class RestrictedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
         g.update(extra_globals or {})
         super().__init__(g)
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> Any:
         code = compile_expression(expression)
         scope = copy.copy(self.globals)
         scope.update(external_context or {})
         scope.update(context)
         return run_bounded(lambda: eval(code, scope))
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> bool:
         code = compile_script(script)
         self.check_for_overwrite(context, external_context or {})
         context.update(copy.copy(self.globals))
@@ -180,5 +221,7 @@ class CivilScriptEngine(PythonScriptEngine):  # type: ignore[misc]
         super().__init__(environment=RestrictedEnvironment())
         self.dispatcher = dispatcher
 
-    def call_service(self, task: Any, **kwargs: Any) -> Any:  # pragma: no cover - replaced by DeferrableServiceTask
+    def call_service(
+        self, task: Any, **kwargs: Any
+    ) -> Any:  # pragma: no cover - replaced by DeferrableServiceTask
         raise NotImplementedError("service tasks are run through DeferrableServiceTask")

@@ -18,8 +18,12 @@ def parse_untrusted_xml(data: bytes) -> etree._ElementTree:
     if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
         raise UnsafeXmlError("Tệp BPMN không được chứa DOCTYPE hoặc khai báo ENTITY.")
     parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, remove_pis=True,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=True,
     )
     try:
         root = etree.fromstring(data, parser=parser)

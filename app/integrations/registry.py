@@ -34,9 +34,21 @@ class RegistryClient(Protocol):
     def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None: ...
 
 
-PERSON_FIELDS = ("personal_id", "full_name", "birth_date", "sex", "ethnicity", "nationality",
-                 "residence_commune_code", "marital_status", "spouse_personal_id", "mother_personal_id",
-                 "father_personal_id", "deceased_on", "civil_status_locked")
+PERSON_FIELDS = (
+    "personal_id",
+    "full_name",
+    "birth_date",
+    "sex",
+    "ethnicity",
+    "nationality",
+    "residence_commune_code",
+    "marital_status",
+    "spouse_personal_id",
+    "mother_personal_id",
+    "father_personal_id",
+    "deceased_on",
+    "civil_status_locked",
+)
 
 
 def person_to_dict(p: Person) -> dict[str, Any]:
@@ -91,16 +103,22 @@ def new_person(record: dict[str, Any], source_ref: str | None = None) -> Person:
     birth_date = date.fromisoformat(str(record["birth_date"]))
     pid = record.get("personal_id")
     while not pid:
-        candidate = generate_personal_id(HANOI_PROVINCE_CODE, record["sex"], birth_date.year,
-                                         secrets.randbelow(1_000_000))
+        candidate = generate_personal_id(
+            HANOI_PROVINCE_CODE, record["sex"], birth_date.year, secrets.randbelow(1_000_000)
+        )
         if db.session.get(Person, candidate) is None:
             pid = candidate
     person = Person(
-        personal_id=pid, full_name=record["full_name"], birth_date=birth_date, sex=record["sex"],
-        ethnicity=record.get("ethnicity") or "Kinh", nationality=record.get("nationality") or "Việt Nam",
+        personal_id=pid,
+        full_name=record["full_name"],
+        birth_date=birth_date,
+        sex=record["sex"],
+        ethnicity=record.get("ethnicity") or "Kinh",
+        nationality=record.get("nationality") or "Việt Nam",
         residence_commune_code=record.get("residence_commune_code"),
         marital_status=record.get("marital_status") or "single",
-        spouse_personal_id=record.get("spouse_personal_id"), mother_personal_id=record.get("mother_personal_id"),
+        spouse_personal_id=record.get("spouse_personal_id"),
+        mother_personal_id=record.get("mother_personal_id"),
         father_personal_id=record.get("father_personal_id"),
         deceased_on=date.fromisoformat(record["deceased_on"]) if record.get("deceased_on") else None,
         source_ref=source_ref,
@@ -113,12 +131,18 @@ def new_person(record: dict[str, Any], source_ref: str | None = None) -> Person:
 class HttpRegistry:
     """Client of a real population-registry endpoint (base URL, timeout, retries with backoff)."""
 
-    def __init__(self, base_url: str, *, token: str | None = None, timeout: float = 5.0, retries: int = 2) -> None:
+    def __init__(
+        self, base_url: str, *, token: str | None = None, timeout: float = 5.0, retries: int = 2
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        retry = Retry(total=retries, backoff_factor=0.2, status_forcelist=(502, 503, 504),
-                      allowed_methods=frozenset({"GET", "POST"}))
+        retry = Retry(
+            total=retries,
+            backoff_factor=0.2,
+            status_forcelist=(502, 503, 504),
+            allowed_methods=frozenset({"GET", "POST"}),
+        )
         self.session.mount("http://", HTTPAdapter(max_retries=retry))
         self.session.mount("https://", HTTPAdapter(max_retries=retry))
         if token:
@@ -127,7 +151,9 @@ class HttpRegistry:
     def _call(self, method: str, path: str, key: str | None = None, **kwargs: Any) -> requests.Response:
         headers = {"Idempotency-Key": key} if key else {}
         try:
-            resp = self.session.request(method, self.base_url + path, timeout=self.timeout, headers=headers, **kwargs)
+            resp = self.session.request(
+                method, self.base_url + path, timeout=self.timeout, headers=headers, **kwargs
+            )
         except requests.RequestException as exc:
             raise RegistryUnavailable(str(exc)) from exc
         if resp.status_code >= 500:
@@ -155,6 +181,8 @@ class HttpRegistry:
             raise RegistryRejected(f"registry answered {resp.status_code}")
 
     def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None:
-        resp = self._call("POST", f"/persons/{personal_id}/death", idempotency_key, json={"deceased_on": died_on})
+        resp = self._call(
+            "POST", f"/persons/{personal_id}/death", idempotency_key, json={"deceased_on": died_on}
+        )
         if resp.status_code not in (200, 201, 204):
             raise RegistryRejected(f"registry answered {resp.status_code}")

@@ -10,6 +10,20 @@ from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
 
 __all__ = [
-    "db", "AuditEvent", "Attachment", "Document", "Dossier", "OpenTask", "ApiToken", "Commune",
-    "LoginAttempt", "User", "Job", "ProcessVersion", "Counter", "RegisterBook", "RegisterEntry", "Person",
+    "db",
+    "AuditEvent",
+    "Attachment",
+    "Document",
+    "Dossier",
+    "OpenTask",
+    "ApiToken",
+    "Commune",
+    "LoginAttempt",
+    "User",
+    "Job",
+    "ProcessVersion",
+    "Counter",
+    "RegisterBook",
+    "RegisterEntry",
+    "Person",
 ]

@@ -40,7 +40,7 @@ class RegisterEntry(db.Model):  # type: ignore[name-defined,misc]
 
 
 class Counter(db.Model):  # type: ignore[name-defined,misc]
-    """Named gap-free counters (dossier codes per commune and day), incremented inside the caller's transaction."""
+    """Named gap-free counters (dossier codes per commune and day), bumped in the caller's transaction."""
 
     __tablename__ = "counter"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)

@@ -1,4 +1,4 @@
-"""Who may see and touch which dossier: every query is scoped by commune (another commune's dossier is 404)."""
+"""Who may see and touch which dossier: every query is scoped by commune (another commune's: 404)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def can_read(user: User, dossier: Dossier) -> bool:
 
 
 def ensure_readable(user: User, dossier: Dossier | None) -> Dossier:
-    """The dossier if `user` may read it; 403 for roles that never read dossiers, else 404 (never reveal it)."""
+    """The dossier if `user` may read it; 403 for roles that never read dossiers, else 404."""
     if not user.has_role(*OFFICIAL_ROLES, "auditor", "portal"):
         raise Forbidden("Vai trò của bạn không được xem hồ sơ hộ tịch.")
     if dossier is None or not can_read(user, dossier):

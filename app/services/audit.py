@@ -21,10 +21,12 @@ class PendingEvent:
     data: dict[str, Any]
 
 
-def event_hash(prev_hash: str, seq: int, at: datetime, type_: str, actor: str, task: str | None,
-               data: dict[str, Any]) -> str:
-    body = canonical_json({"seq": seq, "at": at.isoformat(), "type": type_, "actor": actor, "task": task,
-                           "data": data})
+def event_hash(
+    prev_hash: str, seq: int, at: datetime, type_: str, actor: str, task: str | None, data: dict[str, Any]
+) -> str:
+    body = canonical_json(
+        {"seq": seq, "at": at.isoformat(), "type": type_, "actor": actor, "task": task, "data": data}
+    )
     return hashlib.sha256((prev_hash + body).encode()).hexdigest()
 
 
@@ -37,8 +39,19 @@ def append_events(dossier: Dossier, at: datetime, events: list[PendingEvent]) ->
         seq += 1
         data = _plain(ev.data)
         h = event_hash(prev, seq, at, ev.type, ev.actor, ev.task, data)
-        rows.append(AuditEvent(dossier_id=dossier.id, seq=seq, at=at, type=ev.type, actor=ev.actor, task=ev.task,
-                               data=data, prev_hash=prev, hash=h))
+        rows.append(
+            AuditEvent(
+                dossier_id=dossier.id,
+                seq=seq,
+                at=at,
+                type=ev.type,
+                actor=ev.actor,
+                task=ev.task,
+                data=data,
+                prev_hash=prev,
+                hash=h,
+            )
+        )
         prev = h
     db.session.add_all(rows)
     dossier.last_event_seq, dossier.last_event_hash = seq, prev
@@ -64,5 +77,13 @@ def chain_break(events: list[AuditEvent]) -> int | None:
 
 
 def event_to_dict(ev: AuditEvent) -> dict[str, Any]:
-    return {"seq": ev.seq, "at": ev.at.isoformat(), "type": ev.type, "actor": ev.actor, "task": ev.task,
-            "data": ev.data, "hash": ev.hash, "prev_hash": ev.prev_hash}
+    return {
+        "seq": ev.seq,
+        "at": ev.at.isoformat(),
+        "type": ev.type,
+        "actor": ev.actor,
+        "task": ev.task,
+        "data": ev.data,
+        "hash": ev.hash,
+        "prev_hash": ev.prev_hash,
+    }

@@ -16,8 +16,11 @@ from app.services.errors import RateLimited, Unauthorized
 from app.services.runtime import runtime
 
 # tests and benchmarks may ask for cheap hashes (HOTICH_FAST_HASH=1); production keeps argon2's defaults
-HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1) if os.environ.get("HOTICH_FAST_HASH") \
+HASHER = (
+    PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    if os.environ.get("HOTICH_FAST_HASH")
     else PasswordHasher()
+)
 TOKEN_TTL = timedelta(hours=12)
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=10)
@@ -33,8 +36,14 @@ def authenticate(username: str, password: str, client: str) -> User:
     now = runtime().clock.now()
     keys = [f"user:{username.lower()}", f"ip:{client}"]
     since = now - FAILURE_WINDOW
-    failures = db.session.scalar(select(func.count()).select_from(LoginAttempt)
-                                 .where(LoginAttempt.key.in_(keys), LoginAttempt.at >= since)) or 0
+    failures = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(LoginAttempt.key.in_(keys), LoginAttempt.at >= since)
+        )
+        or 0
+    )
     if failures >= MAX_FAILURES:
         raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 10 phút.")
     user = db.session.scalars(select(User).where(User.username == username)).first()
@@ -54,8 +63,11 @@ def authenticate(username: str, password: str, client: str) -> User:
 
 def issue_token(user: User) -> tuple[str, ApiToken]:
     token = secrets.token_urlsafe(32)
-    row = ApiToken(token_hash=hashlib.sha256(token.encode()).hexdigest(), user_id=user.id,
-                   expires_at=runtime().clock.now() + TOKEN_TTL)
+    row = ApiToken(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        user_id=user.id,
+        expires_at=runtime().clock.now() + TOKEN_TTL,
+    )
     db.session.add(row)
     db.session.commit()
     return token, row
@@ -69,5 +81,9 @@ def user_for_token(token: str) -> User | None:
 
 
 def user_view(user: User) -> dict[str, object]:
-    return {"username": user.username, "full_name": user.full_name, "roles": user.roles,
-            "commune_code": user.commune_code}
+    return {
+        "username": user.username,
+        "full_name": user.full_name,
+        "roles": user.roles,
+        "commune_code": user.commune_code,
+    }

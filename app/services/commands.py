@@ -10,10 +10,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import delete, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm.exc import StaleDataError
-from SpiffWorkflow.exceptions import WorkflowException
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
@@ -24,9 +24,15 @@ from app.services.errors import Conflict, NotFound, ServiceError
 from app.services.operations import CommandDispatcher
 from app.services.processes import definition_for
 
-SEARCH_PATHS = (("child", "full_name"), ("mother", "full_name"), ("father", "full_name"),
-                ("requester", "full_name"), ("bride", "full_name"), ("groom", "full_name"),
-                ("deceased", "full_name"))
+SEARCH_PATHS = (
+    ("child", "full_name"),
+    ("mother", "full_name"),
+    ("father", "full_name"),
+    ("requester", "full_name"),
+    ("bride", "full_name"),
+    ("groom", "full_name"),
+    ("deceased", "full_name"),
+)
 
 
 class EngineFailure(ServiceError):
@@ -53,11 +59,14 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
     return dossier
 
 
-def run_command(dossier: Dossier, event: PendingEvent, now: datetime,
-                action: Callable[[Instance], None]) -> Instance:
+def run_command(
+    dossier: Dossier, event: PendingEvent, now: datetime, action: Callable[[Instance], None]
+) -> Instance:
     """Load the dossier's instance, apply `action`, and persist the result with `event` (caller commits)."""
     dispatcher = CommandDispatcher(dossier, now)
-    instance = Instance.load(definition_for(dossier.process_version_id), dossier.state, FixedClock(now), dispatcher)
+    instance = Instance.load(
+        definition_for(dossier.process_version_id), dossier.state, FixedClock(now), dispatcher
+    )
     pending_before = {c.task_id for c in instance.pending_calls()}
     try:
         action(instance)
@@ -69,8 +78,9 @@ def run_command(dossier: Dossier, event: PendingEvent, now: datetime,
     return instance
 
 
-def persist(dossier: Dossier, instance: Instance, events: list[PendingEvent], now: datetime,
-            pending_before: set[str]) -> None:
+def persist(
+    dossier: Dossier, instance: Instance, events: list[PendingEvent], now: datetime, pending_before: set[str]
+) -> None:
     """Write engine state, derived columns, the open-task table, new jobs and the events."""
     data = instance.data()
     dossier.state = instance.dump()
@@ -84,9 +94,21 @@ def persist(dossier: Dossier, instance: Instance, events: list[PendingEvent], no
     sync_open_tasks(dossier, instance, now)
     for call in instance.pending_calls():
         if call.task_id not in pending_before:
-            db.session.add(Job(kind="service_call", dossier_id=dossier.id, status="pending", run_at=now,
-                               created_at=now, payload={"task": call.task_key, "task_id": call.task_id,
-                                                        "operation": call.operation, "params": call.params}))
+            db.session.add(
+                Job(
+                    kind="service_call",
+                    dossier_id=dossier.id,
+                    status="pending",
+                    run_at=now,
+                    created_at=now,
+                    payload={
+                        "task": call.task_key,
+                        "task_id": call.task_id,
+                        "operation": call.operation,
+                        "params": call.params,
+                    },
+                )
+            )
     append_events(dossier, now, events)
 
 
@@ -100,10 +122,21 @@ def sync_open_tasks(dossier: Dossier, instance: Instance, now: datetime) -> None
     for task_id, task in ready.items():
         if task_id in existing:
             continue
-        db.session.add(OpenTask(id=task_id, dossier_id=dossier.id, dossier_code=dossier.code,
-                                procedure=dossier.procedure, task_key=task.key, title=task.title, role=task.role,
-                                commune_code=dossier.commune_code, created_at=now, due_at=dossier.due_at,
-                                search_text=dossier.search_text))
+        db.session.add(
+            OpenTask(
+                id=task_id,
+                dossier_id=dossier.id,
+                dossier_code=dossier.code,
+                procedure=dossier.procedure,
+                task_key=task.key,
+                title=task.title,
+                role=task.role,
+                commune_code=dossier.commune_code,
+                created_at=now,
+                due_at=dossier.due_at,
+                search_text=dossier.search_text,
+            )
+        )
 
 
 def search_text(code: str, data: dict[str, Any]) -> str:

@@ -28,9 +28,16 @@ CHANNELS = ("online", "counter", "post")
 MAX_ATTACHMENTS = 20
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 ATTACHMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
-DATE_FIELDS = (("child", "birth_date"), ("bride", "birth_date"), ("groom", "birth_date"), ("deceased", "birth_date"),
-               ("death", "at"), ("death_notice", "issued_on"), ("birth_certificate", "issued_on"),
-               ("parents_marriage", "date"))
+DATE_FIELDS = (
+    ("child", "birth_date"),
+    ("bride", "birth_date"),
+    ("groom", "birth_date"),
+    ("deceased", "birth_date"),
+    ("death", "at"),
+    ("death_notice", "issued_on"),
+    ("birth_certificate", "issued_on"),
+    ("parents_marriage", "date"),
+)
 PAGE_SIZE = 50
 
 
@@ -43,11 +50,18 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
         raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON.")
     payload = nfc(payload)
     if idempotency_key:
-        existing = db.session.scalars(select(Dossier).where(Dossier.submitted_by == actor.username,
-                                                            Dossier.idempotency_key == idempotency_key)).first()
+        existing = db.session.scalars(
+            select(Dossier).where(
+                Dossier.submitted_by == actor.username, Dossier.idempotency_key == idempotency_key
+            )
+        ).first()
         if existing is not None:
             return existing, False
-    procedure, commune_code, channel = payload.get("procedure"), payload.get("commune_code"), payload.get("channel")
+    procedure, commune_code, channel = (
+        payload.get("procedure"),
+        payload.get("commune_code"),
+        payload.get("channel"),
+    )
     fields: dict[str, str] = {}
     if procedure not in PROCESS_KEYS:
         fields["procedure"] = "«Thủ tục» phải là birth, marriage hoặc death."
@@ -75,21 +89,53 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
     assert version is not None
     begin_write()
     code = next_dossier_code(commune_code, now)
-    dossier = Dossier(code=code, procedure=procedure, commune_code=commune_code, channel=channel, status="submitted",
-                      data=data, findings=[], result={}, received_at=now, process_version_id=version.id,
-                      state="", state_fingerprint="", submitted_by=actor.username, idempotency_key=idempotency_key,
-                      subject_key=subject_key(procedure, data))
+    dossier = Dossier(
+        code=code,
+        procedure=procedure,
+        commune_code=commune_code,
+        channel=channel,
+        status="submitted",
+        data=data,
+        findings=[],
+        result={},
+        received_at=now,
+        process_version_id=version.id,
+        state="",
+        state_fingerprint="",
+        submitted_by=actor.username,
+        idempotency_key=idempotency_key,
+        subject_key=subject_key(procedure, data),
+    )
     db.session.add(dossier)
     db.session.flush()
     for att in attachments:
         db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
     dispatcher = CommandDispatcher(dossier, now)
-    start_data = {"dossier": data, "meta": {"procedure": procedure, "channel": channel, "commune_code": commune_code,
-                                             "code": code, "received_at": now.isoformat()}}
+    start_data = {
+        "dossier": data,
+        "meta": {
+            "procedure": procedure,
+            "channel": channel,
+            "commune_code": commune_code,
+            "code": code,
+            "received_at": now.isoformat(),
+        },
+    }
     instance = Instance.start(definition_for(version.id), start_data, FixedClock(now), dispatcher)
-    event = PendingEvent("submitted", actor.username, None, {
-        "procedure": procedure, "channel": channel, "commune_code": commune_code, "data": data,
-        "attachments": [{"kind": a["kind"], "filename": a["filename"], "sha256": a["sha256"]} for a in attachments]})
+    event = PendingEvent(
+        "submitted",
+        actor.username,
+        None,
+        {
+            "procedure": procedure,
+            "channel": channel,
+            "commune_code": commune_code,
+            "data": data,
+            "attachments": [
+                {"kind": a["kind"], "filename": a["filename"], "sha256": a["sha256"]} for a in attachments
+            ],
+        },
+    )
     persist(dossier, instance, [event, *dispatcher.events], now, set())
     commit_command()
     return dossier, True
@@ -114,13 +160,16 @@ def decode_attachments(items: Any) -> list[dict[str, Any]]:
     if items is None:
         return []
     if not isinstance(items, list):
-        raise Invalid("Tệp đính kèm không hợp lệ.", fields={"attachments": "«Tệp đính kèm» phải là một danh sách."})
+        raise Invalid(
+            "Tệp đính kèm không hợp lệ.", fields={"attachments": "«Tệp đính kèm» phải là một danh sách."}
+        )
     if len(items) > MAX_ATTACHMENTS:
         raise TooLarge(f"Tối đa {MAX_ATTACHMENTS} tệp đính kèm.")
     out, fields = [], {}
     for i, item in enumerate(items):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in
-                                                 ("kind", "filename", "content_base64")):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("kind", "filename", "content_base64")
+        ):
             fields[f"attachments.{i}"] = "Tệp đính kèm cần kind, filename và content_base64."
             continue
         ext = item["filename"].rsplit(".", 1)[-1].lower()
@@ -134,9 +183,16 @@ def decode_attachments(items: Any) -> list[dict[str, Any]]:
         except (binascii.Error, ValueError):
             fields[f"attachments.{i}.content_base64"] = "Nội dung tệp không phải base64 hợp lệ."
             continue
-        out.append({"kind": item["kind"][:50], "filename": item["filename"][:255],
-                    "content_type": ATTACHMENT_TYPES[ext], "sha256": hashlib.sha256(content).hexdigest(),
-                    "size": len(content), "content": content})
+        out.append(
+            {
+                "kind": item["kind"][:50],
+                "filename": item["filename"][:255],
+                "content_type": ATTACHMENT_TYPES[ext],
+                "sha256": hashlib.sha256(content).hexdigest(),
+                "size": len(content),
+                "content": content,
+            }
+        )
     if fields:
         raise Invalid("Tệp đính kèm không hợp lệ.", fields=fields)
     return out
@@ -160,13 +216,16 @@ def subject_key(procedure: str, data: Any) -> str | None:
     if procedure == "birth":
         child = data.get("child") or {}
         mother = data.get("mother") or {}
-        return f"birth|{fold(child.get('full_name', ''))}|{child.get('birth_date', '')}|" \
-               f"{mother.get('personal_id') or fold(mother.get('full_name', ''))}"
+        return (
+            f"birth|{fold(child.get('full_name', ''))}|{child.get('birth_date', '')}|"
+            f"{mother.get('personal_id') or fold(mother.get('full_name', ''))}"
+        )
     if procedure == "death":
         person = data.get("deceased") or {}
         if person.get("personal_id"):
             return f"death|{person['personal_id']}"
-        return f"death|{fold(person.get('full_name', ''))}|{person.get('birth_date') or person.get('birth_year')}"
+        born = person.get("birth_date") or person.get("birth_year")
+        return f"death|{fold(person.get('full_name', ''))}|{born}"
     return None
 
 
@@ -182,15 +241,23 @@ def list_dossiers(actor: User, procedure: str | None, status: str | None, page: 
     if status:
         query = query.where(Dossier.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(query.order_by(Dossier.id.desc()).offset((max(page, 1) - 1) * PAGE_SIZE)
-                              .limit(PAGE_SIZE)).all()
+    rows = db.session.scalars(
+        query.order_by(Dossier.id.desc()).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
     return {"items": [summary_view(d) for d in rows], "total": total, "page": max(page, 1)}
 
 
 def summary_view(d: Dossier) -> dict[str, Any]:
-    return {"code": d.code, "procedure": d.procedure, "status": d.status, "commune_code": d.commune_code,
-            "channel": d.channel, "received_at": d.received_at.isoformat(),
-            "due_at": d.due_at.isoformat() if d.due_at else None, "late": d.late}
+    return {
+        "code": d.code,
+        "procedure": d.procedure,
+        "status": d.status,
+        "commune_code": d.commune_code,
+        "channel": d.channel,
+        "received_at": d.received_at.isoformat(),
+        "due_at": d.due_at.isoformat() if d.due_at else None,
+        "late": d.late,
+    }
 
 
 def dossier_view(d: Dossier, actor: User) -> dict[str, Any]:
@@ -201,9 +268,15 @@ def dossier_view(d: Dossier, actor: User) -> dict[str, Any]:
     from app.models import ProcessVersion
 
     pv = db.session.get(ProcessVersion, d.process_version_id)
-    return {**summary_view(d), "data": d.data, "findings": d.findings, "tasks": [task_view(t) for t in tasks],
-            "result": d.result, "instance_id": d.id,
-            "process": {"key": version.key, "version": pv.version if pv else None}}
+    return {
+        **summary_view(d),
+        "data": d.data,
+        "findings": d.findings,
+        "tasks": [task_view(t) for t in tasks],
+        "result": d.result,
+        "instance_id": d.id,
+        "process": {"key": version.key, "version": pv.version if pv else None},
+    }
 
 
 def supplement(actor: User, code: str, payload: Any) -> Dossier:
@@ -220,7 +293,9 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
     errors = rt.forms.validate(PROCESS_KEYS[dossier.procedure], "submission", merged)
     errors.update(future_dates(merged, local_date(now)))
     if errors:
-        raise Invalid("Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
+        raise Invalid(
+            "Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()}
+        )
     attachments = decode_attachments(payload.get("attachments"))
     begin_write()
     dossier = lock_dossier(code=code)
@@ -228,7 +303,9 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
     for att in attachments:
         db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
-    event = PendingEvent("message", actor.username, "supplement", {"name": "supplement", "payload": {"data": merged}})
+    event = PendingEvent(
+        "message", actor.username, "supplement", {"name": "supplement", "payload": {"data": merged}}
+    )
     run_command(dossier, event, now, lambda inst: inst.send_message("supplement", {"data": merged}))
     dossier.subject_key = subject_key(dossier.procedure, merged)
     commit_command()
@@ -248,8 +325,9 @@ def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
     dossier = lock_dossier(code=code)
     if dossier.status != "awaiting_confirmation":
         raise Conflict("Hồ sơ không ở trạng thái chờ xác nhận dự thảo.")
-    event = PendingEvent("message", actor.username, "draft_confirmation",
-                         {"name": "draft_confirmation", "payload": answer})
+    event = PendingEvent(
+        "message", actor.username, "draft_confirmation", {"name": "draft_confirmation", "payload": answer}
+    )
     run_command(dossier, event, now, lambda inst: inst.send_message("draft_confirmation", answer))
     commit_command()
     return dossier
@@ -258,23 +336,36 @@ def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
-        out[key] = deep_merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) \
+        out[key] = (
+            deep_merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
             else value
+        )
     return out
 
 
 def list_documents(actor: User, code: str) -> list[dict[str, Any]]:
     dossier = get_dossier(actor, code)
-    docs = db.session.scalars(select(Document).where(Document.dossier_id == dossier.id)
-                              .order_by(Document.id)).all()
-    return [{"name": d.name, "kind": d.kind, "title": d.title, "issued_at": d.issued_at.isoformat(),
-             "verify_token": d.verify_token} for d in docs]
+    docs = db.session.scalars(
+        select(Document).where(Document.dossier_id == dossier.id).order_by(Document.id)
+    ).all()
+    return [
+        {
+            "name": d.name,
+            "kind": d.kind,
+            "title": d.title,
+            "issued_at": d.issued_at.isoformat(),
+            "verify_token": d.verify_token,
+        }
+        for d in docs
+    ]
 
 
 def get_document(actor: User, code: str, name: str) -> Document:
     dossier = get_dossier(actor, code)
-    doc = db.session.scalars(select(Document).where(Document.dossier_id == dossier.id,
-                                                    Document.name == name)).first()
+    doc = db.session.scalars(
+        select(Document).where(Document.dossier_id == dossier.id, Document.name == name)
+    ).first()
     if doc is None:
         raise NotFound("Không tìm thấy giấy tờ.")
     return doc

@@ -41,9 +41,18 @@ def claim_jobs(worker: str, limit: int = 10) -> list[int]:
     """Atomically take up to `limit` due jobs (pending, or running with an expired lease)."""
     now = runtime().clock.now()
     begin_write()
-    query = (select(Job).where(or_(and_(Job.status == "pending", Job.run_at <= now),
-                                   and_(Job.status == "running", Job.locked_until < now)))
-             .order_by(Job.run_at).limit(limit).with_for_update(skip_locked=True))
+    query = (
+        select(Job)
+        .where(
+            or_(
+                and_(Job.status == "pending", Job.run_at <= now),
+                and_(Job.status == "running", Job.locked_until < now),
+            )
+        )
+        .order_by(Job.run_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     jobs = db.session.scalars(query).all()
     for job in jobs:
         job.status, job.locked_by, job.locked_until = "running", worker, now + LEASE
@@ -60,8 +69,11 @@ def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: s
     if op == "registry/lookup_parties":
         result: dict[str, Any] = {}
         for role in PARTY_ROLES[procedure]:
-            pid = (dossier_data.get(role) or {}).get("personal_id") if isinstance(dossier_data.get(role), dict) \
+            pid = (
+                (dossier_data.get(role) or {}).get("personal_id")
+                if isinstance(dossier_data.get(role), dict)
                 else None
+            )
             if pid:
                 result[role] = registry.lookup(pid)
         if procedure == "marriage":
@@ -71,11 +83,16 @@ def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: s
         child = dossier_data.get("child") or {}
         if (child.get("nationality") or "Việt Nam") != "Việt Nam":
             return {"personal_id": None, "reason": "Không cấp số định danh: trẻ không có quốc tịch Việt Nam."}
-        record = {"full_name": child.get("full_name"), "birth_date": child.get("birth_date"), "sex": child.get("sex"),
-                  "ethnicity": child.get("ethnicity"), "nationality": child.get("nationality") or "Việt Nam",
-                  "mother_personal_id": (dossier_data.get("mother") or {}).get("personal_id"),
-                  "father_personal_id": (dossier_data.get("father") or {}).get("personal_id"),
-                  "residence_commune_code": None}
+        record = {
+            "full_name": child.get("full_name"),
+            "birth_date": child.get("birth_date"),
+            "sex": child.get("sex"),
+            "ethnicity": child.get("ethnicity"),
+            "nationality": child.get("nationality") or "Việt Nam",
+            "mother_personal_id": (dossier_data.get("mother") or {}).get("personal_id"),
+            "father_personal_id": (dossier_data.get("father") or {}).get("personal_id"),
+            "residence_commune_code": None,
+        }
         mother = registry.lookup(record["mother_personal_id"]) if record["mother_personal_id"] else None
         record["residence_commune_code"] = (mother or {}).get("residence_commune_code")
         return {"personal_id": registry.create_person(record, code)}
@@ -86,7 +103,9 @@ def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: s
         return {"recorded": True}
     if op == "registry/register_death":
         person = dossier_data.get("deceased") or {}
-        registry.record_death(person.get("personal_id"), str((dossier_data.get("death") or {}).get("at"))[:10], code)
+        registry.record_death(
+            person.get("personal_id"), str((dossier_data.get("death") or {}).get("at"))[:10], code
+        )
         return {"recorded": True}
     raise RegistryRejected(f"unknown operation {op}")
 
@@ -102,7 +121,11 @@ def _family(registry: Any, roots: list[str]) -> dict[str, Any]:
             if not rec:
                 continue
             family[pid] = rec
-            nxt += [p for p in (rec.get("mother_personal_id"), rec.get("father_personal_id")) if p and p not in family]
+            nxt += [
+                p
+                for p in (rec.get("mother_personal_id"), rec.get("father_personal_id"))
+                if p and p not in family
+            ]
         frontier = nxt
     return family
 
@@ -140,8 +163,12 @@ def feed_result(job_id: int, result: Any) -> None:
         return
     dossier = lock_dossier(dossier_id=job.dossier_id)
     task_key = job.payload["task"]
-    event = PendingEvent("external_result", "system", task_key,
-                         {"operation": job.payload["operation"], "result": result, "job": job.id})
+    event = PendingEvent(
+        "external_result",
+        "system",
+        task_key,
+        {"operation": job.payload["operation"], "result": result, "job": job.id},
+    )
 
     def action(instance: Any) -> None:
         instance.complete_call(task_key, result)
@@ -222,10 +249,23 @@ def run_pending(max_rounds: int = 50) -> int:
 def list_incidents(actor: User) -> list[dict[str, Any]]:
     if not actor.has_role("admin"):
         raise Forbidden("Chỉ quản trị viên xem sự cố.")
-    rows = db.session.execute(select(Job, Dossier.code).join(Dossier, Dossier.id == Job.dossier_id)
-                              .where(Job.status == "failed").order_by(Job.id)).all()
-    return [{"id": j.id, "dossier_code": code, "operation": j.payload.get("operation"), "attempts": j.attempts,
-             "last_error": j.last_error, "created_at": j.created_at.isoformat()} for j, code in rows]
+    rows = db.session.execute(
+        select(Job, Dossier.code)
+        .join(Dossier, Dossier.id == Job.dossier_id)
+        .where(Job.status == "failed")
+        .order_by(Job.id)
+    ).all()
+    return [
+        {
+            "id": j.id,
+            "dossier_code": code,
+            "operation": j.payload.get("operation"),
+            "attempts": j.attempts,
+            "last_error": j.last_error,
+            "created_at": j.created_at.isoformat(),
+        }
+        for j, code in rows
+    ]
 
 
 def retry_incident(actor: User, job_id: int) -> None:

@@ -25,10 +25,19 @@ from app.services.audit import PendingEvent
 from app.services.runtime import runtime
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-EXTERNAL_OPERATIONS = frozenset({"registry/lookup_parties", "registry/register_birth",
-                                 "registry/register_marriage", "registry/register_death"})
-PARTY_ROLES = {"birth": ("mother", "father", "requester"), "marriage": ("bride", "groom", "requester"),
-               "death": ("deceased", "requester")}
+EXTERNAL_OPERATIONS = frozenset(
+    {
+        "registry/lookup_parties",
+        "registry/register_birth",
+        "registry/register_marriage",
+        "registry/register_death",
+    }
+)
+PARTY_ROLES = {
+    "birth": ("mother", "father", "requester"),
+    "marriage": ("bride", "groom", "requester"),
+    "death": ("deceased", "requester"),
+}
 EVENT_DATE_PATH = {"birth": ("child", "birth_date"), "death": ("death", "at")}
 INACTIVE_STATUSES = ("refused", "receipt_refused", "withdrawn")
 
@@ -66,32 +75,52 @@ def kinship_from_lookups(lookups: dict[str, Any]) -> FunctionKinshipGraph:
     return FunctionKinshipGraph(parents=parents, spouses=spouses)
 
 
-def evaluate_rules(dossier: Dossier, data: dict[str, Any], lookups: dict[str, Any], now: datetime,
-                   officer_personal_id: str | None = None) -> list[Finding]:
+def evaluate_rules(
+    dossier: Dossier,
+    data: dict[str, Any],
+    lookups: dict[str, Any],
+    now: datetime,
+    officer_personal_id: str | None = None,
+) -> list[Finding]:
     """Run the procedure's rules (KS-/KH-/KT-) against the dossier data and the recorded lookups."""
     roles = {k: v for k, v in lookups.items() if k != "family"}
     existing = _existing_registrations(dossier) if dossier.subject_key else []
     ctx = RuleContext(
-        registration_date=local_date(now), commune_code=dossier.commune_code, lookups=roles,
-        officer_personal_id=officer_personal_id, kinship=kinship_from_lookups(lookups),
+        registration_date=local_date(now),
+        commune_code=dossier.commune_code,
+        lookups=roles,
+        officer_personal_id=officer_personal_id,
+        kinship=kinship_from_lookups(lookups),
         existing_births=existing if dossier.procedure == "birth" else (),
         existing_deaths=existing if dossier.procedure == "death" else (),
         calendar=runtime().calendar,
     )
-    evaluate = {"birth": evaluate_birth, "marriage": evaluate_marriage, "death": evaluate_death}[dossier.procedure]
+    evaluate = {"birth": evaluate_birth, "marriage": evaluate_marriage, "death": evaluate_death}[
+        dossier.procedure
+    ]
     return evaluate(data, ctx)
 
 
 def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
     rows = db.session.execute(
         select(Dossier.code, Dossier.data).where(
-            Dossier.subject_key == dossier.subject_key, Dossier.id != dossier.id,
-            Dossier.procedure == dossier.procedure, Dossier.status == "completed")).all()
+            Dossier.subject_key == dossier.subject_key,
+            Dossier.id != dossier.id,
+            Dossier.procedure == dossier.procedure,
+            Dossier.status == "completed",
+        )
+    ).all()
     out = []
     for code, data in rows:
         child = data.get("child") or data.get("deceased") or {}
-        out.append({"code": code, "full_name": child.get("full_name"), "birth_date": child.get("birth_date"),
-                    "mother_personal_id": (data.get("mother") or {}).get("personal_id")})
+        out.append(
+            {
+                "code": code,
+                "full_name": child.get("full_name"),
+                "birth_date": child.get("birth_date"),
+                "mother_personal_id": (data.get("mother") or {}).get("personal_id"),
+            }
+        )
     return out
 
 
@@ -110,8 +139,11 @@ class CommandDispatcher(ServiceDispatcher):
         if handler is None:
             raise ValueError(f"unknown service operation {operation}")
         result = handler(self, task.data, params)
-        self.events.append(PendingEvent("internal_result", "system", task.task_spec.name,
-                                        {"operation": operation, "result": result}))
+        self.events.append(
+            PendingEvent(
+                "internal_result", "system", task.task_spec.name, {"operation": operation, "result": result}
+            )
+        )
         return result
 
 
@@ -145,14 +177,23 @@ def _accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) 
     days = processing_working_days(dossier.procedure, needs_verification=needs_verification)
     due = rt.calendar.due_at(dossier.received_at, days)
     happened = event_date(dossier.procedure, dossier_data)
-    late = bool(happened and is_registration_late(dossier.procedure, happened, local_date(dossier.received_at),
-                                                  rt.calendar))
-    fee = rt.fees.compute_fee(dossier.procedure, late=late, copies=int(form.get("copies") or 0),
-                              exemption=form.get("fee_exemption"))
+    late = bool(
+        happened
+        and is_registration_late(dossier.procedure, happened, local_date(dossier.received_at), rt.calendar)
+    )
+    fee = rt.fees.compute_fee(
+        dossier.procedure, late=late, copies=int(form.get("copies") or 0), exemption=form.get("fee_exemption")
+    )
     dossier.due_at, dossier.late = due, late
-    result = {"due_at": due.isoformat(), "late": late,
-              "fee": {"amount": fee.amount, "exempt_reason": fee.exempt_reason,
-                      "lines": [list(line) for line in fee.lines]}}
+    result = {
+        "due_at": due.isoformat(),
+        "late": late,
+        "fee": {
+            "amount": fee.amount,
+            "exempt_reason": fee.exempt_reason,
+            "lines": [list(line) for line in fee.lines],
+        },
+    }
     dossier.result = {**dossier.result, "fee": result["fee"]}
     from app.services.documents import issue_documents
 
@@ -173,27 +214,55 @@ def _register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
     registered_on = local_date(d.now)
     book = _open_book(dossier.commune_code, kind, registered_on)
     number = db.session.execute(
-        update(RegisterBook).where(RegisterBook.id == book.id, RegisterBook.closed_at.is_(None))
-        .values(last_number=RegisterBook.last_number + 1).returning(RegisterBook.last_number)).scalar_one_or_none()
+        update(RegisterBook)
+        .where(RegisterBook.id == book.id, RegisterBook.closed_at.is_(None))
+        .values(last_number=RegisterBook.last_number + 1)
+        .returning(RegisterBook.last_number)
+    ).scalar_one_or_none()
     if number is None:
         raise ValueError(f"Sổ {book.number} đã khóa, không thể ghi thêm.")
     classification = _classification(dossier, data)
     summary = _register_summary(dossier.procedure, data.get("dossier") or {})
-    db.session.add(RegisterEntry(book_id=book.id, number=number, dossier_id=dossier.id, registered_on=registered_on,
-                                 classification=classification, summary=summary))
-    entry = {"book": book.number, "number": number, "registered_on": registered_on.isoformat(),
-             "classification": classification}
-    dossier.result = {**dossier.result, "register": {"book": book.number, "number": number},
-                      "registered_on": registered_on.isoformat(), "classification": classification}
+    db.session.add(
+        RegisterEntry(
+            book_id=book.id,
+            number=number,
+            dossier_id=dossier.id,
+            registered_on=registered_on,
+            classification=classification,
+            summary=summary,
+        )
+    )
+    entry = {
+        "book": book.number,
+        "number": number,
+        "registered_on": registered_on.isoformat(),
+        "classification": classification,
+    }
+    dossier.result = {
+        **dossier.result,
+        "register": {"book": book.number, "number": number},
+        "registered_on": registered_on.isoformat(),
+        "classification": classification,
+    }
     return entry
 
 
 def _open_book(commune_code: str, kind: str, on: date) -> RegisterBook:
-    book = db.session.scalars(select(RegisterBook).where(
-        RegisterBook.commune_code == commune_code, RegisterBook.kind == kind, RegisterBook.year == on.year)).first()
+    book = db.session.scalars(
+        select(RegisterBook).where(
+            RegisterBook.commune_code == commune_code, RegisterBook.kind == kind, RegisterBook.year == on.year
+        )
+    ).first()
     if book is None:
-        book = RegisterBook(commune_code=commune_code, kind=kind, year=on.year, number=f"01/{on.year}",
-                            opened_on=on, last_number=0)
+        book = RegisterBook(
+            commune_code=commune_code,
+            kind=kind,
+            year=on.year,
+            number=f"01/{on.year}",
+            opened_on=on,
+            last_number=0,
+        )
         db.session.add(book)
         db.session.flush()
     return book
@@ -211,8 +280,11 @@ def _classification(dossier: Dossier, data: dict[str, Any]) -> str:
 
 
 def _register_summary(procedure: str, data: dict[str, Any]) -> dict[str, Any]:
-    keys = {"birth": ("child", "mother", "father", "requester"), "marriage": ("bride", "groom"),
-            "death": ("deceased", "death", "death_notice", "requester")}[procedure]
+    keys = {
+        "birth": ("child", "mother", "father", "requester"),
+        "marriage": ("bride", "groom"),
+        "death": ("deceased", "death", "death_notice", "requester"),
+    }[procedure]
     return {k: data.get(k) for k in keys}
 
 

@@ -22,7 +22,11 @@ from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.operations import KNOWN_OPERATIONS
 from app.services.runtime import runtime
 
-PROCESS_KEYS = {"birth": "birth_registration", "marriage": "marriage_registration", "death": "death_registration"}
+PROCESS_KEYS = {
+    "birth": "birth_registration",
+    "marriage": "marriage_registration",
+    "death": "death_registration",
+}
 PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
 
 _by_version_id: dict[int, ProcessDefinition] = {}
@@ -41,25 +45,50 @@ def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
             try:
                 (compile_script if kind == "script" else compile_expression)(text)
             except (UnsafeScriptError, SyntaxError) as exc:
-                errors.append({"element_id": element_id, "code": "unsafe_script",
-                               "message": f"Mã không được phép hoặc sai cú pháp: {exc}"})
+                errors.append(
+                    {
+                        "element_id": element_id,
+                        "code": "unsafe_script",
+                        "message": f"Mã không được phép hoặc sai cú pháp: {exc}",
+                    }
+                )
     except UnsafeXmlError as exc:
         errors.append({"element_id": None, "code": "unsafe_xml", "message": str(exc)})
     forms = runtime().forms
     for info in definition.user_tasks.values():
         if not info.form:
-            errors.append({"element_id": info.key, "code": "form_missing",
-                           "message": f"Nhiệm vụ «{info.title}» chưa khai báo biểu mẫu (formJsonSchemaFilename)."})
+            errors.append(
+                {
+                    "element_id": info.key,
+                    "code": "form_missing",
+                    "message": f"Nhiệm vụ «{info.title}» chưa khai báo biểu mẫu (formJsonSchemaFilename).",
+                }
+            )
         elif not forms.exists(key, info.form.removesuffix(".json")):
-            errors.append({"element_id": info.key, "code": "form_missing",
-                           "message": f"Không tìm thấy biểu mẫu forms/{key}/{info.form}."})
+            errors.append(
+                {
+                    "element_id": info.key,
+                    "code": "form_missing",
+                    "message": f"Không tìm thấy biểu mẫu forms/{key}/{info.form}.",
+                }
+            )
         if not info.dossier_status:
-            warnings.append({"element_id": info.key, "code": "status_missing",
-                             "message": f"Nhiệm vụ «{info.title}» chưa khai báo dossier_status."})
+            warnings.append(
+                {
+                    "element_id": info.key,
+                    "code": "status_missing",
+                    "message": f"Nhiệm vụ «{info.title}» chưa khai báo dossier_status.",
+                }
+            )
     for element_id, operation in service_operations(definition).items():
         if operation not in KNOWN_OPERATIONS:
-            errors.append({"element_id": element_id, "code": "unknown_operation",
-                           "message": f"Thao tác dịch vụ «{operation}» không được hỗ trợ."})
+            errors.append(
+                {
+                    "element_id": element_id,
+                    "code": "unknown_operation",
+                    "message": f"Thao tác dịch vụ «{operation}» không được hỗ trợ.",
+                }
+            )
     return {"ok": not errors, "errors": errors, "warnings": warnings}
 
 
@@ -78,9 +107,16 @@ def deploy_version(key: str, xml: bytes, actor: User) -> ProcessVersion:
 def _store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
     definition = load_definition(xml, key)
     last = db.session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.key == key)) or 0
-    version = ProcessVersion(key=key, version=last + 1, name=definition.name, bpmn_xml=xml.decode("utf-8"),
-                             sha256=hashlib.sha256(xml).hexdigest(), deployed_by=deployed_by,
-                             deployed_at=runtime().clock.now(), active=True)
+    version = ProcessVersion(
+        key=key,
+        version=last + 1,
+        name=definition.name,
+        bpmn_xml=xml.decode("utf-8"),
+        sha256=hashlib.sha256(xml).hexdigest(),
+        deployed_by=deployed_by,
+        deployed_at=runtime().clock.now(),
+        active=True,
+    )
     db.session.add(version)
     db.session.flush()
     return version
@@ -103,8 +139,11 @@ def deploy_shipped_processes() -> list[ProcessVersion]:
 
 def active_version(key: str, required: bool = True) -> ProcessVersion | None:
     version = db.session.scalars(
-        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.active.is_(True))
-        .order_by(ProcessVersion.version.desc()).limit(1)).first()
+        select(ProcessVersion)
+        .where(ProcessVersion.key == key, ProcessVersion.active.is_(True))
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    ).first()
     if version is None and required:
         raise NotFound(f"Quy trình «{key}» chưa được triển khai.")
     return version
@@ -124,19 +163,29 @@ def definition_for(version_id: int) -> ProcessDefinition:
 
 
 def list_processes() -> list[dict[str, Any]]:
-    rows = db.session.scalars(select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)).all()
+    rows = db.session.scalars(
+        select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)
+    ).all()
     out: dict[str, dict[str, Any]] = {}
     for v in rows:
         entry = out.setdefault(v.key, {"key": v.key, "name": v.name, "versions": []})
         entry["name"] = v.name
-        entry["versions"].append({"version": v.version, "sha256": v.sha256, "deployed_at": v.deployed_at.isoformat(),
-                                  "deployed_by": v.deployed_by, "active": v.active})
+        entry["versions"].append(
+            {
+                "version": v.version,
+                "sha256": v.sha256,
+                "deployed_at": v.deployed_at.isoformat(),
+                "deployed_by": v.deployed_by,
+                "active": v.active,
+            }
+        )
     return list(out.values())
 
 
 def version_xml(key: str, version: int) -> str:
-    row = db.session.scalars(select(ProcessVersion).where(ProcessVersion.key == key,
-                                                          ProcessVersion.version == version)).first()
+    row = db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version)
+    ).first()
     if row is None:
         raise NotFound("Không tìm thấy phiên bản quy trình.")
     return row.bpmn_xml

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from SpiffWorkflow.exceptions import WorkflowException
+from sqlalchemy import select
 
 from app.engine.clock import FixedClock
 from app.engine.runtime import EngineError, Instance
@@ -35,16 +35,23 @@ def replay_events(dossier: Dossier, events: list[AuditEvent]) -> tuple[Instance 
         if ev.type not in COMMAND_TYPES:
             continue
         recorded = []
-        for follower in events[i + 1:]:
+        for follower in events[i + 1 :]:
             if follower.type != "internal_result":
                 break
             recorded.append(follower.data)
         dispatcher = ReplayDispatcher(recorded)
         clock = FixedClock(ev.at)
         if ev.type == "submitted":
-            meta = {"procedure": ev.data["procedure"], "channel": ev.data["channel"],
-                    "commune_code": ev.data["commune_code"], "code": dossier.code, "received_at": ev.at.isoformat()}
-            instance = Instance.start(definition, {"dossier": ev.data["data"], "meta": meta}, clock, dispatcher)
+            meta = {
+                "procedure": ev.data["procedure"],
+                "channel": ev.data["channel"],
+                "commune_code": ev.data["commune_code"],
+                "code": dossier.code,
+                "received_at": ev.at.isoformat(),
+            }
+            instance = Instance.start(
+                definition, {"dossier": ev.data["data"], "meta": meta}, clock, dispatcher
+            )
         else:
             if instance is None:
                 raise EngineError("no_start", "events before submission")
@@ -88,9 +95,14 @@ def replay(actor: User, dossier: Dossier, upto: int | None) -> dict[str, Any]:
     instance, status = replay_events(dossier, _events(dossier, upto))
     if instance is None:
         return {"upto": upto, "status": None, "data": None, "tasks": [], "completed_elements": []}
-    return {"upto": upto, "status": status, "data": instance.data().get("dossier"),
-            "tasks": [{"task": t.key, "title": t.title, "role": t.role} for t in instance.ready_tasks()],
-            "completed_elements": instance.completed_elements(), "active_elements": instance.active_elements()}
+    return {
+        "upto": upto,
+        "status": status,
+        "data": instance.data().get("dossier"),
+        "tasks": [{"task": t.key, "title": t.title, "role": t.role} for t in instance.ready_tasks()],
+        "completed_elements": instance.completed_elements(),
+        "active_elements": instance.active_elements(),
+    }
 
 
 def verify(actor: User, dossier: Dossier) -> dict[str, Any]:
@@ -103,10 +115,16 @@ def verify(actor: User, dossier: Dossier) -> dict[str, Any]:
     replay_ok = False
     try:
         instance, _ = replay_events(dossier, events)
-        stored = Instance.load(definition_for(dossier.process_version_id), dossier.state, FixedClock(dossier.received_at),
-                               ReplayDispatcher([]))
-        replay_ok = (instance is not None and instance.fingerprint() == dossier.state_fingerprint
-                     == stored.fingerprint())
+        stored = Instance.load(
+            definition_for(dossier.process_version_id),
+            dossier.state,
+            FixedClock(dossier.received_at),
+            ReplayDispatcher([]),
+        )
+        replay_ok = (
+            instance is not None
+            and instance.fingerprint() == dossier.state_fingerprint == stored.fingerprint()
+        )
     except (EngineError, WorkflowException, LookupError, KeyError, ValueError):
         replay_ok = False
     return {"chain_ok": bad is None, "replay_ok": replay_ok, "first_bad_seq": bad}

@@ -22,9 +22,17 @@ INBOX_PAGE = 50
 
 
 def task_view(t: OpenTask) -> dict[str, Any]:
-    return {"id": t.id, "dossier_code": t.dossier_code, "procedure": t.procedure, "task": t.task_key,
-            "title": t.title, "role": t.role, "assignee": t.assignee, "created_at": t.created_at.isoformat(),
-            "due_at": t.due_at.isoformat() if t.due_at else None}
+    return {
+        "id": t.id,
+        "dossier_code": t.dossier_code,
+        "procedure": t.procedure,
+        "task": t.task_key,
+        "title": t.title,
+        "role": t.role,
+        "assignee": t.assignee,
+        "created_at": t.created_at.isoformat(),
+        "due_at": t.due_at.isoformat() if t.due_at else None,
+    }
 
 
 def _official(actor: User) -> None:
@@ -32,12 +40,20 @@ def _official(actor: User) -> None:
         raise Forbidden("Chỉ cán bộ, công chức của xã/phường xử lý nhiệm vụ.")
 
 
-def inbox_query(actor: User, *, dossier: str | None = None, mine: bool = False, procedure: str | None = None,
-                q: str | None = None) -> Any:
-    """Open tasks of the caller's roles in the caller's commune, most urgent first (index ix_open_task_inbox)."""
+def inbox_query(
+    actor: User,
+    *,
+    dossier: str | None = None,
+    mine: bool = False,
+    procedure: str | None = None,
+    q: str | None = None,
+) -> Any:
+    """Open tasks of the caller's roles in the caller's commune, most urgent first."""
     _official(actor)
-    query = select(OpenTask).where(OpenTask.commune_code == actor.commune_code,
-                                   OpenTask.role.in_([r for r in actor.roles if r in OFFICIAL_ROLES]))
+    query = select(OpenTask).where(
+        OpenTask.commune_code == actor.commune_code,
+        OpenTask.role.in_([r for r in actor.roles if r in OFFICIAL_ROLES]),
+    )
     if dossier:
         query = query.where(OpenTask.dossier_code == dossier)
     if mine:
@@ -49,9 +65,12 @@ def inbox_query(actor: User, *, dossier: str | None = None, mine: bool = False, 
     return query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
 
 
-def list_tasks(actor: User, *, dossier: str | None = None, mine: bool = False, limit: int = INBOX_PAGE,
-               offset: int = 0) -> list[dict[str, Any]]:
-    rows = db.session.scalars(inbox_query(actor, dossier=dossier, mine=mine).limit(limit).offset(offset)).all()
+def list_tasks(
+    actor: User, *, dossier: str | None = None, mine: bool = False, limit: int = INBOX_PAGE, offset: int = 0
+) -> list[dict[str, Any]]:
+    rows = db.session.scalars(
+        inbox_query(actor, dossier=dossier, mine=mine).limit(limit).offset(offset)
+    ).all()
     return [task_view(t) for t in rows]
 
 
@@ -74,18 +93,28 @@ def get_task(actor: User, task_id: str) -> dict[str, Any]:
     info = definition.user_tasks[task.task_key]
     form_name = (info.form or f"{task.task_key}.json").removesuffix(".json")
     forms = runtime().forms
-    return {**task_view(task), "form": {"schema": forms.schema(definition.key, form_name),
-                                        "ui": forms.ui(definition.key, form_name)},
-            "data": dossier.data, "findings": dossier.findings, "version": dossier.row_version,
-            "result": dossier.result, "status": dossier.status}
+    return {
+        **task_view(task),
+        "form": {
+            "schema": forms.schema(definition.key, form_name),
+            "ui": forms.ui(definition.key, form_name),
+        },
+        "data": dossier.data,
+        "findings": dossier.findings,
+        "version": dossier.row_version,
+        "result": dossier.result,
+        "status": dossier.status,
+    }
 
 
 def claim(actor: User, task_id: str) -> dict[str, Any]:
     task = open_task_for(actor, task_id)
     begin_write()
-    done = db.session.execute(update(OpenTask).where(
-        OpenTask.id == task.id, or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.username))
-        .values(assignee=actor.username)).rowcount
+    done = db.session.execute(
+        update(OpenTask)
+        .where(OpenTask.id == task.id, or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.username))
+        .values(assignee=actor.username)
+    ).rowcount
     if not done:
         db.session.rollback()
         raise Conflict("Nhiệm vụ đã được người khác nhận.")
@@ -133,14 +162,21 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
             raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
         if form.get("decision") in info.blocked_decisions:
             data = instance.data()
-            findings = evaluate_rules(dossier, data.get("dossier") or {}, data.get("lookups") or {}, now,
-                                      officer_personal_id=actor.personal_id)
+            findings = evaluate_rules(
+                dossier,
+                data.get("dossier") or {},
+                data.get("lookups") or {},
+                now,
+                officer_personal_id=actor.personal_id,
+            )
             dossier.findings = [f.to_dict() for f in findings]
             blocked = blocking(findings)
             if blocked:
-                raise Invalid("Hồ sơ còn vướng điều kiện chặn, không thể phê duyệt.",
-                              rules=sorted({f.rule for f in blocked}),
-                              extra={"findings": [f.to_dict() for f in blocked]})
+                raise Invalid(
+                    "Hồ sơ còn vướng điều kiện chặn, không thể phê duyệt.",
+                    rules=sorted({f.rule for f in blocked}),
+                    extra={"findings": [f.to_dict() for f in blocked]},
+                )
         actors = dict(ready.data.get("actors") or {})
         actors[task.task_key] = actor_info
         try:
@@ -151,6 +187,9 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
     instance = run_command(dossier, event, now, action)
     commit_command()
-    return {"dossier": {"code": dossier.code, "status": dossier.status},
-            "next_tasks": [{"id": t.id, "task": t.key, "title": t.title, "role": t.role}
-                           for t in instance.ready_tasks()]}
+    return {
+        "dossier": {"code": dossier.code, "status": dossier.status},
+        "next_tasks": [
+            {"id": t.id, "task": t.key, "title": t.title, "role": t.role} for t in instance.ready_tasks()
+        ],
+    }

@@ -177,6 +177,14 @@ def test_electronic_version_says_so(doc_context: Ctx, pdf_text: Text) -> None:
     assert "Bản điện tử" in text
 
 
+def test_unsigned_draft_prints_the_blank_signer_block(doc_context: Ctx, pdf_text: Text) -> None:
+    ctx = doc_context("birth_certificate", signer=None, electronic=True, draft=True)
+    text = flat(pdf_text(render_pdf("birth_certificate", ctx)))
+    assert "DỰ THẢO" in text
+    assert "NGƯỜI KÝ GIẤY KHAI SINH" in text and "đóng dấu)" in text
+    assert "Trần Văn Hùng" not in text and "CHỦ TỊCH" not in text
+
+
 def test_worst_case_certificate_still_fits_one_page(doc_context: Ctx, pdf_text: Text) -> None:
     ctx = doc_context(
         "birth_certificate",

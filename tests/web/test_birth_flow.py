@@ -19,12 +19,16 @@ def test_birth_counter_path_to_certificate(app: Any, client: Any) -> None:
         db.session.remove()
     d = api.get("reception.hoankiem", f"/dossiers/{code}").get_json()
     assert d["status"] == "submitted"
-    assert api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"}).status_code == 200
+    assert (
+        api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"}).status_code == 200
+    )
     d = api.get("officer.hoankiem", f"/dossiers/{code}").get_json()
     assert d["status"] == "processing" and d["due_at"]
     resp = api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"})
     assert resp.status_code == 200, resp.get_json()
-    resp = api.complete("chairman.hoankiem", code, "chairman_sign", {"decision": "sign", "signer_title": "chu_tich"})
+    resp = api.complete(
+        "chairman.hoankiem", code, "chairman_sign", {"decision": "sign", "signer_title": "chu_tich"}
+    )
     assert resp.status_code == 200, resp.get_json()
     with app.app_context():
         run_pending()
@@ -34,7 +38,10 @@ def test_birth_counter_path_to_certificate(app: Any, client: Any) -> None:
     pid = d["result"]["personal_id"]
     assert len(pid) == 12 and pid.isdigit()
     assert d["result"]["register"]["number"] == 1
-    assert api.complete("reception.hoankiem", code, "return_result", {"delivered_via": "counter"}).status_code == 200
+    assert (
+        api.complete("reception.hoankiem", code, "return_result", {"delivered_via": "counter"}).status_code
+        == 200
+    )
     d = api.get("reception.hoankiem", f"/dossiers/{code}").get_json()
     assert d["status"] == "completed"
     person = api.get("officer.hoankiem", f"/registry/persons/{pid}").get_json()

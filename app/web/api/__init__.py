@@ -59,9 +59,13 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
     db.session.rollback()
     status = exc.code or 500
     if isinstance(exc, RequestEntityTooLarge):
-        return jsonify({"error": {"code": "too_large", "message": "Yêu cầu vượt quá dung lượng cho phép."}}), 413
+        return jsonify(
+            {"error": {"code": "too_large", "message": "Yêu cầu vượt quá dung lượng cho phép."}}
+        ), 413
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-    return jsonify({"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}), status
+    return jsonify(
+        {"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}
+    ), status
 
 
 from app.web.api import audit, auth, dossiers, processes, registry, tasks  # noqa: E402,F401

@@ -14,10 +14,14 @@ from app.web.api import api, json_body
 @api.post("/auth/token")
 def token() -> Any:
     body = json_body()
-    if not isinstance(body, dict) or not isinstance(body.get("username"), str) \
-            or not isinstance(body.get("password"), str):
-        raise Invalid("Thiếu tên đăng nhập hoặc mật khẩu.",
-                      fields={"username": "Bắt buộc.", "password": "Bắt buộc."})
+    if (
+        not isinstance(body, dict)
+        or not isinstance(body.get("username"), str)
+        or not isinstance(body.get("password"), str)
+    ):
+        raise Invalid(
+            "Thiếu tên đăng nhập hoặc mật khẩu.", fields={"username": "Bắt buộc.", "password": "Bắt buộc."}
+        )
     user = authenticate(body["username"], body["password"], request.remote_addr or "?")
     value, row = issue_token(user)
     return jsonify({"token": value, "expires_at": row.expires_at.isoformat(), "user": user_view(user)})

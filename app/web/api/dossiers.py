@@ -23,8 +23,14 @@ def dossier_submit() -> Any:
 @authenticated
 def dossier_index() -> Any:
     page = request.args.get("page", "1")
-    return jsonify(svc.list_dossiers(current_user(), request.args.get("procedure") or None,
-                                     request.args.get("status") or None, int(page) if page.isdigit() else 1))
+    return jsonify(
+        svc.list_dossiers(
+            current_user(),
+            request.args.get("procedure") or None,
+            request.args.get("status") or None,
+            int(page) if page.isdigit() else 1,
+        )
+    )
 
 
 @api.get("/dossiers/<code>")
@@ -58,5 +64,8 @@ def dossier_documents(code: str) -> Any:
 @authenticated
 def dossier_document(code: str, name: str) -> Any:
     doc = svc.get_document(current_user(), code, name)
-    return Response(render_document(doc), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="{doc.name}.pdf"'})
+    return Response(
+        render_document(doc),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{doc.name}.pdf"'},
+    )

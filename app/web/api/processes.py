@@ -19,21 +19,21 @@ def _require_analyst() -> None:
 @api.get("/processes")
 @authenticated
 def process_index() -> Any:
-    _analyst()
+    _require_analyst()
     return jsonify(svc.list_processes())
 
 
 @api.get("/processes/<key>/versions/<int:version>")
 @authenticated
 def process_xml(key: str, version: int) -> Any:
-    _analyst()
+    _require_analyst()
     return Response(svc.version_xml(key, version), mimetype="application/xml")
 
 
 @api.post("/processes/<key>/validate")
 @authenticated
 def process_validate(key: str) -> Any:
-    _analyst()
+    _require_analyst()
     return jsonify(svc.validate_bpmn(key, request.get_data()))
 
 

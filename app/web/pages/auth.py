@@ -27,15 +27,17 @@ def login() -> Any:
     error = None
     if request.method == "POST":
         try:
-            user = authenticate(request.form.get("username", ""), request.form.get("password", ""),
-                                request.remote_addr or "?")
+            user = authenticate(
+                request.form.get("username", ""), request.form.get("password", ""), request.remote_addr or "?"
+            )
         except ServiceError as exc:
             error = exc.message
         else:
             login_user(user)
             return redirect(url_for("pages.inbox"))
     return render_template("login.html", error=error, username=request.form.get("username", "")), (
-        401 if error else 200)
+        401 if error else 200
+    )
 
 
 @pages.post("/logout")

@@ -19,5 +19,7 @@ def index() -> Any:
 @pages.get("/inbox")
 @login_required
 def inbox() -> Any:
-    items = task_svc.list_tasks(current_user) if current_user.has_role("reception", "officer", "chairman") else []
+    items = (
+        task_svc.list_tasks(current_user) if current_user.has_role("reception", "officer", "chairman") else []
+    )
     return render_template("inbox.html", items=items)

@@ -1,0 +1,48 @@
+# Hộ tịch BPMN — `make run` sets up and starts the app; `make test` sets up and runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+WORKERS ?= 2
+VENDOR := app/web/static/vendor
+
+.PHONY: setup run test test-sqlite test-postgres lint bench clean
+
+setup: $(VENV)/.installed node_modules/.installed $(VENDOR)/.installed
+
+$(VENV)/.installed: requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VENDOR)/.installed: node_modules/.installed
+	mkdir -p $(VENDOR)/bpmn-js
+	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
+	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
+	touch $@
+
+# SQLite by default (DATABASE_URL for PostgreSQL); migrations, demo data, then gunicorn with the job runner thread.
+run: setup
+	$(BIN)/flask --app app db upgrade
+	$(BIN)/flask --app app seed-demo
+	HOTICH_JOB_RUNNER=thread $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
+
+# Every test on SQLite, then the database-touching suites again on PostgreSQL.
+test: setup
+	$(BIN)/pytest -q -p no:cacheprovider
+	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services
+
+lint: setup
+	$(BIN)/ruff check app tests bench
+	$(BIN)/mypy --strict --follow-imports=silent app/engine app/domain
+
+bench: setup
+	$(BIN)/python bench/birth_path.py
+
+clean:
+	rm -rf $(VENV) node_modules $(VENDOR)
