@@ -137,13 +137,20 @@ def _parse(xml: bytes, key: str) -> ProcessDefinition:
     process = root.find(f"{{{BPMN_NS}}}process[@id='{key}']") if "'" not in key else None
     if process is None:
         raise DefinitionError([_issue("process_key", f"Sơ đồ không có quy trình với id «{key}».")])
-    parser = CivilParser(validator=VALIDATOR)
+    try:
+        VALIDATOR.validate(tree, f"{key}.bpmn")
+    except ValidationException as exc:
+        message = f"Sơ đồ không đúng lược đồ BPMN 2.0 (XSD): {str(exc).strip()}"
+        raise DefinitionError([_issue("xsd", message, getattr(exc, "id", None))]) from exc
+    parser = CivilParser(validator=None)  # validated just above
     try:
         parser.add_bpmn_xml(tree, filename=f"{key}.bpmn")
         spec = parser.get_spec(key)
         subprocess_specs = parser.get_subprocess_specs(key)
-    except ValidationException as exc:
-        raise DefinitionError([_issue("xsd", str(exc).splitlines()[0], getattr(exc, "id", None))]) from exc
+    except Exception as exc:  # noqa: BLE001 - any parser failure becomes a typed, analyst-readable issue
+        element = getattr(exc, "id", None) or key
+        message = f"Cấu trúc chưa được hỗ trợ để chạy: {str(exc).strip()}"
+        raise DefinitionError([_issue("unsupported", message, element)]) from exc
     lane_roles: dict[str, str] = {}
     issues: list[dict[str, Any]] = []
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):

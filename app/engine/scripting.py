@@ -51,7 +51,15 @@ class _SizeGuardingPolicy(RestrictingNodeTransformer):
         if name is None:
             return node
         call = ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=[node.left, node.right], keywords=[])
-        return ast.copy_location(call, node)
+        return ast.fix_missing_locations(ast.copy_location(call, node))
+
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "Không được import trong kịch bản quy trình.")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "Không được import trong kịch bản quy trình.")
+        return node
 
 
 def _guarded_pow(a: Any, b: Any) -> Any:
