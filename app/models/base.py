@@ -43,4 +43,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-db = SQLAlchemy(model_class=Base)
+# expire_on_commit=False: a command commits its read transaction before taking the write lock
+# (services.commands.begin_write) and keeps using the objects it already loaded; rows it writes are
+# re-read with populate_existing under the lock.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})

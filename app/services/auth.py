@@ -36,14 +36,12 @@ def authenticate(username: str, password: str, client: str) -> User:
     now = runtime().clock.now()
     keys = [f"user:{username.lower()}", f"ip:{client}"]
     since = now - FAILURE_WINDOW
-    failures = (
-        db.session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(LoginAttempt.key.in_(keys), LoginAttempt.at >= since)
-        )
-        or 0
-    )
+    per_key = db.session.execute(
+        select(LoginAttempt.key, func.count())
+        .where(LoginAttempt.key.in_(keys), LoginAttempt.at >= since)
+        .group_by(LoginAttempt.key)
+    ).all()
+    failures = max((n for _, n in per_key), default=0)
     if failures >= MAX_FAILURES:
         raise RateLimited("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau 10 phút.")
     user = db.session.scalars(select(User).where(User.username == username)).first()

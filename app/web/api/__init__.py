@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from app.extensions import csrf, db
@@ -66,6 +66,15 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
     return jsonify(
         {"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}
     ), status
+
+
+@api.errorhandler(Exception)
+def _unexpected(exc: Exception) -> tuple[Response, int]:
+    """Anything unexpected: nothing of the request is kept, and the client gets the error shape."""
+    db.session.rollback()
+    current_app.logger.exception("unhandled error in API request")
+    body = {"error": {"code": "internal_error", "message": "Lỗi hệ thống, thao tác chưa được thực hiện."}}
+    return jsonify(body), 500
 
 
 from app.web.api import audit, auth, dossiers, processes, registry, tasks  # noqa: E402,F401
