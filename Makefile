@@ -35,7 +35,7 @@ run: setup
 # Every test on SQLite, then the database-touching suites again on PostgreSQL.
 test: setup
 	$(BIN)/pytest -q -p no:cacheprovider
-	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services
+	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services tests/test_migrations.py
 
 lint: setup
 	$(BIN)/ruff check app tests bench

@@ -1,4 +1,4 @@
-"""Bad input gets the status and error of api.md and changes nothing; authorisation on every read and write."""
+"""Bad input gets the status and error of api.md and changes nothing; authorisation on every call."""
 
 from __future__ import annotations
 

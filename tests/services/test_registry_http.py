@@ -1,0 +1,113 @@
+"""The HTTP population-registry client against a small stand-in server started by the test."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, abort, jsonify, request
+from werkzeug.serving import make_server
+
+from app.integrations.registry import HttpRegistry, RegistryRejected, RegistryUnavailable
+
+
+class StandIn:
+    """A population registry over HTTP: GET/POST persons, marriages, deaths; idempotent writes."""
+
+    def __init__(self) -> None:
+        self.persons: dict[str, dict[str, Any]] = {
+            "001095012345": {
+                "personal_id": "001095012345",
+                "full_name": "Nguyễn Văn An",
+                "marital_status": "single",
+            },
+            "001196023456": {
+                "personal_id": "001196023456",
+                "full_name": "Trần Thị Bích Ngọc",
+                "marital_status": "single",
+            },
+        }
+        self.keys: dict[str, str] = {}
+        self.fail_next = 0
+        self.seen_tokens: list[str | None] = []
+        app = Flask("standin")
+
+        @app.before_request
+        def _maybe_fail() -> Any:
+            self.seen_tokens.append(request.headers.get("Authorization"))
+            if self.fail_next:
+                self.fail_next -= 1
+                abort(503)
+            return None
+
+        @app.get("/persons/<pid>")
+        def get_person(pid: str) -> Any:
+            return jsonify(self.persons[pid]) if pid in self.persons else (jsonify({}), 404)
+
+        @app.post("/persons")
+        def create() -> Any:
+            key = request.headers["Idempotency-Key"]
+            if key not in self.keys:
+                pid = f"001226{len(self.persons):06d}"
+                self.persons[pid] = {**request.get_json(), "personal_id": pid}
+                self.keys[key] = pid
+            return jsonify({"personal_id": self.keys[key]}), 201
+
+        @app.post("/marriages")
+        def marry() -> Any:
+            body = request.get_json()
+            if body["a"] not in self.persons:
+                return jsonify({"error": "unknown"}), 422
+            for me, other in ((body["a"], body["b"]), (body["b"], body["a"])):
+                self.persons[me].update(marital_status="married", spouse_personal_id=other)
+            return "", 204
+
+        self.app = app
+
+
+@pytest.fixture
+def standin() -> Iterator[tuple[StandIn, str]]:
+    server_state = StandIn()
+    server = make_server("127.0.0.1", 0, server_state.app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server_state, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_lookup_found_and_not_found(standin: tuple[StandIn, str]) -> None:
+    state, url = standin
+    client = HttpRegistry(url, token="secret", timeout=2)
+    assert client.lookup("001095012345")["full_name"] == "Nguyễn Văn An"
+    assert client.lookup("001000000000") is None
+    assert state.seen_tokens[-1] == "Bearer secret"
+
+
+def test_server_errors_are_retried_then_reported(standin: tuple[StandIn, str]) -> None:
+    state, url = standin
+    client = HttpRegistry(url, timeout=2, retries=2)
+    state.fail_next = 2
+    assert client.lookup("001095012345") is not None  # two 503s absorbed by the retries
+    state.fail_next = 10
+    with pytest.raises(RegistryUnavailable):
+        client.lookup("001095012345")
+
+
+def test_writes_are_idempotent(standin: tuple[StandIn, str]) -> None:
+    state, url = standin
+    client = HttpRegistry(url, timeout=2)
+    record = {"full_name": "Nguyễn Thị Ánh Dương", "birth_date": "2026-02-20", "sex": "female"}
+    first = client.create_person(record, "00070-260310-0001")
+    assert client.create_person(record, "00070-260310-0001") == first
+    assert state.persons[first]["full_name"] == "Nguyễn Thị Ánh Dương"
+    client.record_marriage("001095012345", "001196023456", "2026-03-10", "00070-260310-0002")
+    assert state.persons["001196023456"]["spouse_personal_id"] == "001095012345"
+    with pytest.raises(RegistryRejected):
+        client.record_marriage("001000000000", "001196023456", "2026-03-10", "k")
+
+
+def test_unreachable_registry_and_timeouts() -> None:
+    with pytest.raises(RegistryUnavailable):
+        HttpRegistry("http://127.0.0.1:9", timeout=0.5, retries=0).lookup("001095012345")
