@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from app.domain.findings import blocking
 from app.domain.text import fold, nfc
 from app.engine.runtime import EngineError, Instance
 from app.models import Dossier, OpenTask, User, db
 from app.services.access import OFFICIAL_ROLES
-from app.services.audit import PendingEvent
+from app.services.audit import PendingEvent, append_events
 from app.services.commands import begin_write, commit_command, lock_dossier, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import evaluate_rules
@@ -108,28 +108,30 @@ def get_task(actor: User, task_id: str) -> dict[str, Any]:
 
 
 def claim(actor: User, task_id: str) -> dict[str, Any]:
-    task = open_task_for(actor, task_id)
-    begin_write()
-    done = db.session.execute(
-        update(OpenTask)
-        .where(OpenTask.id == task.id, or_(OpenTask.assignee.is_(None), OpenTask.assignee == actor.username))
-        .values(assignee=actor.username)
-    ).rowcount
-    if not done:
-        db.session.rollback()
-        raise Conflict("Nhiệm vụ đã được người khác nhận.")
-    db.session.commit()
-    return task_view(task)
+    """Take a task (409 when someone else holds it); recorded in the dossier's audit trail."""
+    return _assign(actor, task_id, actor.username)
 
 
 def release(actor: User, task_id: str) -> dict[str, Any]:
+    """Give a held task back to the team."""
+    return _assign(actor, task_id, None)
+
+
+def _assign(actor: User, task_id: str, assignee: str | None) -> dict[str, Any]:
     task = open_task_for(actor, task_id)
-    if task.assignee not in (None, actor.username):
-        raise Conflict("Nhiệm vụ đang do người khác xử lý.")
+    now = runtime().clock.now()
     begin_write()
-    db.session.execute(update(OpenTask).where(OpenTask.id == task.id).values(assignee=None))
-    db.session.commit()
-    return task_view(task)
+    dossier = lock_dossier(dossier_id=task.dossier_id)  # serializes with completions of the same dossier
+    current = db.session.get(OpenTask, task_id, populate_existing=True)
+    if current is None:
+        raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
+    if current.assignee not in (None, actor.username):
+        raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
+    current.assignee = assignee
+    kind = "claimed" if assignee else "released"
+    append_events(dossier, now, [PendingEvent(kind, actor.username, current.task_key, {"task_id": task_id})])
+    commit_command()
+    return task_view(current)
 
 
 def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:

@@ -252,3 +252,28 @@ def test_unsafe_bpmn_is_refused(client: Any) -> None:
         ).status_code
         == 403
     )
+
+
+def test_claim_release_are_exclusive_and_recorded(app: Any, client: Any) -> None:
+    api = Api(client)
+    code = _submitted(app, api)
+    task = api.task("reception.hoankiem", code, "reception_check")
+    with app.app_context():
+        from app.models import User
+        from app.services.auth import hash_password
+
+        db.session.add(User(username="reception2.hoankiem", full_name="Cao Thị Yến", roles_csv="reception",
+                            commune_code="00070", password_hash=hash_password("demo12345"), scope_csv=""))
+        db.session.commit()
+        db.session.remove()
+    assert api.post("reception.hoankiem", f"/tasks/{task['id']}/claim").get_json()["assignee"] == "reception.hoankiem"
+    assert api.post("reception2.hoankiem", f"/tasks/{task['id']}/claim").status_code == 409
+    resp = api.post("reception2.hoankiem", f"/tasks/{task['id']}/complete", json={"data": {"decision": "accept"}})
+    assert resp.status_code == 409
+    mine = api.get("reception.hoankiem", "/tasks?mine=1").get_json()
+    assert [t["id"] for t in mine] == [task["id"]]
+    assert api.post("reception.hoankiem", f"/tasks/{task['id']}/release").status_code == 200
+    assert api.post("reception2.hoankiem", f"/tasks/{task['id']}/claim").status_code == 200
+    types = [e["type"] for e in api.get("auditor", f"/dossiers/{code}/events").get_json()]
+    assert types.count("claimed") == 2 and types.count("released") == 1
+    assert api.get("auditor", f"/dossiers/{code}/verify").get_json()["replay_ok"] is True
