@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
+
 from app.engine.definition import canonical_json
 from app.models import AuditEvent, Dossier, db
 
@@ -40,20 +42,21 @@ def append_events(dossier: Dossier, at: datetime, events: list[PendingEvent]) ->
         data = _plain(ev.data)
         h = event_hash(prev, seq, at, ev.type, ev.actor, ev.task, data)
         rows.append(
-            AuditEvent(
-                dossier_id=dossier.id,
-                seq=seq,
-                at=at,
-                type=ev.type,
-                actor=ev.actor,
-                task=ev.task,
-                data=data,
-                prev_hash=prev,
-                hash=h,
-            )
+            {
+                "dossier_id": dossier.id,
+                "seq": seq,
+                "at": at,
+                "type": ev.type,
+                "actor": ev.actor,
+                "task": ev.task,
+                "data": data,
+                "prev_hash": prev,
+                "hash": h,
+            }
         )
         prev = h
-    db.session.add_all(rows)
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)  # one executemany, no ORM round trips
     dossier.last_event_seq, dossier.last_event_hash = seq, prev
 
 

@@ -21,6 +21,7 @@ from app.engine.runtime import EngineError, Instance
 from app.models import Dossier, Job, OpenTask, db
 from app.services.audit import PendingEvent, append_events
 from app.services.errors import Conflict, NotFound, ServiceError
+from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher
 from app.services.processes import definition_for
 
@@ -60,7 +61,11 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
 
 
 def run_command(
-    dossier: Dossier, event: PendingEvent, now: datetime, action: Callable[[Instance], None]
+    dossier: Dossier,
+    event: PendingEvent,
+    now: datetime,
+    action: Callable[[Instance], None],
+    open_task_ids: set[str] | None = None,
 ) -> Instance:
     """Load the dossier's instance, apply `action`, and persist the result with `event` (caller commits)."""
     dispatcher = CommandDispatcher(dossier, now)
@@ -68,21 +73,30 @@ def run_command(
         definition_for(dossier.process_version_id), dossier.state, FixedClock(now), dispatcher
     )
     pending_before = {c.task_id for c in instance.pending_calls()}
-    try:
-        action(instance)
-    except EngineError:
-        raise
-    except WorkflowException as exc:
-        raise EngineFailure(f"Lỗi khi chạy quy trình: {exc}") from exc
-    persist(dossier, instance, [event, *dispatcher.events], now, pending_before)
+    # no autoflush: the dossier row is written once, at commit, instead of before every query an
+    # internal operation makes
+    with db.session.no_autoflush:
+        try:
+            action(instance)
+        except EngineError:
+            raise
+        except WorkflowException as exc:
+            raise EngineFailure(f"Lỗi khi chạy quy trình: {exc}") from exc
+        persist(dossier, instance, [event, *dispatcher.events], now, pending_before, open_task_ids)
     return instance
 
 
 def persist(
-    dossier: Dossier, instance: Instance, events: list[PendingEvent], now: datetime, pending_before: set[str]
+    dossier: Dossier,
+    instance: Instance,
+    events: list[PendingEvent],
+    now: datetime,
+    pending_before: set[str],
+    open_task_ids: set[str] | None = None,
 ) -> None:
     """Write engine state, derived columns, the open-task table, new jobs and the events."""
     data = instance.data()
+    previous = dossier.status if dossier.last_event_seq else None  # None: a new dossier
     dossier.state = instance.dump()
     dossier.state_fingerprint = instance.fingerprint()
     dossier.data = data.get("dossier") or dossier.data
@@ -91,7 +105,8 @@ def persist(
     dossier.search_text = search_text(dossier.code, dossier.data)
     if instance.workflow.is_completed() and dossier.completed_at is None:
         dossier.completed_at = now
-    sync_open_tasks(dossier, instance, now)
+    sync_open_tasks(dossier, instance, now, open_task_ids)
+    queue_status_mail(dossier, previous, now)  # handed to the outbox after commit, never inside it
     for call in instance.pending_calls():
         if call.task_id not in pending_before:
             db.session.add(
@@ -112,10 +127,15 @@ def persist(
     append_events(dossier, now, events)
 
 
-def sync_open_tasks(dossier: Dossier, instance: Instance, now: datetime) -> None:
-    """Make the open-task rows match the READY user tasks (claims on tasks still open are kept)."""
+def sync_open_tasks(
+    dossier: Dossier, instance: Instance, now: datetime, existing: set[str] | None = None
+) -> None:
+    """Make the open-task rows match the READY user tasks (claims on tasks still open are kept).
+
+    `existing` is the dossier's open-task ids when the caller already read them under the lock."""
     ready = {t.id: t for t in instance.ready_tasks()}
-    existing = set(db.session.scalars(select(OpenTask.id).where(OpenTask.dossier_id == dossier.id)))
+    if existing is None:
+        existing = set(db.session.scalars(select(OpenTask.id).where(OpenTask.dossier_id == dossier.id)))
     gone = existing - set(ready)
     if gone:
         db.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))

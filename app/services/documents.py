@@ -93,7 +93,6 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
         )
         taken.add(unique)
         names.append(unique)
-    db.session.flush()
     return names
 
 

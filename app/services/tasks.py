@@ -140,22 +140,28 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
         raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON có trường data.")
     form = nfc(payload["data"])
     task = open_task_for(actor, task_id)
-    dossier = db.session.get(Dossier, task.dossier_id)
-    assert dossier is not None
-    definition = definition_for(dossier.process_version_id)
-    info = definition.user_tasks[task.task_key]
     rt = runtime()
-    errors = rt.forms.validate(definition.key, (info.form or task.task_key).removesuffix(".json"), form)
-    if errors:
-        raise Invalid("Biểu mẫu có trường không hợp lệ.", fields=errors)
     now = rt.clock.now()
     begin_write()
     dossier = lock_dossier(dossier_id=task.dossier_id)
-    current = db.session.get(OpenTask, task_id, populate_existing=True)
+    open_rows = {
+        t.id: t
+        for t in db.session.scalars(
+            select(OpenTask)
+            .where(OpenTask.dossier_id == dossier.id)
+            .execution_options(populate_existing=True)
+        )
+    }
+    current = open_rows.get(task_id)
     if current is None:
         raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
     if current.assignee not in (None, actor.username):
         raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
+    definition = definition_for(dossier.process_version_id)
+    info = definition.user_tasks[task.task_key]
+    errors = rt.forms.validate(definition.key, (info.form or task.task_key).removesuffix(".json"), form)
+    if errors:
+        raise Invalid("Biểu mẫu có trường không hợp lệ.", fields=errors)
     actor_info = {"username": actor.username, "full_name": actor.full_name}
 
     def action(instance: Instance) -> None:
@@ -187,7 +193,7 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
             raise Conflict("Nhiệm vụ không còn mở.", code=exc.code) from exc
 
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
-    instance = run_command(dossier, event, now, action)
+    instance = run_command(dossier, event, now, action, open_task_ids=set(open_rows))
     commit_command()
     return {
         "dossier": {"code": dossier.code, "status": dossier.status},
