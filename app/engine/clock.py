@@ -50,7 +50,7 @@ class _ClockDatetime(_real_datetime):
         return value  # type: ignore[return-value]
 
 
-_timer_module.datetime = _ClockDatetime  # type: ignore[misc]
+_timer_module.datetime = _ClockDatetime
 
 
 @contextmanager

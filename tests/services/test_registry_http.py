@@ -111,3 +111,43 @@ def test_writes_are_idempotent(standin: tuple[StandIn, str]) -> None:
 def test_unreachable_registry_and_timeouts() -> None:
     with pytest.raises(RegistryUnavailable):
         HttpRegistry("http://127.0.0.1:9", timeout=0.5, retries=0).lookup("001095012345")
+
+
+def test_birth_flow_against_the_http_registry(database_url: str, standin: tuple[StandIn, str], tmp_path: Any) -> None:
+    from app import create_app
+    from app.engine.clock import FixedClock
+    from app.extensions import db
+    from app.services.jobs import run_pending
+    from app.services.seed import seed_demo
+    from tests.api_client import Api, birth_submission
+    from tests.conftest import START
+
+    state, url = standin
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "HOTICH_CLOCK": FixedClock(START),
+                      "HOTICH_REGISTRY_URL": url, "HOTICH_JOB_RUNNER": "off",
+                      "HOTICH_MAIL_OUTBOX": str(tmp_path / "outbox")})
+    with app.app_context():
+        db.create_all()
+        seed_demo("demo12345")
+        db.session.remove()
+    api = Api(app.test_client())
+
+    def jobs() -> None:
+        with app.app_context():
+            run_pending()
+            db.session.remove()
+
+    code = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    jobs()
+    events = api.get("auditor", f"/dossiers/{code}/events").get_json()
+    lookup = next(e for e in events if e["type"] == "external_result")["data"]["result"]
+    assert lookup["mother"]["full_name"] == "Trần Thị Bích Ngọc"  # answered by the stand-in server
+    api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
+    api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"})
+    api.complete("chairman.hoankiem", code, "chairman_sign", {"decision": "sign", "signer_title": "chu_tich"})
+    jobs()
+    pid = api.get("reception.hoankiem", f"/dossiers/{code}").get_json()["result"]["personal_id"]
+    assert state.persons[pid]["full_name"] == "Nguyễn Thị Ánh Dương"
+    assert state.keys == {code: pid}
+    with app.app_context():
+        db.engine.dispose()
