@@ -33,13 +33,18 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     login_manager.init_app(app)
-    babel.init_app(app)
+    from app.web.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale)
 
     with app.app_context():
         from app.database import configure_engine
 
         configure_engine(db.engine)
     _install_runtime(app)
+    from app.services import notifications
+
+    notifications.install()  # citizen e-mail on status changes, handed over after each commit
 
     from app.web import register_web
 
@@ -78,6 +83,16 @@ def _install_runtime(app: Flask) -> None:
         registry=registry,
         forms=default_registry(),
         calendar=WorkingCalendar(),
-        fees=FeeSchedule(),
+        # provincial amounts in VND (HĐND resolution; unverified for Hà Nội, so late fees default to 0)
+        fees=FeeSchedule(
+            late_birth=_amount(app, "HOTICH_FEE_LATE_BIRTH", 0),
+            late_death=_amount(app, "HOTICH_FEE_LATE_DEATH", 0),
+            copy=_amount(app, "HOTICH_FEE_COPY", 8_000),
+        ),
         verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
     )
+
+
+def _amount(app: Flask, name: str, default: int) -> int:
+    """A fee amount from the app config or the environment (VND)."""
+    return int(app.config.get(name) or os.environ.get(name) or default)

@@ -22,7 +22,7 @@ from app.models import Dossier, Job, OpenTask, db
 from app.services.audit import PendingEvent, append_events
 from app.services.errors import Conflict, NotFound, ServiceError
 from app.services.notifications import queue_status_mail
-from app.services.operations import CommandDispatcher
+from app.services.operations import CommandDispatcher, task_due_at
 from app.services.processes import definition_for
 
 SEARCH_PATHS = (
@@ -153,7 +153,7 @@ def sync_open_tasks(
                 role=task.role,
                 commune_code=dossier.commune_code,
                 created_at=now,
-                due_at=dossier.due_at,
+                due_at=task_due_at(dossier, instance.definition.user_tasks.get(task.key), now),
                 search_text=dossier.search_text,
             )
         )

@@ -46,6 +46,8 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
     variants: list[dict[str, Any]]
     if draft:
         variants = [{"suffix": "du_thao", "copy": None, "electronic": True, "draft": True}]
+        if base_kind == "marriage_certificate":
+            variants[0]["original_for"] = "bride"  # one draft for both parties to check
     elif base_kind == "marriage_certificate":
         variants = [
             {"suffix": f"ban_chinh_{i}", "copy": None, "original_for": who}
@@ -69,6 +71,7 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
             **ctx,
             "copy": variant["copy"],
             "electronic": bool(variant.get("electronic")),
+            "draft": bool(variant.get("draft")),
             "verify_token": token,
             "verify_url": f"{runtime().verify_base_url}/verify/{token}",
         }
@@ -96,7 +99,7 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
     return names
 
 
-def _issuer(commune_code: str) -> dict[str, str]:
+def issuer_of(commune_code: str) -> dict[str, str]:
     commune = db.session.get(Commune, commune_code)
     if commune is None:
         return {"commune_name": commune_code, "province_name": "", "place_name": ""}
@@ -132,7 +135,7 @@ def _context(dossier: Dossier, kind: str, data: dict[str, Any], now: datetime) -
     d = data.get("dossier") or {}
     lookups = data.get("lookups") or {}
     requester = d.get("requester") or {}
-    issuer = _issuer(dossier.commune_code)
+    issuer = issuer_of(dossier.commune_code)
     from app.services.operations import local_date
 
     ctx: dict[str, Any] = {
@@ -155,11 +158,8 @@ def _context(dossier: Dossier, kind: str, data: dict[str, Any], now: datetime) -
             fee=acc.get("fee") or {"amount": 0, "exempt_reason": None, "lines": []},
         )
     elif kind == "supplement_request":
-        src = (
-            data.get("officer_examine")
-            if data.get("officer_examine", {}).get("decision") == "supplement"
-            else data.get("reception_check") or {}
-        )
+        examined = data.get("officer_examine") or {}
+        src = examined if examined.get("decision") == "supplement" else data.get("reception_check") or {}
         ctx.update(
             received_at=dossier.received_at.isoformat(),
             missing=list(src.get("missing") or src.get("reasons") or []),
@@ -177,12 +177,17 @@ def _context(dossier: Dossier, kind: str, data: dict[str, Any], now: datetime) -
         )
     elif kind == "apology_slip":
         acc = data.get("acceptance") or {}
-        new_due = runtime().calendar.due_at(now, 1)
+        new_due = data.get("new_due_at") or runtime().calendar.due_at(now, 1).isoformat()
+        verified = bool((dossier.result.get("verification") or {}).get("requests"))
         ctx.update(
             received_at=dossier.received_at.isoformat(),
-            original_due_at=acc.get("due_at", ""),
-            new_due_at=new_due.isoformat(),
-            reason="Hồ sơ cần thêm thời gian xác minh, thẩm tra.",
+            original_due_at=dossier.result.get("original_due_at") or acc.get("due_at", ""),
+            new_due_at=new_due,
+            reason=(
+                "Hồ sơ phải xác minh tình trạng hôn nhân tại Ủy ban nhân dân cấp xã nơi cư trú."
+                if verified
+                else "Hồ sơ cần thêm thời gian xác minh, thẩm tra."
+            ),
         )
     elif kind == "birth_certificate":
         child = dict(d.get("child") or {})

@@ -1,4 +1,4 @@
-"""Dossier use cases: submit, read, list, supplement, confirm the draft, withdraw."""
+"""Dossier use cases: submit, read, list, supplement, confirm the draft, withdraw, verification replies."""
 
 from __future__ import annotations
 
@@ -17,9 +17,17 @@ from app.engine.clock import FixedClock
 from app.engine.runtime import Instance
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
 from app.services.access import ensure_readable, scope_dossiers
-from app.services.audit import PendingEvent
-from app.services.commands import begin_write, commit_command, lock_dossier, persist, run_command
+from app.services.audit import PendingEvent, append_events
+from app.services.commands import (
+    begin_write,
+    commit_command,
+    lock_dossier,
+    persist,
+    run_command,
+    sync_open_tasks,
+)
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
+from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher, local_date
 from app.services.processes import PROCESS_KEYS, active_version, definition_for
 from app.services.runtime import runtime
@@ -303,10 +311,10 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
         raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
     for att in attachments:
         db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
-    event = PendingEvent(
-        "message", actor.username, "supplement", {"name": "supplement", "payload": {"data": merged}}
-    )
-    run_command(dossier, event, now, lambda inst: inst.send_message("supplement", {"data": merged}))
+    # received_at: the processing time (and the C11 supplement deadline) counts again from here
+    message = {"data": merged, "received_at": now.isoformat()}
+    event = PendingEvent("message", actor.username, "supplement", {"name": "supplement", "payload": message})
+    run_command(dossier, event, now, lambda inst: inst.send_message("supplement", message))
     dossier.subject_key = subject_key(dossier.procedure, merged)
     commit_command()
     return dossier
@@ -329,6 +337,111 @@ def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
         "message", actor.username, "draft_confirmation", {"name": "draft_confirmation", "payload": answer}
     )
     run_command(dossier, event, now, lambda inst: inst.send_message("draft_confirmation", answer))
+    commit_command()
+    return dossier
+
+
+# a dossier may be withdrawn until its event is entered in the register (then it is registered, not pending)
+WITHDRAWABLE_STATUSES = frozenset(
+    {
+        "submitted",
+        "supplement_requested",
+        "processing",
+        "awaiting_verification",
+        "awaiting_confirmation",
+        "awaiting_signature",
+        "awaiting_handover",
+    }
+)
+MAX_NOTE = 2000
+
+
+def withdraw(actor: User, code: str, payload: Any) -> Dossier:
+    """The requester withdraws the dossier (portal for online dossiers, reception of the commune).
+
+    The workflow instance is cancelled in this command: open tasks, waits and timers end, the event
+    "withdrawn" is recorded (replay cancels at the same point) and the status becomes `withdrawn`.
+    """
+    if not actor.has_role("portal", "reception"):
+        raise Forbidden("Vai trò của bạn không được rút hồ sơ.")
+    payload = payload if isinstance(payload, dict) else {}
+    reason = payload.get("reason")
+    if reason is not None and not isinstance(reason, str):
+        raise Invalid("Lý do rút hồ sơ không hợp lệ.", fields={"reason": "«Lý do» phải là chuỗi ký tự."})
+    reason = nfc((reason or "").strip())[:MAX_NOTE]
+    get_dossier(actor, code)
+    now = runtime().clock.now()
+    begin_write()
+    dossier = lock_dossier(code=code)
+    if dossier.status not in WITHDRAWABLE_STATUSES or dossier.result.get("register"):
+        raise Conflict(
+            "Hồ sơ đã được giải quyết hoặc đã vào sổ đăng ký, không thể rút.", code="not_withdrawable"
+        )
+    instance = Instance.load(
+        definition_for(dossier.process_version_id),
+        dossier.state,
+        FixedClock(now),
+        CommandDispatcher(dossier, now),
+    )
+    instance.workflow.cancel()
+    previous = dossier.status
+    dossier.state = instance.dump()
+    dossier.state_fingerprint = instance.fingerprint()
+    dossier.status = "withdrawn"
+    dossier.next_timer_at = None
+    dossier.completed_at = now
+    dossier.result = {
+        **dossier.result,
+        "withdrawn": {
+            "at": now.isoformat(),
+            "by": actor.username,
+            "reason": reason,
+            "status_before": previous,
+        },
+    }
+    sync_open_tasks(dossier, instance, now)
+    append_events(dossier, now, [PendingEvent("withdrawn", actor.username, None, {"reason": reason})])
+    queue_status_mail(dossier, previous, now)
+    commit_command()
+    return dossier
+
+
+def verification_reply(actor: User, code: str, payload: Any) -> Dossier:
+    """Record the verifying commune's answer on marital status (received by the dossier's commune)."""
+    if not actor.has_role("reception", "officer"):
+        raise Forbidden("Chỉ cán bộ tiếp nhận hoặc công chức hộ tịch ghi nhận kết quả xác minh.")
+    if not isinstance(payload, dict) or not isinstance(payload.get("confirmed_single"), bool):
+        raise Invalid(
+            "Thiếu kết quả xác minh.",
+            fields={"confirmed_single": "«Xác nhận độc thân» phải là true hoặc false."},
+        )
+    note = payload.get("note")
+    if note is not None and not isinstance(note, str):
+        raise Invalid("Ghi chú không hợp lệ.", fields={"note": "«Ghi chú» phải là chuỗi ký tự."})
+    get_dossier(actor, code)
+    now = runtime().clock.now()
+    answer = nfc(
+        {
+            "confirmed_single": payload["confirmed_single"],
+            "note": (note or "").strip()[:MAX_NOTE],
+            "recorded_by": actor.username,
+            "recorded_at": now.isoformat(),
+        }
+    )
+    begin_write()
+    dossier = lock_dossier(code=code)
+    if dossier.status != "awaiting_verification":
+        raise Conflict("Hồ sơ không ở trạng thái chờ kết quả xác minh.")
+
+    def action(instance: Instance) -> None:
+        if not instance.waits_for_message("verification_reply"):
+            raise Conflict("Hồ sơ không chờ kết quả xác minh.")
+        instance.send_message("verification_reply", answer)
+
+    event = PendingEvent(
+        "message", actor.username, "verification_reply", {"name": "verification_reply", "payload": answer}
+    )
+    run_command(dossier, event, now, action)
     commit_command()
     return dossier
 

@@ -24,7 +24,7 @@ from app.models import Dossier, Job, User, db
 from app.services.audit import PendingEvent
 from app.services.commands import begin_write, commit_command, lock_dossier, run_command
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
-from app.services.operations import PARTY_ROLES
+from app.services.operations import LOCAL_TZ, PARTY_ROLES
 from app.services.runtime import runtime
 
 log = logging.getLogger(__name__)
@@ -97,17 +97,35 @@ def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: s
         record["residence_commune_code"] = (mother or {}).get("residence_commune_code")
         return {"personal_id": registry.create_person(record, code)}
     if op == "registry/register_marriage":
-        a = (dossier_data.get("bride") or {}).get("personal_id")
-        b = (dossier_data.get("groom") or {}).get("personal_id")
-        registry.record_marriage(a, b, runtime().clock.now().date().isoformat(), code)
-        return {"recorded": True}
+        return _register_marriage(registry, dossier_data, code)
     if op == "registry/register_death":
         person = dossier_data.get("deceased") or {}
-        registry.record_death(
-            person.get("personal_id"), str((dossier_data.get("death") or {}).get("at"))[:10], code
-        )
-        return {"recorded": True}
+        pid = person.get("personal_id")
+        if not pid or registry.lookup(pid) is None:
+            # a person the registry does not know: the extract is still issued, the registry is told by hand
+            return {"recorded": False, "reason": "Người chết không có trong Cơ sở dữ liệu dân cư."}
+        registry.record_death(pid, str((dossier_data.get("death") or {}).get("at"))[:10], code)
+        return {"recorded": True, "locked": True}
     raise RegistryRejected(f"unknown operation {op}")
+
+
+def _register_marriage(registry: Any, dossier_data: dict[str, Any], code: str) -> dict[str, Any]:
+    """Both parties married, each other's spouse; then read them back (KH-13, LHT Art. 5(6))."""
+    from app.domain.rules.marriage import check_registered_marriage
+
+    a = (dossier_data.get("bride") or {}).get("personal_id")
+    b = (dossier_data.get("groom") or {}).get("personal_id")
+    known = {pid: registry.lookup(pid) for pid in (a, b) if pid}
+    if not a or not b or any(record is None for record in known.values()):
+        return {
+            "recorded": False,
+            "reason": "Một bên không có trong Cơ sở dữ liệu quốc gia về dân cư; cập nhật tình trạng hôn nhân "
+            "theo quy trình điều chỉnh dữ liệu.",
+        }
+    married_on = runtime().clock.now().astimezone(LOCAL_TZ).date()
+    registry.record_marriage(a, b, married_on.isoformat(), code)
+    problems = check_registered_marriage(registry.lookup(a), registry.lookup(b), married_on)
+    return {"recorded": True, "check": [f.to_dict() for f in problems]}
 
 
 def _family(registry: Any, roots: list[str]) -> dict[str, Any]:
@@ -187,8 +205,25 @@ def feed_result(job_id: int, result: Any) -> None:
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
-    if operation == "registry/register_birth" and isinstance(result, dict):
+    if not isinstance(result, dict):
+        return
+    if operation == "registry/register_birth":
         dossier.result = {**dossier.result, "personal_id": result.get("personal_id")}
+    elif operation in ("registry/register_marriage", "registry/register_death"):
+        registry = {k: result[k] for k in ("recorded", "reason", "locked") if k in result}
+        known = dossier.result.get("flags") or []
+        flags = []
+        for f in result.get("check") or []:
+            flag = {"rule": f["rule"], "severity": "flag", "message": f["message"], "field": f.get("field")}
+            if flag not in known:
+                flags.append(flag)
+        dossier.result = {
+            **dossier.result,
+            "registry": registry,
+            "flags": [*(dossier.result.get("flags") or []), *flags],
+        }
+        if flags:
+            dossier.findings = [*(dossier.findings or []), *flags]
 
 
 def _record_failure(job_id: int, error: str) -> None:
@@ -212,13 +247,14 @@ def _record_failure(job_id: int, error: str) -> None:
 def fire_due_timers(limit: int = 20) -> int:
     """Advance the dossiers whose next timer is due; each in its own transaction."""
     now = runtime().clock.now()
-    ids = db.session.scalars(select(Dossier.id).where(Dossier.next_timer_at <= now).limit(limit)).all()
+    ids = db.session.scalars(select(Dossier.id).where(Dossier.next_timer_at < now).limit(limit)).all()
     db.session.commit()
     fired = 0
     for dossier_id in ids:
         begin_write()
         dossier = lock_dossier(dossier_id=dossier_id)
-        if dossier.next_timer_at is None or dossier.next_timer_at > now:
+        # SpiffWorkflow fires a timer strictly after its time; `<=` would record an event that moves nothing
+        if dossier.next_timer_at is None or dossier.next_timer_at >= now:
             db.session.rollback()
             continue
         event = PendingEvent("timer", "system", None, {"due": dossier.next_timer_at.isoformat()})

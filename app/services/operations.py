@@ -3,25 +3,45 @@
 Internal operations touch only our own database and run inside the command's transaction (their results are
 recorded as events, so a replay serves them back). External operations talk to the population registry:
 they become jobs and their results come back later as recorded commands.
+
+Internal: rules/evaluate, dossier/accept (due date, fee, appointment slip), documents/issue (also the
+apology's new appointment, the C11 timeliness of a supplement request and the on-time outcome),
+register/enter, notice/post (abandoned child, 7 days), verification/request and verification/resume
+(marital-status verification; the wait pauses the clock, C8), deadline/extend (5 working days when the
+conditions need verification). External: registry/lookup_parties, registry/register_birth|marriage|death.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.domain.deadlines import is_registration_late, processing_working_days
-from app.domain.findings import Finding
+from app.domain.deadlines import (
+    is_registration_late,
+    processing_working_days,
+    supplement_request_due_at,
+    verification_reply_due_at,
+)
+from app.domain.findings import Finding, blocking
 from app.domain.kinship import FunctionKinshipGraph
-from app.domain.rules import RuleContext, evaluate_birth, evaluate_death, evaluate_marriage
+from app.domain.rules import (
+    RuleContext,
+    evaluate_birth,
+    evaluate_death,
+    evaluate_handover,
+    evaluate_marriage,
+)
 from app.domain.rules.fields import parse_date, parse_moment
 from app.engine.scripting import DEFERRED, ServiceDispatcher
-from app.models import Dossier, RegisterBook, RegisterEntry, db
+from app.models import Attachment, Dossier, RegisterBook, RegisterEntry, db
 from app.services.audit import PendingEvent
+from app.services.errors import Conflict, Invalid
 from app.services.runtime import runtime
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -40,6 +60,11 @@ PARTY_ROLES = {
 }
 EVENT_DATE_PATH = {"birth": ("child", "birth_date"), "death": ("death", "at")}
 INACTIVE_STATUSES = ("refused", "receipt_refused", "withdrawn")
+# NĐ 123/2015 Art. 14(1): the finding of an abandoned child is posted for 7 consecutive days.
+POSTING_DAYS = 7
+# documents that settle the dossier: the on-time outcome (QĐ 766) is measured when one is issued
+RESOLVING_KINDS = ("birth_certificate", "marriage_certificate", "death_extract", "refusal_letter")
+BOOK_KIND_NAMES = {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}
 
 
 def local_date(moment: datetime) -> date:
@@ -82,8 +107,14 @@ def evaluate_rules(
     now: datetime,
     officer_personal_id: str | None = None,
 ) -> list[Finding]:
-    """Run the procedure's rules (KS-/KH-/KT-) against the dossier data and the recorded lookups."""
-    roles = {k: v for k, v in lookups.items() if k != "family"}
+    """Run the procedure's rules (KS-/KH-/KT-) against the dossier data and the recorded lookups.
+
+    Besides the registry records, the rules see the kinds of the attached files, the other commune's reply
+    to a marital-status verification (kept in `lookups["marital_verification"]`), and the dossier-level
+    flags recorded by the process itself (e.g. C11: a supplement request issued late).
+    """
+    roles = {k: v for k, v in lookups.items() if k not in ("family", "marital_verification")}
+    verification = lookups.get("marital_verification")
     existing = _existing_registrations(dossier) if dossier.subject_key else []
     ctx = RuleContext(
         registration_date=local_date(now),
@@ -94,11 +125,22 @@ def evaluate_rules(
         existing_births=existing if dossier.procedure == "birth" else (),
         existing_deaths=existing if dossier.procedure == "death" else (),
         calendar=runtime().calendar,
+        attachments=_attachment_kinds(dossier),
+        marital_verification=verification if isinstance(verification, dict) else None,
     )
     evaluate = {"birth": evaluate_birth, "marriage": evaluate_marriage, "death": evaluate_death}[
         dossier.procedure
     ]
-    return evaluate(data, ctx)
+    findings = evaluate(data, ctx)
+    for flag in dossier.result.get("flags") or []:
+        findings.append(Finding(flag["rule"], "flag", flag["message"], flag.get("field")))
+    return findings
+
+
+def _attachment_kinds(dossier: Dossier) -> frozenset[str]:
+    if dossier.id is None:
+        return frozenset()
+    return frozenset(db.session.scalars(select(Attachment.kind).where(Attachment.dossier_id == dossier.id)))
 
 
 def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
@@ -122,6 +164,15 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+def task_due_at(dossier: Dossier, info: Any, now: datetime) -> datetime:
+    """An open task's due date: its own limit (`due_working_days` on the user task) counted from now, else
+    the dossier's due date, else (before acceptance) one working day from now (C7)."""
+    calendar = runtime().calendar
+    if info is not None and getattr(info, "due_working_days", None):
+        return calendar.due_at(now, int(info.due_working_days))
+    return dossier.due_at or calendar.due_at(now, 1)
 
 
 class CommandDispatcher(ServiceDispatcher):
@@ -169,13 +220,19 @@ def _rules(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -
 
 
 def _accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """Receipt: the due date (C7, working days), the late flag and the fee; then the appointment slip."""
+    """Receipt: the due date (C7, working days), the late flag and the fee; then the appointment slip.
+
+    The processing time counts from the (re)receipt of the complete dossier: the submission, the latest
+    supplement, or the end of an abandoned child's posting. The statutory due date is kept apart as
+    `result["original_due_at"]`: an apology slip moves the appointment, never the on-time yardstick.
+    """
     rt = runtime()
     dossier = d.dossier
     form = dossier_data = data.get("dossier") or {}
     needs_verification = bool((data.get("verification") or {}).get("needed"))
     days = processing_working_days(dossier.procedure, needs_verification=needs_verification)
-    due = rt.calendar.due_at(dossier.received_at, days)
+    start = processing_start(dossier, data)
+    due = rt.calendar.due_at(start, days)
     happened = event_date(dossier.procedure, dossier_data)
     late = bool(
         happened
@@ -188,29 +245,215 @@ def _accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) 
     result = {
         "due_at": due.isoformat(),
         "late": late,
+        "working_days": days,
         "fee": {
             "amount": fee.amount,
             "exempt_reason": fee.exempt_reason,
             "lines": [list(line) for line in fee.lines],
         },
     }
-    dossier.result = {**dossier.result, "fee": result["fee"]}
+    dossier.result = {
+        **dossier.result,
+        "fee": result["fee"],
+        "original_due_at": due.isoformat(),
+        "deadline": {"start": start.isoformat(), "working_days": days, "paused_working_days": 0},
+    }
     from app.services.documents import issue_documents
 
     result["documents"] = issue_documents(dossier, "appointment_slip", {**data, "acceptance": result}, d.now)
     return result
 
 
+def processing_start(dossier: Dossier, data: dict[str, Any]) -> datetime:
+    """When the processing time starts: the latest of receipt, last supplement and the end of a posting."""
+    moments = [dossier.received_at]
+    supplemented = (data.get("supplement") or {}).get("received_at")
+    for value in (supplemented, (data.get("posting") or {}).get("ends_at")):
+        if isinstance(value, str):
+            moments.append(datetime.fromisoformat(value))
+    return max(moments)
+
+
 def _issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Issue a document; a few kinds also move the dossier: apology (new appointment), supplement request
+    (C11 timeliness), the certificate or refusal letter (the dossier is resolved: on time or not)."""
     from app.services.documents import issue_documents
 
-    return {"documents": issue_documents(d.dossier, str(params["kind"]), data, d.now)}
+    kind = str(params["kind"])
+    dossier = d.dossier
+    out: dict[str, Any] = {}
+    if kind == "apology_slip":
+        # C10: the slip gives a new appointment; the statutory due date stays in result["original_due_at"]
+        new_due = runtime().calendar.due_at(d.now, 1)
+        data = {**data, "new_due_at": new_due.isoformat()}
+        dossier.due_at = new_due
+        dossier.result = {
+            **dossier.result,
+            "apology": {"issued_at": d.now.isoformat(), "new_due_at": new_due.isoformat()},
+        }
+        out["new_due_at"] = new_due.isoformat()
+    elif kind == "supplement_request":
+        out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
+    out["documents"] = issue_documents(dossier, kind, data, d.now)
+    if kind in RESOLVING_KINDS:
+        original = dossier.result.get("original_due_at")
+        on_time = d.now <= datetime.fromisoformat(original) if original else None
+        extra: dict[str, Any] = {"resolved_at": d.now.isoformat(), "on_time": on_time}
+        if kind == "refusal_letter":
+            src = data.get("officer_examine") or {}
+            extra["refused"] = True
+            extra["reasons"] = list(src.get("reasons") or []) + ([src["note"]] if src.get("note") else [])
+        dossier.result = {**dossier.result, **extra}
+    return out
+
+
+def _check_supplement_timeliness(dossier: Dossier, data: dict[str, Any], now: datetime) -> bool:
+    """C11 (NQ 66.7/2025): a supplement request is due within 8 working hours of an online submission (1
+    working day otherwise), counted from the receipt or the latest supplement; a late one is flagged."""
+    received = dossier.received_at
+    latest = (data.get("supplement") or {}).get("received_at")
+    if isinstance(latest, str):
+        received = datetime.fromisoformat(latest)
+    due = supplement_request_due_at(received, dossier.channel, runtime().calendar)
+    if now <= due:
+        return True
+    limit = "8 giờ làm việc" if dossier.channel == "online" else "1 ngày làm việc"
+    flag = {
+        "rule": "C11",
+        "severity": "flag",
+        "message": f"Yêu cầu bổ sung hồ sơ phát hành lúc {now.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}, quá hạn "
+        f"{limit} kể từ khi nhận hồ sơ (hạn {due.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}).",
+        "field": None,
+    }
+    dossier.result = {**dossier.result, "flags": [*(dossier.result.get("flags") or []), flag]}
+    dossier.findings = [*(dossier.findings or []), flag]
+    return False
+
+
+def _post_notice(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """NĐ 123/2015 Art. 14: post the finding of an abandoned child; the first posting stands (idempotent)."""
+    existing = d.dossier.result.get("posting")
+    if existing:
+        return dict(existing)
+    days = int(params.get("days") or POSTING_DAYS)
+    posting = {
+        "started_at": d.now.isoformat(),
+        "ends_at": (d.now + timedelta(days=days)).isoformat(),
+        "days": days,
+    }
+    d.dossier.result = {**d.dossier.result, "posting": posting}
+    return posting
+
+
+def _verification_request(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> Any:
+    """Ask the commune of residence to verify marital status (NĐ 123 Art. 3 as amended by NĐ 07/2025).
+
+    The reply is due in 3 working days and the wait does not count (C8): the clock pauses from the first
+    request until the reply (or the officer's decision to go on without it). Meanwhile the appointment is
+    moved by the working days the reply may take.
+    """
+    rt = runtime()
+    dossier = d.dossier
+    due = verification_reply_due_at(d.now, rt.calendar)
+    findings = (data.get("rule_check") or {}).get("findings") or []
+    parties = sorted(
+        {
+            str(f.get("field") or "").split(".")[0]
+            for f in findings
+            if f.get("rule") == "KH-04" and f.get("severity") == "route" and f.get("field")
+        }
+    )
+    form, lookups = data.get("dossier") or {}, data.get("lookups") or {}
+    to = []
+    for role in parties:
+        found = lookups.get(role)
+        record: dict[str, Any] = found if isinstance(found, dict) else {}
+        to.append(record.get("residence_commune_code") or (form.get(role) or {}).get("residence") or "")
+    verification = dict(dossier.result.get("verification") or {})
+    requests = [*(verification.get("requests") or [])]
+    request = {
+        "number": len(requests) + 1,
+        "subject": str(params.get("subject") or "marital_status"),
+        "parties": parties,
+        "to": to,
+        "sent_at": d.now.isoformat(),
+        "due_at": due.isoformat(),
+    }
+    requests.append(request)
+    paused_since = verification.get("paused_since") or d.now.isoformat()
+    verification.update(requests=requests, status="pending", paused_since=paused_since)
+    deadline = dict(dossier.result.get("deadline") or {})
+    if deadline:
+        pause = _working_days_paused(datetime.fromisoformat(paused_since), due)
+        dossier.due_at = _statutory_due(deadline, int(deadline.get("paused_working_days") or 0) + pause)
+    dossier.result = {**dossier.result, "verification": verification}
+    return request
+
+
+def _verification_resume(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> Any:
+    """End the verification pause: the due date is extended by the working days spent waiting (C8)."""
+    dossier = d.dossier
+    verification = dict(dossier.result.get("verification") or {})
+    since = verification.pop("paused_since", None)
+    paused = _working_days_paused(datetime.fromisoformat(since), d.now) if since else 0
+    reply = data.get("verification_reply")
+    verification.update(
+        status="answered" if isinstance(reply, dict) else "no_reply",
+        resumed_at=d.now.isoformat(),
+        paused_working_days=int(verification.get("paused_working_days") or 0) + paused,
+    )
+    if isinstance(reply, dict):
+        verification["reply"] = reply
+    deadline = dict(dossier.result.get("deadline") or {})
+    deadline["paused_working_days"] = int(deadline.get("paused_working_days") or 0) + paused
+    due = _statutory_due(deadline, deadline["paused_working_days"])
+    dossier.due_at = due
+    dossier.result = {
+        **dossier.result,
+        "verification": verification,
+        "deadline": deadline,
+        "original_due_at": due.isoformat(),
+    }
+    return {"due_at": due.isoformat(), "paused_working_days": paused, "answered": isinstance(reply, dict)}
+
+
+def _extend_deadline(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The officer found that the conditions need verification: the limit becomes 5 working days
+    (LHT Art. 18(2) for marriage; portal case 1.000656.01 for death), counted from the same start."""
+    dossier = d.dossier
+    deadline = dict(dossier.result.get("deadline") or {})
+    days = processing_working_days(dossier.procedure, needs_verification=True)
+    deadline["working_days"] = max(int(deadline.get("working_days") or 1), days)
+    deadline.setdefault("start", dossier.received_at.isoformat())
+    due = _statutory_due(deadline, int(deadline.get("paused_working_days") or 0))
+    dossier.due_at = due
+    dossier.result = {**dossier.result, "deadline": deadline, "original_due_at": due.isoformat()}
+    return {"due_at": due.isoformat(), "working_days": deadline["working_days"]}
+
+
+def _statutory_due(deadline: dict[str, Any], paused_working_days: int) -> datetime:
+    start = datetime.fromisoformat(deadline["start"])
+    days = int(deadline.get("working_days") or 1)
+    return runtime().calendar.due_at(start, days, paused_working_days=paused_working_days)
+
+
+def _working_days_paused(since: datetime, until: datetime) -> int:
+    """Working days after the day the pause began, up to and including the day it ends (C8)."""
+    return max(0, runtime().calendar.working_days_between(local_date(since), local_date(until)))
 
 
 def _register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """The next entry of this commune's book for the year; the UPDATE takes the book's row lock (no gaps)."""
     kind = str(params["kind"])
     dossier = d.dossier
+    if dossier.procedure == "marriage":
+        # LHT Art. 18: the marriage is entered only after both parties, present, confirmed it (KH-02, KH-11)
+        refused = blocking(evaluate_handover(data.get("marriage_handover") or {}))
+        if refused:
+            raise Invalid(
+                "Chưa thể ghi sổ: hai bên phải có mặt và xác nhận tự nguyện kết hôn.",
+                rules=sorted({f.rule for f in refused}),
+            )
     registered_on = local_date(d.now)
     book = _open_book(dossier.commune_code, kind, registered_on)
     number = db.session.execute(
@@ -220,9 +463,14 @@ def _register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
         .returning(RegisterBook.last_number)
     ).scalar_one_or_none()
     if number is None:
-        raise ValueError(f"Sổ {book.number} đã khóa, không thể ghi thêm.")
+        # Luật Hộ tịch Art. 58 (C14): a closed book takes no more entries
+        raise Conflict(
+            f"Sổ đăng ký {BOOK_KIND_NAMES.get(kind, kind)} quyển {book.number} đã khóa sổ; không thể ghi "
+            "thêm việc đăng ký vào sổ này.",
+            code="register_book_closed",
+        )
     classification = _classification(dossier, data)
-    summary = _register_summary(dossier.procedure, data.get("dossier") or {})
+    summary = register_summary(dossier.procedure, data)
     db.session.add(
         RegisterEntry(
             book_id=book.id,
@@ -249,43 +497,97 @@ def _register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
 
 
 def _open_book(commune_code: str, kind: str, on: date) -> RegisterBook:
-    book = db.session.scalars(
-        select(RegisterBook).where(
-            RegisterBook.commune_code == commune_code, RegisterBook.kind == kind, RegisterBook.year == on.year
-        )
-    ).first()
-    if book is None:
-        book = RegisterBook(
+    """This year's book, created on first use; two first registrations at once both get the same row."""
+    return open_book(commune_code, kind, on.year, on)
+
+
+def open_book(commune_code: str, kind: str, year: int, opened_on: date) -> RegisterBook:
+    """The book of a commune, kind and year (INSERT … ON CONFLICT DO NOTHING, then read it)."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(
+        insert(RegisterBook)
+        .values(
             commune_code=commune_code,
             kind=kind,
-            year=on.year,
-            number=f"01/{on.year}",
-            opened_on=on,
+            year=year,
+            number=f"01/{year}",
+            opened_on=opened_on,
             last_number=0,
         )
-        db.session.add(book)
-        db.session.flush()
+        .on_conflict_do_nothing(index_elements=["commune_code", "kind", "year"])
+    )
+    book = db.session.scalars(
+        select(RegisterBook)
+        .where(
+            RegisterBook.commune_code == commune_code, RegisterBook.kind == kind, RegisterBook.year == year
+        )
+        .execution_options(populate_existing=True)
+    ).one()
     return book
 
 
 def _classification(dossier: Dossier, data: dict[str, Any]) -> str:
+    """The register's classification box (domain.md §4.8.2, §5.8.2, §6.8.2)."""
     special = (data.get("dossier") or {}).get("special_case")
     if dossier.procedure == "birth" and special == "abandoned":
         return "tre_bi_bo_roi"
     if dossier.procedure == "birth" and special == "parents_unknown":
-        return "chua_xac_dinh_cha_me"
+        return "tre_chua_xac_dinh_cha_me"
     if dossier.procedure == "marriage":
-        return "dang_ky_moi"
+        return "ket_hon_lan_dau"  # a new registration (not "Đăng ký lại" nor "Ghi chú kết hôn")
     return "qua_han" if dossier.late else "dung_han"
 
 
-def _register_summary(procedure: str, data: dict[str, Any]) -> dict[str, Any]:
-    keys = {
-        "birth": ("child", "mother", "father", "requester"),
-        "marriage": ("bride", "groom"),
-        "death": ("deceased", "death", "death_notice", "requester"),
-    }[procedure]
-    return {k: data.get(k) for k in keys}
+def _name(person: Any, lookup: Any) -> str | None:
+    person = person if isinstance(person, dict) else {}
+    lookup = lookup if isinstance(lookup, dict) else {}
+    value = person.get("full_name") or lookup.get("full_name")
+    return str(value) if value else None
+
+
+def register_summary(procedure: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The register row as the printed book shows it (app.documents: register_book summaries)."""
+    form, lookups = data.get("dossier") or {}, data.get("lookups") or {}
+    declarant = (form.get("requester") or {}).get("full_name")
+    if procedure == "birth":
+        child = form.get("child") or {}
+        return {
+            "full_name": child.get("full_name"),
+            "birth_date": child.get("birth_date"),
+            "sex": child.get("sex"),
+            "personal_id": None,  # assigned by the population registry after the entry
+            "mother_name": _name(form.get("mother"), lookups.get("mother")),
+            "father_name": _name(form.get("father"), lookups.get("father")),
+            "declarant_name": declarant,
+        }
+    if procedure == "marriage":
+        out: dict[str, Any] = {}
+        for role in ("bride", "groom"):
+            person, record = form.get(role) or {}, lookups.get(role) or {}
+            out[f"{role}_name"] = _name(person, record)
+            out[f"{role}_birth_date"] = person.get("birth_date") or (
+                record.get("birth_date") if isinstance(record, dict) else None
+            )
+            out[f"{role}_personal_id"] = person.get("personal_id")
+            out[f"{role}_marriage_count"] = person.get("marriage_count")
+        return out
+    person, record = form.get("deceased") or {}, lookups.get("deceased") or {}
+    record = record if isinstance(record, dict) else {}
+    death = form.get("death") or {}
+    summary = {
+        "full_name": _name(person, record),
+        "sex": person.get("sex") or record.get("sex"),
+        "personal_id": person.get("personal_id"),
+        "died_at": death.get("at"),
+        "death_place": death.get("place"),
+        "declarant_name": declarant,
+    }
+    birth = person.get("birth_date") or record.get("birth_date")
+    if birth:
+        summary["birth_date"] = birth
+    else:
+        summary["birth_year"] = person.get("birth_year")
+    return summary
 
 
 INTERNAL_OPERATIONS: dict[str, Callable[[CommandDispatcher, dict[str, Any], dict[str, Any]], Any]] = {
@@ -293,5 +595,9 @@ INTERNAL_OPERATIONS: dict[str, Callable[[CommandDispatcher, dict[str, Any], dict
     "dossier/accept": _accept,
     "documents/issue": _issue,
     "register/enter": _register,
+    "notice/post": _post_notice,
+    "verification/request": _verification_request,
+    "verification/resume": _verification_resume,
+    "deadline/extend": _extend_deadline,
 }
 KNOWN_OPERATIONS = frozenset(INTERNAL_OPERATIONS) | EXTERNAL_OPERATIONS

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
+
 from app.domain.personal_id import is_valid_format
-from app.domain.text import nfc
+from app.domain.text import fold, nfc
 from app.integrations.registry import EmbeddedRegistry, new_person, person_to_dict
 from app.models import Person, User, db
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -63,3 +65,27 @@ def get_person(actor: User, personal_id: str) -> dict[str, Any]:
     if person is None:
         raise NotFound("Không tìm thấy công dân.")
     return person_to_dict(person)
+
+
+def search_persons(actor: User, q: str, limit: int = 50) -> list[dict[str, Any]]:
+    """Registry persons by personal-id prefix or by name without diacritics ("tran thi" finds "Trần Thị")."""
+    _embedded()
+    if not actor.has_role("admin"):
+        raise Forbidden("Chỉ quản trị viên tra cứu CSDL dân cư mô phỏng.")
+    q = nfc(q or "")
+    if not q:
+        return []
+    if q.isdigit():
+        rows = db.session.scalars(
+            select(Person).where(Person.personal_id.startswith(q)).order_by(Person.personal_id).limit(limit)
+        ).all()
+        return [person_to_dict(p) for p in rows]
+    wanted = fold(q)
+    found: list[dict[str, Any]] = []
+    # the stand-in is small; a real registry is searched on its side
+    for person in db.session.scalars(select(Person).order_by(Person.full_name)).yield_per(500):
+        if wanted in fold(person.full_name):
+            found.append(person_to_dict(person))
+            if len(found) >= limit:
+                break
+    return found

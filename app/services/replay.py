@@ -16,7 +16,7 @@ from app.services.errors import Forbidden
 from app.services.operations import ReplayDispatcher
 from app.services.processes import definition_for
 
-COMMAND_TYPES = ("submitted", "task_completed", "external_result", "message", "timer")
+COMMAND_TYPES = ("submitted", "task_completed", "external_result", "message", "timer", "withdrawn")
 
 
 def _events(dossier: Dossier, upto: int | None = None) -> list[AuditEvent]:
@@ -58,25 +58,29 @@ def replay_events(dossier: Dossier, events: list[AuditEvent]) -> tuple[Instance 
             instance.clock = clock
             instance.workflow.script_engine.dispatcher = dispatcher
             _apply(instance, ev)
-        status = instance.status(status)
+        # a withdrawal cancels the instance: no diagram element carries that status
+        status = "withdrawn" if ev.type == "withdrawn" else instance.status(status)
     return instance, status
 
 
 def _apply(instance: Instance, ev: AuditEvent) -> None:
+    key = str(ev.task)
     if ev.type == "task_completed":
-        task = instance.find_ready(key=ev.task)
+        task = instance.find_ready(key=key)
         if task is None:
-            raise EngineError("not_ready", f"{ev.task} is not open at seq {ev.seq}")
+            raise EngineError("not_ready", f"{key} is not open at seq {ev.seq}")
         actors = dict(task.data.get("actors") or {})
-        actors[ev.task] = ev.data.get("actor")
-        role = instance.definition.user_tasks[ev.task].role
+        actors[key] = ev.data.get("actor")
+        role = instance.definition.user_tasks[key].role
         instance.complete_user_task(task, role, ev.data["form"], extra={"actors": actors})
     elif ev.type == "external_result":
-        instance.complete_call(ev.task, ev.data["result"])
+        instance.complete_call(key, ev.data["result"])
     elif ev.type == "message":
         instance.send_message(ev.data["name"], ev.data["payload"])
     elif ev.type == "timer":
         instance.advance()
+    elif ev.type == "withdrawn":
+        instance.workflow.cancel()
 
 
 def _auditor(actor: User, dossier: Dossier) -> Dossier:

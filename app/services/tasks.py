@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.findings import blocking
+from app.domain.findings import blocking, routing
 from app.domain.text import fold, nfc
 from app.engine.runtime import EngineError, Instance
 from app.models import Dossier, OpenTask, User, db
@@ -32,6 +32,7 @@ def task_view(t: OpenTask) -> dict[str, Any]:
         "assignee": t.assignee,
         "created_at": t.created_at.isoformat(),
         "due_at": t.due_at.isoformat() if t.due_at else None,
+        "overdue": t.due_at is not None and t.due_at < runtime().clock.now(),
     }
 
 
@@ -178,7 +179,7 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
                 officer_personal_id=actor.personal_id,
             )
             dossier.findings = [f.to_dict() for f in findings]
-            blocked = blocking(findings)
+            blocked = blocking(findings) + routing(findings)  # a `route` finding: not ours to approve
             if blocked:
                 raise Invalid(
                     "Hồ sơ còn vướng điều kiện chặn, không thể phê duyệt.",

@@ -34,6 +34,9 @@ REQUESTER = {
 }
 
 
+NOT_LOOKED_UP: dict[str, Any] = {"lookups": {"requester": REQUESTER}}
+
+
 def death_data(died: str = "2026-03-01T08:30:00+07:00", issued: str = "2026-03-01") -> dict[str, Any]:
     return {
         "deceased": {
@@ -231,8 +234,16 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str, str]] = [
         "warn",
         "requester.personal_id",
     ),
-    ("C10 sex", {"deceased.sex": None}, {}, "C10", "block", "deceased.sex"),
-    ("C10 no birth date or year", {"deceased.birth_date": None}, {}, "C10", "block", "deceased.birth_date"),
+    # not in the registry either (what the registry holds needs not be typed)
+    ("C10 sex", {"deceased.sex": None}, NOT_LOOKED_UP, "C10", "block", "deceased.sex"),
+    (
+        "C10 no birth date or year",
+        {"deceased.birth_date": None},
+        NOT_LOOKED_UP,
+        "C10",
+        "block",
+        "deceased.birth_date",
+    ),
 ]
 
 

@@ -101,6 +101,7 @@ TASKS: dict[str, dict[str, Any]] = {
     "chairman_sign": {"decision": "sign", "signer_title": "pho_chu_tich", "note": "KT. Chủ tịch"},
     "marriage_handover": {"bride_present": True, "groom_present": True, "voluntary_confirmed": True},
     "return_result": {"delivered_via": "electronic"},
+    "verification_overdue": {"decision": "resend", "note": "Đã gọi điện đôn đốc"},
 }
 
 PROCEDURE_TASKS: dict[str, list[str]] = {
@@ -111,6 +112,7 @@ PROCEDURE_TASKS: dict[str, list[str]] = {
         "chairman_sign",
         "marriage_handover",
         "return_result",
+        "verification_overdue",
     ],
     "death_registration": ["reception_check", "officer_examine", "chairman_sign", "return_result"],
 }

@@ -20,11 +20,17 @@ class StandIn:
         self.persons: dict[str, dict[str, Any]] = {
             "001095012345": {
                 "personal_id": "001095012345",
+                "sex": "male",
+                "birth_date": "1995-04-12",
+                "residence_commune_code": "00070",
                 "full_name": "Nguyễn Văn An",
                 "marital_status": "single",
             },
             "001196023456": {
                 "personal_id": "001196023456",
+                "sex": "female",
+                "birth_date": "1996-09-03",
+                "residence_commune_code": "00070",
                 "full_name": "Trần Thị Bích Ngọc",
                 "marital_status": "single",
             },
@@ -113,7 +119,9 @@ def test_unreachable_registry_and_timeouts() -> None:
         HttpRegistry("http://127.0.0.1:9", timeout=0.5, retries=0).lookup("001095012345")
 
 
-def test_birth_flow_against_the_http_registry(database_url: str, standin: tuple[StandIn, str], tmp_path: Any) -> None:
+def test_birth_flow_against_the_http_registry(
+    database_url: str, standin: tuple[StandIn, str], tmp_path: Any
+) -> None:
     from app import create_app
     from app.engine.clock import FixedClock
     from app.extensions import db
@@ -123,9 +131,15 @@ def test_birth_flow_against_the_http_registry(database_url: str, standin: tuple[
     from tests.conftest import START
 
     state, url = standin
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "HOTICH_CLOCK": FixedClock(START),
-                      "HOTICH_REGISTRY_URL": url, "HOTICH_JOB_RUNNER": "off",
-                      "HOTICH_MAIL_OUTBOX": str(tmp_path / "outbox")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "HOTICH_CLOCK": FixedClock(START),
+            "HOTICH_REGISTRY_URL": url,
+            "HOTICH_JOB_RUNNER": "off",
+            "HOTICH_MAIL_OUTBOX": str(tmp_path / "outbox"),
+        }
+    )
     with app.app_context():
         db.create_all()
         seed_demo("demo12345")
@@ -141,9 +155,10 @@ def test_birth_flow_against_the_http_registry(database_url: str, standin: tuple[
     jobs()
     events = api.get("auditor", f"/dossiers/{code}/events").get_json()
     lookup = next(e for e in events if e["type"] == "external_result")["data"]["result"]
-    assert lookup["mother"]["full_name"] == "Trần Thị Bích Ngọc"  # answered by the stand-in server
+    assert lookup["mother"]["full_name"] == "Trần Thị Bích Ngọc", lookup  # answered by the stand-in server
     api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
-    api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"})
+    resp = api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"})
+    assert resp.status_code == 200, resp.get_json()
     api.complete("chairman.hoankiem", code, "chairman_sign", {"decision": "sign", "signer_title": "chu_tich"})
     jobs()
     pid = api.get("reception.hoankiem", f"/dossiers/{code}").get_json()["result"]["personal_id"]

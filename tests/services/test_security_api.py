@@ -262,13 +262,26 @@ def test_claim_release_are_exclusive_and_recorded(app: Any, client: Any) -> None
         from app.models import User
         from app.services.auth import hash_password
 
-        db.session.add(User(username="reception2.hoankiem", full_name="Cao Thị Yến", roles_csv="reception",
-                            commune_code="00070", password_hash=hash_password("demo12345"), scope_csv=""))
+        db.session.add(
+            User(
+                username="reception2.hoankiem",
+                full_name="Cao Thị Yến",
+                roles_csv="reception",
+                commune_code="00070",
+                password_hash=hash_password("demo12345"),
+                scope_csv="",
+            )
+        )
         db.session.commit()
         db.session.remove()
-    assert api.post("reception.hoankiem", f"/tasks/{task['id']}/claim").get_json()["assignee"] == "reception.hoankiem"
+    assert (
+        api.post("reception.hoankiem", f"/tasks/{task['id']}/claim").get_json()["assignee"]
+        == "reception.hoankiem"
+    )
     assert api.post("reception2.hoankiem", f"/tasks/{task['id']}/claim").status_code == 409
-    resp = api.post("reception2.hoankiem", f"/tasks/{task['id']}/complete", json={"data": {"decision": "accept"}})
+    resp = api.post(
+        "reception2.hoankiem", f"/tasks/{task['id']}/complete", json={"data": {"decision": "accept"}}
+    )
     assert resp.status_code == 409
     mine = api.get("reception.hoankiem", "/tasks?mine=1").get_json()
     assert [t["id"] for t in mine] == [task["id"]]

@@ -96,14 +96,14 @@ def evaluate_birth(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     special = special if special is None or member(special, SPECIAL_CASES) else "invalid"
     born = parse_date(get(data, "child.birth_date"))
     out: list[Finding] = []
-    out += _completeness(data, parents, special, born)
+    out += _completeness(data, parents, special, born, ctx)
     out += _competence(ctx, parents, special)
     out += _birth_date(data, ctx, born)
     out += _parents_declared(parents, special)
     out += _parent_ages(parents, born)
     out += _follows_parents(data, parents, special)
     out += _child_name(data)
-    out += _requester(data, parents)
+    out += _requester(data, parents, ctx)
     for role in ("mother", "father", "requester"):
         person = block(data, role)
         out += identity_findings(
@@ -126,9 +126,10 @@ def evaluate_birth(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
 
 
 def _completeness(
-    data: Mapping[str, Any], parents: list[_Parent], special: Any, born: date | None
+    data: Mapping[str, Any], parents: list[_Parent], special: Any, born: date | None, ctx: RuleContext
 ) -> list[Finding]:
-    """C10: required content of the declaration and the birth evidence (Luật Hộ tịch Art. 16(1))."""
+    """C10: required content of the declaration and the birth evidence (Luật Hộ tịch Art. 16(1)), and the
+    documents of the special cases (domain.md §4.3.2) when the attachments are known."""
     out = required_text(
         data,
         [
@@ -180,9 +181,13 @@ def _completeness(
                     f"{p.role}.birth_year",
                 )
             )
+    out += _special_documents(special, ctx)
     certificate = get(data, "birth_certificate")
     if certificate is None:
-        if special not in NO_PARENT_CASES and get(data, "witness_or_undertaking_attached") is not True:
+        witnessed = get(data, "witness_or_undertaking_attached") is True or ctx.has_attachment(
+            "witness_statement", "birth_undertaking"
+        )
+        if special not in NO_PARENT_CASES and not witnessed:
             out.append(
                 Finding(
                     "C10",
@@ -229,6 +234,27 @@ def _completeness(
             Finding("C10", "block", "Số bản sao đề nghị cấp (copies) phải là số nguyên không âm.", "copies")
         )
     return out
+
+
+def _special_documents(special: Any, ctx: RuleContext) -> list[Finding]:
+    """C10 (domain.md §4.3.2): an abandoned child's record; the health facility's surrogacy confirmation."""
+    if ctx.attachments is None:
+        return []
+    needed = {
+        "abandoned": (
+            "abandoned_child_record",
+            "Trẻ bị bỏ rơi: phải nộp biên bản xác nhận việc trẻ bị bỏ rơi (abandoned_child_record).",
+        ),
+        "surrogacy": (
+            "surrogacy_confirmation",
+            "Sinh con theo phương pháp mang thai hộ: phải nộp văn bản xác nhận của cơ sở y tế đã thực "
+            "hiện kỹ thuật hỗ trợ sinh sản (surrogacy_confirmation).",
+        ),
+    }
+    if special not in needed or ctx.has_attachment(needed[special][0]):
+        return []
+    kind, message = needed[special]
+    return [Finding("C10", "block", message, "attachments")]
 
 
 def _competence(ctx: RuleContext, parents: list[_Parent], special: Any) -> list[Finding]:
@@ -497,10 +523,24 @@ def _is_vietnamese_letter(ch: str) -> bool:
     return ch in "đĐ" or (base.isascii() and base.isalpha())
 
 
-def _requester(data: Mapping[str, Any], parents: list[_Parent]) -> list[Finding]:
-    """KS-08 (LHT Art. 15, C16): who may register; anyone else needs a certified authorisation."""
+def _requester(data: Mapping[str, Any], parents: list[_Parent], ctx: RuleContext) -> list[Finding]:
+    """KS-08 (LHT Art. 15, C16): who may register; anyone else needs a certified authorisation.
+
+    A requester whom the registry records as dead cannot register (LHT Art. 34(2): the record is locked).
+    """
     relationship = get(data, "requester.relationship")
     fld = "requester.relationship"
+    record = ctx.record("requester") if text(data, "requester.personal_id") else None
+    if record and (record.get("deceased_on") or record.get("civil_status_locked") is True):
+        return [
+            Finding(
+                "KS-08",
+                "block",
+                "Cơ sở dữ liệu dân cư ghi người yêu cầu đã chết (thông tin hộ tịch đã khóa); người khác "
+                "phải đi đăng ký khai sinh.",
+                "requester.personal_id",
+            )
+        ]
     if relationship in (None, ""):
         return [
             Finding(
@@ -517,7 +557,7 @@ def _requester(data: Mapping[str, Any], parents: list[_Parent]) -> list[Finding]
             )
         ]
     if relationship == "authorized":
-        if get(data, "authorization_attached") is not True:
+        if get(data, "authorization_attached") is not True and not ctx.has_attachment("authorization"):
             return [
                 Finding(
                     "KS-08",

@@ -24,6 +24,10 @@ class RuleContext:
     existing_deaths: Sequence[Mapping[str, Any]] = ()  # registered deaths of this person (KT-06)
     registry_birth_registered: bool | None = None  # death of a newborn: is there a birth registration (KT-09)
     calendar: WorkingCalendar | None = None  # for statutory deadlines; None = national holidays only
+    # kinds of the files attached to the dossier (forms/common attachment_kind); None = not known
+    attachments: frozenset[str] | None = None
+    # the reply of the commune asked to verify marital status (NĐ 07/2025): {"confirmed_single": bool, ...}
+    marital_verification: Mapping[str, Any] | None = None
 
     @property
     def working_calendar(self) -> WorkingCalendar:
@@ -33,6 +37,10 @@ class RuleContext:
     def is_looked_up(self, role: str) -> bool:
         """True when the registry was asked about this role (found or not)."""
         return role in self.lookups
+
+    def has_attachment(self, *kinds: str) -> bool:
+        """True when a file of one of these kinds is attached (False when attachments are not known)."""
+        return self.attachments is not None and any(k in self.attachments for k in kinds)
 
     def record(self, role: str) -> Mapping[str, Any] | None:
         """The registry record for a role, or None when not looked up, not found or malformed."""

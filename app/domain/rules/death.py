@@ -51,12 +51,12 @@ def evaluate_death(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     born = parse_date(record.get("birth_date")) if record else None
     born = born or parse_date(get(data, "deceased.birth_date"))
     out: list[Finding] = []
-    out += _completeness(data)
+    out += _completeness(data, record)
     out += _competence(ctx, record)
     out += _death_date(data, ctx, died, born, record)
     out += _death_notice(data, ctx, died)
     out += _duplicate(ctx, record)
-    out += _requester(data)
+    out += _requester(data, ctx)
     out += identity_findings(
         "deceased",
         block(data, "deceased"),
@@ -89,24 +89,35 @@ def evaluate_death(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     return out
 
 
-def _completeness(data: Mapping[str, Any]) -> list[Finding]:
-    """C10: the declaration's required content (domain.md §6.3.1)."""
+def _completeness(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> list[Finding]:
+    """C10: the declaration's required content (domain.md §6.3.1).
+
+    What the registry holds about a deceased given by personal id needs not be typed (api.md: looked-up
+    values prefill the declaration).
+    """
+    known = record or {}
     out = required_text(
         data,
         [
-            ("deceased.full_name", "họ, chữ đệm, tên của người chết"),
-            ("deceased.nationality", "quốc tịch của người chết"),
-            ("requester.full_name", "họ tên người yêu cầu"),
+            (path, label)
+            for path, label in (
+                ("deceased.full_name", "họ, chữ đệm, tên của người chết"),
+                ("deceased.nationality", "quốc tịch của người chết"),
+                ("requester.full_name", "họ tên người yêu cầu"),
+            )
+            if not (path.startswith("deceased.") and known.get(path.split(".")[1]))
         ],
     )
-    if get(data, "deceased.sex") not in ("male", "female"):
+    if get(data, "deceased.sex") not in ("male", "female") and known.get("sex") not in ("male", "female"):
         out.append(
             Finding(
                 "C10", "block", "Giới tính của người chết (deceased.sex) phải là nam hoặc nữ.", "deceased.sex"
             )
         )
     raw_birth, raw_year = get(data, "deceased.birth_date"), get(data, "deceased.birth_year")
-    if raw_birth in (None, "") and raw_year in (None, ""):
+    if raw_birth in (None, "") and raw_year in (None, "") and known.get("birth_date"):
+        pass  # the registry gives the date of birth
+    elif raw_birth in (None, "") and raw_year in (None, ""):
         out.append(
             Finding(
                 "C10",
@@ -211,6 +222,18 @@ def _death_notice(data: Mapping[str, Any], ctx: RuleContext, died: date | None) 
         data, [("death.place", "nơi chết"), ("death.cause", "nguyên nhân chết")], rule="KT-04"
     )
     notice = get(data, "death_notice")
+    if notice is None and ctx.has_attachment("death_evidence"):
+        # domain.md §6.2: a death long ago with no notice is proved by other documents the officer weighs
+        out.append(
+            Finding(
+                "KT-04",
+                "warn",
+                "Không có Giấy báo tử: xem xét giấy tờ, tài liệu chứng minh sự kiện chết đã nộp "
+                "(death_evidence).",
+                "death_notice",
+            )
+        )
+        return out
     if not isinstance(notice, Mapping):
         out.append(
             Finding(
@@ -294,10 +317,23 @@ def _duplicate(ctx: RuleContext, record: Mapping[str, Any] | None) -> list[Findi
     return []
 
 
-def _requester(data: Mapping[str, Any]) -> list[Finding]:
-    """KT-07 (LHT Art. 33, C16): a relative or organisation, or an agent with a certified authorisation."""
+def _requester(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """KT-07 (LHT Art. 33, C16): a relative or organisation, or an agent with a certified authorisation.
+
+    A requester whom the registry records as dead cannot act (LHT Art. 34(2): the record is locked).
+    """
     fld = "requester.relationship"
     relation = get(data, fld)
+    record = ctx.record("requester") if text(data, "requester.personal_id") else None
+    if record and (record.get("deceased_on") or record.get("civil_status_locked") is True):
+        return [
+            Finding(
+                "KT-07",
+                "block",
+                "Cơ sở dữ liệu dân cư ghi người yêu cầu đã chết (thông tin hộ tịch đã khóa).",
+                "requester.personal_id",
+            )
+        ]
     if relation in (None, ""):
         return [
             Finding(
@@ -316,7 +352,11 @@ def _requester(data: Mapping[str, Any]) -> list[Finding]:
                 fld,
             )
         ]
-    if relation == "authorized" and get(data, "authorization_attached") is not True:
+    if (
+        relation == "authorized"
+        and get(data, "authorization_attached") is not True
+        and not ctx.has_attachment("authorization")
+    ):
         return [
             Finding(
                 "KT-07",

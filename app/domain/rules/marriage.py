@@ -51,11 +51,14 @@ def evaluate_marriage(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding
         label = ROLE_LABELS[role]
         if block(data, role) is None:
             out.append(Finding("C10", "block", f"Thiếu thông tin của {label} ({role}).", role))
+        # what the registry holds needs not be typed (api.md: looked-up values prefill the declaration)
+        record = ctx.record(role) or {}
         out += required_text(
             data,
             [
-                (f"{role}.full_name", f"họ, chữ đệm, tên của {label}"),
-                (f"{role}.nationality", f"quốc tịch của {label}"),
+                (f"{role}.{key}", f"{what} của {label}")
+                for key, what in (("full_name", "họ, chữ đệm, tên"), ("nationality", "quốc tịch"))
+                if not (isinstance(record.get(key), str) and record[key].strip())
             ],
         )
         out += identity_findings(
@@ -112,17 +115,19 @@ def _age(data: Mapping[str, Any], ctx: RuleContext, role: str) -> list[Finding]:
 def _capacity(ctx: RuleContext, role: str) -> list[Finding]:
     """KH-03 (HN&GĐ Art. 8(1)(c)): no loss of civil act capacity; a deceased person cannot marry either.
 
-    Reads the optional registry keys `legal_capacity_lost` (bool) and `deceased_on`.
+    Reads the optional registry keys `legal_capacity_lost` (bool), `deceased_on` and `civil_status_locked`
+    (LHT Art. 34(2): a registered death locks the person's civil-status record against new registrations).
     """
     record, label = ctx.record(role), ROLE_LABELS[role]
     if record is None:
         return []
-    if record.get("deceased_on"):
+    if record.get("deceased_on") or record.get("civil_status_locked") is True:
+        when = f" ngày {record['deceased_on']}" if record.get("deceased_on") else ""
         return [
             Finding(
                 "KH-03",
                 "block",
-                f"Cơ sở dữ liệu dân cư ghi {label} đã chết ngày {record['deceased_on']}.",
+                f"Cơ sở dữ liệu dân cư ghi {label} đã chết{when} (thông tin hộ tịch đã khóa).",
                 f"{role}.personal_id",
             )
         ]
@@ -139,7 +144,11 @@ def _capacity(ctx: RuleContext, role: str) -> list[Finding]:
 
 
 def _marital_status(data: Mapping[str, Any], ctx: RuleContext, role: str) -> list[Finding]:
-    """KH-04 (HN&GĐ Art. 5(2)(c)): neither party is married; unknown status → verification (`route`)."""
+    """KH-04 (HN&GĐ Art. 5(2)(c)): neither party is married; unknown status → verification (`route`).
+
+    Once the commune of residence has answered the verification request (NĐ 123 Art. 3 as amended by
+    NĐ 07/2025), its answer settles a status the registry could not establish.
+    """
     label, fld = ROLE_LABELS[role], f"{role}.personal_id"
     verify = (
         f"Chưa xác định được tình trạng hôn nhân của {label} qua tra cứu; gửi xác minh tới UBND xã "
@@ -166,6 +175,19 @@ def _marital_status(data: Mapping[str, Any], ctx: RuleContext, role: str) -> lis
             )
         ]
     if not member(status, MARITAL_OK):
+        reply = ctx.marital_verification
+        if reply is not None and reply.get("confirmed_single") is True:
+            return []
+        if reply is not None and reply.get("confirmed_single") is False:
+            note = f" ({reply['note']})" if isinstance(reply.get("note"), str) and reply["note"] else ""
+            return [
+                Finding(
+                    "KH-04",
+                    "block",
+                    f"UBND xã nơi cư trú không xác nhận {label} đang không có vợ hoặc chồng{note}.",
+                    fld,
+                )
+            ]
         return [Finding("KH-04", "route", verify, fld)]
     return []
 

@@ -77,4 +77,4 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
     return jsonify(body), 500
 
 
-from app.web.api import audit, auth, dossiers, processes, registry, tasks  # noqa: E402,F401
+from app.web.api import audit, auth, dossiers, processes, registers, registry, tasks  # noqa: E402,F401

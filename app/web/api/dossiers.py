@@ -69,3 +69,17 @@ def dossier_document(code: str, name: str) -> Any:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{doc.name}.pdf"'},
     )
+
+
+@api.post("/dossiers/<code>/withdraw")
+@authenticated
+def dossier_withdraw(code: str) -> Any:
+    d = svc.withdraw(current_user(), code, json_body() if request.data else {})
+    return jsonify(svc.summary_view(d))
+
+
+@api.post("/dossiers/<code>/verification-reply")
+@authenticated
+def dossier_verification_reply(code: str) -> Any:
+    d = svc.verification_reply(current_user(), code, json_body())
+    return jsonify(svc.summary_view(d))

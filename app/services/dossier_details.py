@@ -1,0 +1,83 @@
+"""Read-only details of one dossier for its page: attachments, registry lookups, pending work, diagram.
+
+Every function takes a dossier already obtained through dossiers.get_dossier (so scoped to the caller).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.models import Attachment, AuditEvent, Dossier, Job, ProcessVersion, User, db
+from app.services.access import ensure_readable
+from app.services.errors import NotFound
+
+LOOKUP_OPERATION = "registry/lookup_parties"
+
+
+def list_attachments(dossier: Dossier) -> list[dict[str, Any]]:
+    rows = db.session.execute(
+        select(
+            Attachment.id,
+            Attachment.kind,
+            Attachment.filename,
+            Attachment.content_type,
+            Attachment.size,
+            Attachment.added_at,
+        )
+        .where(Attachment.dossier_id == dossier.id)
+        .order_by(Attachment.id)
+    ).all()
+    return [row._asdict() for row in rows]
+
+
+def get_attachment(actor: User, dossier: Dossier, attachment_id: int) -> Attachment:
+    """The attachment if it belongs to this (readable) dossier; 404 otherwise."""
+    ensure_readable(actor, dossier)
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.dossier_id != dossier.id:
+        raise NotFound("Không tìm thấy tệp đính kèm.")
+    return attachment
+
+
+def registry_lookups(dossier: Dossier) -> dict[str, Any]:
+    """The newest population-registry lookup recorded for the dossier: {role: record or None}."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.dossier_id == dossier.id, AuditEvent.type == "external_result")
+        .order_by(AuditEvent.seq.desc())
+    )
+    for ev in events:
+        if (ev.data or {}).get("operation") == LOOKUP_OPERATION:
+            result = ev.data.get("result")
+            return dict(result) if isinstance(result, dict) else {}
+    return {}
+
+
+def pending_calls(dossier: Dossier) -> int:
+    """Registry calls still queued or running for the dossier (the page waits for them)."""
+    return int(
+        db.session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.dossier_id == dossier.id, Job.status.in_(("pending", "running")))
+        )
+        or 0
+    )
+
+
+def actor_names(usernames: set[str]) -> dict[str, str]:
+    """Full names of the officials who acted on a dossier (usernames in the audit trail)."""
+    if not usernames:
+        return {}
+    rows = db.session.execute(select(User.username, User.full_name).where(User.username.in_(usernames)))
+    return {username: full_name for username, full_name in rows}
+
+
+def process_xml(dossier: Dossier) -> str:
+    """The BPMN of the version the dossier is pinned to."""
+    version = db.session.get(ProcessVersion, dossier.process_version_id)
+    if version is None:
+        raise NotFound("Không tìm thấy phiên bản quy trình.")
+    return version.bpmn_xml

@@ -1,0 +1,265 @@
+"""The officials' inbox: tabs with counts, filters and keyset pagination over the open-task table.
+
+Every query starts from tasks.inbox_query (the caller's commune and roles), so it walks the index
+(commune_code, role, due_at). Pages are cut by keyset, not OFFSET: page 2,000 costs what page 1 costs.
+Tasks without a due date (reception tasks before acceptance) come after those with one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+
+from app.models import Dossier, OpenTask, User, db
+from app.services.operations import LOCAL_TZ, local_date
+from app.services.processes import PROCESS_KEYS, active_version, definition_for
+from app.services.tasks import inbox_query, task_view
+
+TABS = ("all", "mine", "overdue", "today")
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    tab: str = "all"
+    procedure: str | None = None
+    task: str | None = None
+    claim: str | None = None  # "free" | "claimed"
+    channel: str | None = None
+    due_from: date | None = None
+    due_to: date | None = None
+    q: str | None = None
+
+
+@dataclass
+class InboxPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def _day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, LOCAL_TZ)
+
+
+def _filtered(actor: User, f: InboxFilters) -> Select[Any]:
+    """Open tasks of the caller matching the filters (not the tab), without ordering."""
+    query = inbox_query(actor, procedure=f.procedure, q=f.q).order_by(None)
+    if f.task:
+        query = query.where(OpenTask.task_key == f.task)
+    if f.claim == "free":
+        query = query.where(OpenTask.assignee.is_(None))
+    elif f.claim == "claimed":
+        query = query.where(OpenTask.assignee.is_not(None))
+    if f.channel:
+        query = query.join(Dossier, Dossier.id == OpenTask.dossier_id).where(Dossier.channel == f.channel)
+    if f.due_from:
+        query = query.where(OpenTask.due_at >= _day_start(f.due_from))
+    if f.due_to:
+        query = query.where(OpenTask.due_at < _day_start(f.due_to + timedelta(days=1)))
+    return query
+
+
+def _tab_condition(actor: User, tab: str, now: datetime) -> Any:
+    end_of_today = _day_start(local_date(now) + timedelta(days=1))
+    if tab == "mine":
+        return OpenTask.assignee == actor.username
+    if tab == "overdue":
+        return OpenTask.due_at < now
+    if tab == "today":
+        return and_(OpenTask.due_at >= now, OpenTask.due_at < end_of_today)
+    return None
+
+
+def tab_counts(actor: User, f: InboxFilters, now: datetime) -> dict[str, int]:
+    """How many open tasks each tab holds under the current filters.
+
+    Without filters that read task rows, "all", "overdue" and "today" are range counts on the
+    (commune_code, role, due_at) index alone; with them (search, channel, claim), one pass sums every tab.
+    """
+    base = _filtered(actor, f)
+    if f.q or f.channel or f.claim:
+        sub = base.with_only_columns(OpenTask.assignee, OpenTask.due_at).subquery()
+        end_of_today = _day_start(local_date(now) + timedelta(days=1))
+
+        def count_if(condition: Any) -> Any:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        row = db.session.execute(
+            select(
+                func.count(),
+                count_if(sub.c.assignee == actor.username),
+                count_if(sub.c.due_at < now),
+                count_if(and_(sub.c.due_at >= now, sub.c.due_at < end_of_today)),
+            ).select_from(sub)
+        ).one()
+        return dict(zip(TABS, (int(v or 0) for v in row), strict=True))
+    out: dict[str, int] = {}
+    for tab in TABS:
+        condition = _tab_condition(actor, tab, now)
+        query = base if condition is None else base.where(condition)
+        out[tab] = int(db.session.scalar(query.with_only_columns(func.count())) or 0)
+    return out
+
+
+def inbox_page(
+    actor: User, f: InboxFilters, now: datetime, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> InboxPage:
+    """One page of the tab, most urgent first: due date, then arrival; `cursor` continues a listing."""
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    query = _filtered(actor, f)
+    condition = _tab_condition(actor, f.tab, now)
+    if condition is not None:
+        query = query.where(condition)
+    after = decode_cursor(cursor)
+    rows: list[OpenTask] = []
+    # Segment 1: tasks with a due date, in index order (due_at, then created_at, id).
+    if after is None or after[0] is not None:
+        dated = query.where(OpenTask.due_at.is_not(None))
+        if after is not None:
+            due, created, tid = after
+            dated = dated.where(
+                or_(
+                    OpenTask.due_at > due,
+                    and_(
+                        OpenTask.due_at == due,
+                        or_(
+                            OpenTask.created_at > created,
+                            and_(OpenTask.created_at == created, OpenTask.id > tid),
+                        ),
+                    ),
+                )
+            )
+        rows = list(
+            db.session.scalars(
+                dated.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id).limit(limit + 1)
+            )
+        )
+    # Segment 2: tasks without a due date, by arrival.
+    if len(rows) <= limit and f.tab in ("all", "mine"):
+        undated = query.where(OpenTask.due_at.is_(None))
+        if after is not None and after[0] is None:
+            _, created, tid = after
+            undated = undated.where(
+                or_(OpenTask.created_at > created, and_(OpenTask.created_at == created, OpenTask.id > tid))
+            )
+        rows += list(
+            db.session.scalars(
+                undated.order_by(OpenTask.created_at, OpenTask.id).limit(limit + 1 - len(rows))
+            )
+        )
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1]) if more and rows else None
+    return InboxPage(_with_dossiers(rows, now), next_cursor)
+
+
+def encode_cursor(task: OpenTask) -> str:
+    due = task.due_at.isoformat() if task.due_at else ""
+    raw = f"{due}|{task.created_at.isoformat()}|{task.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime | None, datetime, str] | None:
+    """The (due_at, created_at, id) the previous page ended with; None for the first page or garbage."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        due, created, tid = raw.split("|")
+        return (datetime.fromisoformat(due) if due else None, datetime.fromisoformat(created), tid)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def _with_dossiers(rows: list[OpenTask], now: datetime) -> list[dict[str, Any]]:
+    """Task rows plus what the list shows of their dossier (who it is about, channel, status)."""
+    ids = {t.dossier_id for t in rows}
+    dossiers = (
+        {
+            d_id: (channel, status, data, received)
+            for d_id, channel, status, data, received in db.session.execute(
+                select(Dossier.id, Dossier.channel, Dossier.status, Dossier.data, Dossier.received_at).where(
+                    Dossier.id.in_(ids)
+                )
+            )
+        }
+        if ids
+        else {}
+    )
+    today_end = _day_start(local_date(now) + timedelta(days=1))
+    out = []
+    for t in rows:
+        channel, status, data, received = dossiers.get(t.dossier_id, (None, None, {}, None))
+        view = task_view(t)
+        view.update(
+            channel=channel,
+            dossier_status=status,
+            subject=subject_name(data or {}),
+            received_at=received,
+            due=t.due_at,
+            overdue=bool(t.due_at and t.due_at < now),
+            due_today=bool(t.due_at and now <= t.due_at < today_end),
+        )
+        out.append(view)
+    return out
+
+
+def subject_name(data: dict[str, Any]) -> str:
+    """Who the dossier is about: the child, the deceased, or "bride – groom"."""
+    for block in ("child", "deceased"):
+        name = (data.get(block) or {}).get("full_name") if isinstance(data.get(block), dict) else None
+        if name:
+            return str(name)
+    names = [
+        str((data.get(b) or {}).get("full_name") or (data.get(b) or {}).get("personal_id") or "")
+        for b in ("bride", "groom")
+        if isinstance(data.get(b), dict)
+    ]
+    return " – ".join(n for n in names if n)
+
+
+def task_choices(actor: User) -> list[tuple[str, str]]:
+    """(task key, title) of the user tasks the caller's roles do in the deployed processes."""
+    choices: dict[str, str] = {}
+    for key in PROCESS_KEYS.values():
+        version = active_version(key, required=False)
+        if version is None:
+            continue
+        for info in definition_for(version.id).user_tasks.values():
+            if info.role in actor.roles:
+                choices.setdefault(info.key, info.title)
+    return sorted(choices.items(), key=lambda kt: kt[1])
+
+
+def poll(actor: User, since: datetime | None, now: datetime) -> dict[str, Any]:
+    """What the inbox banner needs: counts per tab, how many tasks arrived after `since`, the newest one."""
+    arrived = inbox_query(actor).order_by(None)
+    if since is not None:
+        arrived = arrived.where(OpenTask.created_at > since)
+    new, newest_at = db.session.execute(
+        arrived.with_only_columns(func.count(), func.max(OpenTask.created_at))
+    ).one()
+    newest_id = None
+    if newest_at is not None:
+        newest_id = db.session.scalar(
+            arrived.where(OpenTask.created_at == newest_at)
+            .with_only_columns(OpenTask.id)
+            .order_by(OpenTask.id.desc())
+            .limit(1)
+        )
+    return {
+        "counts": tab_counts(actor, InboxFilters(), now),
+        "new": int(new or 0) if since is not None else 0,
+        "newest_id": newest_id,
+        "now": now.isoformat(),
+    }
+
+
+def with_tab(f: InboxFilters, tab: str) -> InboxFilters:
+    return replace(f, tab=tab if tab in TABS else "all")

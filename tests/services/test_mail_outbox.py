@@ -1,0 +1,83 @@
+"""Citizen e-mail on status changes: queued in the command's transaction, written after commit."""
+
+from __future__ import annotations
+
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from app.extensions import db
+from app.integrations.mail import FileOutbox, SmtpOutbox, list_messages, outbox_from_config, read_message
+from app.services import notifications
+from app.services.jobs import run_pending
+from tests.api_client import Api, birth_submission
+
+
+def outbox(app: Any) -> Path:
+    return Path(app.config["HOTICH_MAIL_OUTBOX"])
+
+
+def subjects(app: Any) -> list[str]:
+    return sorted(m.subject for m in list_messages(outbox(app)))
+
+
+def test_each_status_change_mails_the_requester_once(app: Any, client: Any) -> None:
+    api = Api(client)
+    code = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    assert subjects(app) == [f"Hồ sơ {code}: Đã nộp hồ sơ"]
+    with app.app_context():
+        run_pending()  # the registry lookup does not change the status: no mail
+        db.session.remove()
+    assert len(subjects(app)) == 1
+    api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
+    assert f"Hồ sơ {code}: Đã tiếp nhận, đang giải quyết" in subjects(app)
+    accepted = next(m for m in list_messages(outbox(app)) if m.subject.endswith("đang giải quyết"))
+    message = read_message(outbox(app), accepted.name)
+    assert message["To"] == "an@example.vn"
+    body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Kính gửi ông/bà Nguyễn Văn An" in body and "Phường Hoàn Kiếm" in body
+    assert "Hẹn trả kết quả: 17:00 ngày 10/03/2026" in body
+
+
+def test_a_requester_without_email_gets_no_mail(app: Any, client: Any) -> None:
+    data = birth_submission()
+    del data["data"]["requester"]["email"]
+    assert Api(client).post("reception.hoankiem", "/dossiers", json=data).status_code == 201
+    assert subjects(app) == []
+
+
+def test_the_queue_is_dropped_on_rollback(app: Any) -> None:
+    with app.app_context():
+        db.session.execute(select(1))  # a transaction is open, as in a command
+        db.session.info[notifications.QUEUE_KEY] = ["not a message"]
+        db.session.rollback()
+        assert notifications.QUEUE_KEY not in db.session.info
+
+
+def test_file_outbox_writes_whole_eml_files(tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["To"], message["Subject"], message["Date"] = (
+        "a@example.vn",
+        "Thử",
+        "Tue, 10 Mar 2026 09:00:00 +0700",
+    )
+    message.set_content("Nội dung có dấu")
+    name = FileOutbox(tmp_path).send(message)
+    assert name.startswith("20260310T020000-") and name.endswith(".eml")
+    parsed = BytesParser(policy=policy.default).parsebytes((tmp_path / name).read_bytes())
+    assert parsed["Subject"] == "Thử"
+    assert not list(tmp_path.glob(".*.tmp"))
+    with pytest.raises(KeyError):
+        read_message(tmp_path, "../secret")
+
+
+def test_smtp_is_used_when_a_host_is_configured(tmp_path: Path) -> None:
+    box = outbox_from_config({"HOTICH_SMTP_HOST": "smtp.example.vn", "HOTICH_MAIL_OUTBOX": str(tmp_path)})
+    assert isinstance(box, SmtpOutbox) and box.host == "smtp.example.vn" and box.port == 587
+    assert isinstance(outbox_from_config({"HOTICH_MAIL_OUTBOX": str(tmp_path)}), FileOutbox)

@@ -1,0 +1,143 @@
+"""KH rules through the API: each `block` (and `route`) rule stops approval with its id in the 422 error.
+
+The domain tests (tests/domain/test_rules_marriage.py) cover every branch; here a representative dossier per
+rule goes submission → lookup job → reception → officer approve, so the data path (registry lookups, family
+three generations, the officer's own personal id) is proved end to end. Boundary dates: the 18th and 20th
+birthday itself (2026-03-10, the fixed clock's date).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from app.extensions import db
+from app.models import User
+from tests.api_client import Api
+from tests.services.procedures import (
+    AN,
+    ANH_BADINH,
+    DUC_ANH,
+    DUNG,
+    HANH,
+    HOA,
+    MAI,
+    OFFICER,
+    THANH,
+    TOAN_BADINH,
+    TRANG,
+    TUNG,
+    accept,
+    blocked_rules,
+    complete,
+    dossier,
+    marriage_submission,
+    new_person,
+    rule_ids,
+    submit,
+    verified,
+)
+
+
+def prepared(api: Api, app: Any, payload: dict[str, Any]) -> str:
+    code = submit(api, app, payload)
+    accept(api, code)
+    return code
+
+
+@pytest.mark.parametrize(
+    ("payload", "rule"),
+    [
+        pytest.param(lambda: marriage_submission(MAI, THANH), "KH-03", id="KH-03 groom died (record locked)"),
+        pytest.param(lambda: marriage_submission(MAI, AN), "KH-04", id="KH-04 groom is married"),
+        pytest.param(lambda: marriage_submission(HOA, TUNG), "KH-05", id="KH-05 brother and sister"),
+        pytest.param(lambda: marriage_submission(MAI, TRANG), "KH-07", id="KH-07 two women"),
+        pytest.param(
+            lambda: marriage_submission(ANH_BADINH, TOAN_BADINH),
+            "KH-08",
+            id="KH-08 neither lives here (route)",
+        ),
+        pytest.param(
+            lambda: marriage_submission(bride_nationality="Hàn Quốc"),
+            "KH-09",
+            id="KH-09 foreign party (route)",
+        ),
+        pytest.param(
+            lambda: marriage_submission(bride_divorce_abroad=True),
+            "KH-10",
+            id="KH-10 divorce abroad not recorded",
+        ),
+        pytest.param(
+            lambda: marriage_submission(requester_id=DUNG[0]), "KH-11", id="KH-11 someone else submits"
+        ),
+    ],
+)
+def test_block_and_route_rules_stop_approval(app: Any, client: Any, payload: Any, rule: str) -> None:
+    api = Api(client)
+    body = payload()
+    data = body["data"]
+    if data.pop("bride_nationality", None):
+        data["bride"]["nationality"] = "Hàn Quốc"
+    if data.pop("bride_divorce_abroad", None):
+        data["bride"]["foreign_divorce_recorded"] = False
+    if requester_id := data.pop("requester_id", None):
+        data["requester"]["personal_id"] = requester_id
+    code = prepared(api, app, body)
+    assert rule in blocked_rules(api, code)
+    assert dossier(api, code)["status"] == "processing"  # nothing moved
+    assert rule in rule_ids(dossier(api, code))
+
+
+@pytest.mark.parametrize(
+    ("bride_born", "groom_born", "blocked"),
+    [
+        ("2008-03-10", "2006-03-10", False),  # 18th and 20th birthdays today: old enough ("từ đủ")
+        ("2008-03-11", "2006-03-10", True),  # the bride is 18 tomorrow
+        ("2008-03-10", "2006-03-11", True),  # the groom is 20 tomorrow
+    ],
+)
+def test_kh01_age_on_the_birthday_itself(
+    app: Any, client: Any, bride_born: str, groom_born: str, blocked: bool
+) -> None:
+    api = Api(client)
+    bride = new_person(api, full_name="Lý Thị Xuân", birth_date=bride_born, sex="female")
+    groom = new_person(api, full_name="Tạ Văn Hạ", birth_date=groom_born, sex="male")
+    code = prepared(api, app, marriage_submission((bride, "Lý Thị Xuân"), (groom, "Tạ Văn Hạ")))
+    if blocked:
+        assert blocked_rules(api, code) == ["KH-01"]
+    else:
+        complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+        assert dossier(api, code)["status"] == "awaiting_signature"
+
+
+def test_kh12_official_related_to_a_party(app: Any, client: Any) -> None:
+    with app.app_context():
+        officer = db.session.query(User).filter_by(username=OFFICER).one()
+        officer.personal_id = HANH[0]  # the officer is Tùng's mother
+        db.session.commit()
+        db.session.remove()
+    api = Api(client)
+    code = prepared(api, app, marriage_submission(MAI, TUNG))
+    assert blocked_rules(api, code) == ["KH-12"]
+
+
+def test_warnings_do_not_block_typed_name_differs_and_marriage_count(app: Any, client: Any) -> None:
+    api = Api(client)
+    body = marriage_submission()
+    body["data"]["bride"]["full_name"] = "Đặng Thị Mây"  # the registry says Đặng Thị Mai
+    body["data"]["groom"]["marriage_count"] = 2  # the registry shows no earlier marriage
+    code = prepared(api, app, body)
+    findings = {(f["rule"], f["severity"]) for f in dossier(api, code)["findings"]}
+    assert {("C11", "warn"), ("KH-14", "warn")} <= findings
+    complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+    verified(api, code)
+
+
+def test_party_unknown_to_the_registry_is_a_finding_not_a_crash(app: Any, client: Any) -> None:
+    api = Api(client)
+    body = marriage_submission(("079199012345", "Người Lạ"), DUC_ANH)
+    code = submit(api, app, body)
+    d = dossier(api, code)
+    assert d["status"] == "submitted" and {"C11", "KH-04"} <= rule_ids(d)
+    verified(api, code)
