@@ -29,7 +29,6 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"))
     # instance-only SpiffWorkflow JSON (the spec lives once in process_version)
     state: Mapped[str] = mapped_column(Text)
-    state_fingerprint: Mapped[str] = mapped_column(String(64))
     next_timer_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     last_event_seq: Mapped[int] = mapped_column(default=0)
     last_event_hash: Mapped[str] = mapped_column(String(64), default="")
@@ -63,7 +62,12 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     search_text: Mapped[str] = mapped_column(Text, default="")
-    __table_args__ = (Index("ix_open_task_inbox", "commune_code", "role", "due_at"),)
+    # the inbox reads these without loading workflows: most urgent first, one dossier, my tasks
+    __table_args__ = (
+        Index("ix_open_task_inbox", "commune_code", "role", "due_at", "created_at", "id"),
+        Index("ix_open_task_dossier", "commune_code", "role", "dossier_code"),
+        Index("ix_open_task_assignee", "commune_code", "role", "assignee"),
+    )
 
 
 class Attachment(db.Model):  # type: ignore[name-defined,misc]

@@ -98,7 +98,6 @@ def persist(
     data = instance.data()
     previous = dossier.status if dossier.last_event_seq else None  # None: a new dossier
     dossier.state = instance.dump()
-    dossier.state_fingerprint = instance.fingerprint()
     dossier.data = data.get("dossier") or dossier.data
     dossier.status = instance.status(dossier.status)
     dossier.next_timer_at = instance.next_timer_at()

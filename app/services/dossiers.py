@@ -29,7 +29,7 @@ from app.services.commands import (
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher, local_date
-from app.services.processes import PROCESS_KEYS, active_version, definition_for
+from app.services.processes import PROCESS_KEYS, active_version_id, definition_for
 from app.services.runtime import runtime
 
 CHANNELS = ("online", "counter", "post")
@@ -93,8 +93,7 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
     if errors:
         raise Invalid("Hồ sơ có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
     attachments = decode_attachments(payload.get("attachments"))
-    version = active_version(key)
-    assert version is not None
+    version_id = active_version_id(key)
     begin_write()
     code = next_dossier_code(commune_code, now)
     dossier = Dossier(
@@ -107,9 +106,8 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
         findings=[],
         result={},
         received_at=now,
-        process_version_id=version.id,
+        process_version_id=version_id,
         state="",
-        state_fingerprint="",
         submitted_by=actor.username,
         idempotency_key=idempotency_key,
         subject_key=subject_key(procedure, data),
@@ -129,7 +127,8 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
             "received_at": now.isoformat(),
         },
     }
-    instance = Instance.start(definition_for(version.id), start_data, FixedClock(now), dispatcher)
+    with db.session.no_autoflush:
+        instance = Instance.start(definition_for(version_id), start_data, FixedClock(now), dispatcher)
     event = PendingEvent(
         "submitted",
         actor.username,
@@ -144,7 +143,8 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
             ],
         },
     )
-    persist(dossier, instance, [event, *dispatcher.events], now, set())
+    with db.session.no_autoflush:
+        persist(dossier, instance, [event, *dispatcher.events], now, set(), open_task_ids=set())
     commit_command()
     return dossier, True
 
@@ -386,7 +386,6 @@ def withdraw(actor: User, code: str, payload: Any) -> Dossier:
     instance.workflow.cancel()
     previous = dossier.status
     dossier.state = instance.dump()
-    dossier.state_fingerprint = instance.fingerprint()
     dossier.status = "withdrawn"
     dossier.next_timer_at = None
     dossier.completed_at = now

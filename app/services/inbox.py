@@ -49,7 +49,7 @@ def _day_start(day: date) -> datetime:
 
 def _filtered(actor: User, f: InboxFilters) -> Select[Any]:
     """Open tasks of the caller matching the filters (not the tab), without ordering."""
-    query = inbox_query(actor, procedure=f.procedure, q=f.q).order_by(None)
+    query: Select[Any] = inbox_query(actor, procedure=f.procedure, q=f.q).order_by(None)
     if f.task:
         query = query.where(OpenTask.task_key == f.task)
     if f.claim == "free":

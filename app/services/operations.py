@@ -455,25 +455,24 @@ def _register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
                 rules=sorted({f.rule for f in refused}),
             )
     registered_on = local_date(d.now)
-    book = _open_book(dossier.commune_code, kind, registered_on)
-    number = db.session.execute(
-        update(RegisterBook)
-        .where(RegisterBook.id == book.id, RegisterBook.closed_at.is_(None))
-        .values(last_number=RegisterBook.last_number + 1)
-        .returning(RegisterBook.last_number)
-    ).scalar_one_or_none()
-    if number is None:
+    bumped = _next_number(dossier.commune_code, kind, registered_on.year)
+    if bumped is None:
+        # first entry of the year (or the book is closed): make sure the book exists, then try once more
+        open_book(dossier.commune_code, kind, registered_on.year, registered_on)
+        bumped = _next_number(dossier.commune_code, kind, registered_on.year)
+    if bumped is None:
         # Luật Hộ tịch Art. 58 (C14): a closed book takes no more entries
         raise Conflict(
-            f"Sổ đăng ký {BOOK_KIND_NAMES.get(kind, kind)} quyển {book.number} đã khóa sổ; không thể ghi "
-            "thêm việc đăng ký vào sổ này.",
+            f"Sổ đăng ký {BOOK_KIND_NAMES.get(kind, kind)} năm {registered_on.year} đã khóa sổ; "
+            "không thể ghi thêm việc đăng ký vào sổ này.",
             code="register_book_closed",
         )
+    book_id, book_number, number = bumped
     classification = _classification(dossier, data)
     summary = register_summary(dossier.procedure, data)
     db.session.add(
         RegisterEntry(
-            book_id=book.id,
+            book_id=book_id,
             number=number,
             dossier_id=dossier.id,
             registered_on=registered_on,
@@ -482,23 +481,35 @@ def _register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
         )
     )
     entry = {
-        "book": book.number,
+        "book": book_number,
         "number": number,
         "registered_on": registered_on.isoformat(),
         "classification": classification,
     }
     dossier.result = {
         **dossier.result,
-        "register": {"book": book.number, "number": number},
+        "register": {"book": book_number, "number": number},
         "registered_on": registered_on.isoformat(),
         "classification": classification,
     }
     return entry
 
 
-def _open_book(commune_code: str, kind: str, on: date) -> RegisterBook:
-    """This year's book, created on first use; two first registrations at once both get the same row."""
-    return open_book(commune_code, kind, on.year, on)
+def _next_number(commune_code: str, kind: str, year: int) -> tuple[int, str, int] | None:
+    """Take the next entry number of an open book in one statement; the UPDATE holds the book's row lock
+    until commit, so concurrent registrations get consecutive numbers and a rollback leaves no gap."""
+    row = db.session.execute(
+        update(RegisterBook)
+        .where(
+            RegisterBook.commune_code == commune_code,
+            RegisterBook.kind == kind,
+            RegisterBook.year == year,
+            RegisterBook.closed_at.is_(None),
+        )
+        .values(last_number=RegisterBook.last_number + 1)
+        .returning(RegisterBook.id, RegisterBook.number, RegisterBook.last_number)
+    ).first()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def open_book(commune_code: str, kind: str, year: int, opened_on: date) -> RegisterBook:

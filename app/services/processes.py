@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.engine.definition import (
@@ -28,8 +29,6 @@ PROCESS_KEYS = {
     "death": "death_registration",
 }
 PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
-
-_by_version_id: dict[int, ProcessDefinition] = {}
 
 
 def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
@@ -149,16 +148,31 @@ def active_version(key: str, required: bool = True) -> ProcessVersion | None:
     return version
 
 
+def active_version_id(key: str) -> int:
+    """The id of the newest active version (reads one integer, not the diagram)."""
+    version_id = db.session.scalar(
+        select(ProcessVersion.id)
+        .where(ProcessVersion.key == key, ProcessVersion.active.is_(True))
+        .order_by(ProcessVersion.version.desc())
+        .limit(1)
+    )
+    if version_id is None:
+        raise NotFound(f"Quy trình «{key}» chưa được triển khai.")
+    return int(version_id)
+
+
 def definition_for(version_id: int) -> ProcessDefinition:
     """The parsed definition of a stored version (parsed once per process, then served from memory)."""
-    cached = _by_version_id.get(version_id)
+    # per application: tests and tools may run several databases in one process
+    cache: dict[int, ProcessDefinition] = current_app.extensions.setdefault("hotich_definitions", {})
+    cached = cache.get(version_id)
     if cached is not None:
         return cached
     version = db.session.get(ProcessVersion, version_id)
     if version is None:
         raise NotFound("Không tìm thấy phiên bản quy trình.")
     definition = load_definition(version.bpmn_xml.encode("utf-8"), version.key)
-    _by_version_id[version_id] = definition
+    cache[version_id] = definition
     return definition
 
 

@@ -125,10 +125,7 @@ def verify(actor: User, dossier: Dossier) -> dict[str, Any]:
             FixedClock(dossier.received_at),
             ReplayDispatcher([]),
         )
-        replay_ok = (
-            instance is not None
-            and instance.fingerprint() == dossier.state_fingerprint == stored.fingerprint()
-        )
+        replay_ok = instance is not None and instance.fingerprint() == stored.fingerprint()
     except (EngineError, WorkflowException, LookupError, KeyError, ValueError):
         replay_ok = False
     return {"chain_ok": bad is None, "replay_ok": replay_ok, "first_bad_seq": bad}

@@ -63,15 +63,22 @@ def inbox_query(
         query = query.where(OpenTask.procedure == procedure)
     if q:
         query = query.where(OpenTask.search_text.contains(fold(nfc(q)).strip(), autoescape=True))
-    return query.order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.created_at)
+    # every open task has a due date; this order is the index ix_open_task_inbox, so no sort step
+    return query.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id)
 
 
 def list_tasks(
     actor: User, *, dossier: str | None = None, mine: bool = False, limit: int = INBOX_PAGE, offset: int = 0
 ) -> list[dict[str, Any]]:
-    rows = db.session.scalars(
-        inbox_query(actor, dossier=dossier, mine=mine).limit(limit).offset(offset)
-    ).all()
+    query = inbox_query(actor, dossier=dossier, mine=mine)
+    if dossier:
+        # one dossier has one or two open tasks: let SQLite use ix_open_task_dossier instead of walking
+        # the ordering index, and sort the handful of rows here
+        rows = sorted(
+            db.session.scalars(query.order_by(None)).all(), key=lambda t: (t.due_at, t.created_at, t.id)
+        )
+        return [task_view(t) for t in rows[offset : offset + limit]]
+    rows = db.session.scalars(query.limit(limit).offset(offset)).all()
     return [task_view(t) for t in rows]
 
 
