@@ -1,0 +1,134 @@
+"""Names people read for the codes the system stores: statuses, procedures, channels, roles, events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.services.operations import LOCAL_TZ
+
+STATUSES = {
+    "submitted": _l("Chờ tiếp nhận"),
+    "supplement_requested": _l("Chờ bổ sung"),
+    "receipt_refused": _l("Từ chối tiếp nhận"),
+    "processing": _l("Đang giải quyết"),
+    "awaiting_verification": _l("Đang xác minh"),
+    "awaiting_confirmation": _l("Chờ xác nhận dự thảo"),
+    "awaiting_signature": _l("Chờ ký"),
+    "awaiting_handover": _l("Chờ trao giấy"),
+    "result_ready": _l("Chờ trả kết quả"),
+    "completed": _l("Đã trả kết quả"),
+    "refused": _l("Từ chối đăng ký"),
+    "withdrawn": _l("Đã rút"),
+}
+PROCEDURES = {
+    "birth": _l("Đăng ký khai sinh"),
+    "marriage": _l("Đăng ký kết hôn"),
+    "death": _l("Đăng ký khai tử"),
+}
+CHANNELS = {
+    "counter": _l("Trực tiếp"),
+    "online": _l("Trực tuyến"),
+    "post": _l("Bưu chính"),
+}
+ROLES = {
+    "reception": _l("Cán bộ tiếp nhận"),
+    "officer": _l("Công chức tư pháp – hộ tịch"),
+    "chairman": _l("Lãnh đạo UBND"),
+    "auditor": _l("Thanh tra, kiểm tra"),
+    "analyst": _l("Chuyên viên quy trình"),
+    "admin": _l("Quản trị hệ thống"),
+    "portal": _l("Cổng Dịch vụ công"),
+}
+SEVERITIES = {
+    "block": _l("Chặn"),
+    "warn": _l("Cảnh báo"),
+    "flag": _l("Lưu ý"),
+    "info": _l("Thông tin"),
+    "route": _l("Chuyển nơi khác"),
+}
+EVENTS = {
+    "submitted": _l("Nộp hồ sơ"),
+    "task_completed": _l("Hoàn thành nhiệm vụ"),
+    "external_result": _l("Kết quả từ CSDL dân cư"),
+    "internal_result": _l("Hệ thống xử lý"),
+    "message": _l("Thông tin từ người yêu cầu"),
+    "timer": _l("Đến hạn"),
+    "claimed": _l("Nhận việc"),
+    "released": _l("Trả lại việc"),
+}
+OPERATIONS = {
+    "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),
+    "registry/register_birth": _l("Cấp số định danh cá nhân"),
+    "registry/register_marriage": _l("Cập nhật tình trạng hôn nhân"),
+    "registry/register_death": _l("Cập nhật thông tin người chết"),
+    "rules/evaluate": _l("Kiểm tra điều kiện đăng ký"),
+    "dossier/accept": _l("Tiếp nhận, tính hạn và lệ phí"),
+    "documents/issue": _l("Cấp giấy tờ"),
+    "register/enter": _l("Ghi sổ hộ tịch"),
+}
+PARTIES = {
+    "mother": _l("Mẹ"),
+    "father": _l("Cha"),
+    "requester": _l("Người yêu cầu"),
+    "bride": _l("Bên nữ"),
+    "groom": _l("Bên nam"),
+    "deceased": _l("Người chết"),
+}
+SEXES = {"male": _l("Nam"), "female": _l("Nữ")}
+MARITAL = {
+    "single": _l("Chưa kết hôn"),
+    "married": _l("Đã kết hôn"),
+    "divorced": _l("Đã ly hôn"),
+    "widowed": _l("Góa"),
+}
+
+
+def label(table: dict[str, Any], code: Any) -> str:
+    """The label of a code, or the code itself when the table does not know it."""
+    value = table.get(str(code)) if code is not None else None
+    return str(value) if value is not None else ("" if code is None else str(code))
+
+
+def local_datetime(value: datetime | str | None) -> str:
+    """dd/mm/yyyy HH:MM in Hà Nội time (the way officials write it)."""
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment is None:
+        return ""
+    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+
+
+def local_date(value: datetime | str | None) -> str:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment is None:
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(LOCAL_TZ)
+    return moment.strftime("%d/%m/%Y")
+
+
+def commune_name(code: Any) -> str:
+    """The name of a commune (ward) code: the communes table first, then the `vietnam-provinces` list."""
+    if not code:
+        return ""
+    from app.models import Commune, db
+
+    commune = db.session.get(Commune, str(code))
+    if commune is not None:
+        return f"{commune.name}, {commune.province_name}"
+    try:
+        from vietnam_provinces import Ward
+
+        return str(Ward.from_code(int(code)).name)  # type: ignore[arg-type]
+    except (ValueError, LookupError, AttributeError):
+        return str(code)
+
+
+def attachment_kind(code: Any) -> str:
+    """The Vietnamese name of an attachment kind (forms/common/defs.json "attachment_kind")."""
+    from app.services.runtime import runtime
+
+    kind = runtime().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    return str((kind.get("x-enum-labels") or {}).get(code, code or ""))

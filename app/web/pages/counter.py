@@ -1,0 +1,154 @@
+"""Counter work: reception enters a paper dossier (channel "counter") with the procedure's submission form."""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from app.models import User
+from app.services.dossiers import submit_dossier
+from app.services.errors import Invalid, TooLarge
+from app.services.processes import PROCESS_KEYS, active_version
+from app.services.runtime import runtime
+from app.web.forms_render import (
+    FormSpec,
+    build_form,
+    initial_values,
+    place_errors,
+    read_submission,
+    visibility,
+)
+from app.web.pages import pages
+from app.web.pages.access import require_roles
+
+ATTACHMENT_ROWS = 3
+
+
+def available_procedures() -> list[str]:
+    """Procedures with a deployed process and a submission form."""
+    forms = runtime().forms
+    return [
+        procedure
+        for procedure, key in PROCESS_KEYS.items()
+        if forms.exists(key, "submission") and active_version(key, required=False) is not None
+    ]
+
+
+def attachment_kinds() -> list[tuple[str, str]]:
+    kind = runtime().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    names = kind.get("x-enum-labels") or {}
+    return [(str(v), str(names.get(v, v))) for v in kind["enum"]]
+
+
+def _spec(procedure: str) -> FormSpec:
+    return build_form(runtime().forms, PROCESS_KEYS[procedure], "submission")
+
+
+@pages.get("/counter")
+@login_required
+def counter_choose() -> Any:
+    require_roles("reception")
+    return render_template("counter_choose.html", procedures=available_procedures())
+
+
+def _render(
+    user: User,
+    procedure: str,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    kept: list[dict[str, str]] | None = None,
+    token: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    spec = _spec(procedure)
+    field_errors, general = place_errors(spec, errors or {})
+    attachment_errors = [m for k, m in (errors or {}).items() if k.startswith("attachments")]
+    general = [m for m in general if m not in attachment_errors]
+    return render_template(
+        "counter_form.html",
+        procedure=procedure,
+        spec=spec,
+        values=values,
+        shown=visibility(spec, values),
+        field_errors=field_errors,
+        general_errors=general,
+        attachment_errors=attachment_errors,
+        message=message,
+        kinds=attachment_kinds(),
+        kept=kept or [],
+        rows=ATTACHMENT_ROWS,
+        token=token or uuid.uuid4().hex,
+        commune=user.commune,
+    ), status
+
+
+@pages.get("/counter/<procedure>")
+@login_required
+def counter_form(procedure: str) -> Any:
+    user = require_roles("reception")
+    if procedure not in available_procedures():
+        return redirect(url_for("pages.counter_choose"))
+    return _render(user, procedure, initial_values(_spec(procedure)))
+
+
+@pages.post("/counter/<procedure>")
+@login_required
+def counter_submit(procedure: str) -> Any:
+    user = require_roles("reception")
+    if procedure not in available_procedures():
+        return redirect(url_for("pages.counter_choose"))
+    spec = _spec(procedure)
+    submission = read_submission(spec, request.form)
+    attachments, kept = _attachments()
+    token = (request.form.get("submission_token") or "")[:64] or uuid.uuid4().hex
+    if submission.errors:
+        errors = runtime().forms.validate(PROCESS_KEYS[procedure], "submission", submission.data)
+        errors.update(submission.errors)
+        return _render(
+            user, procedure, submission.raw, errors, _("Hồ sơ có trường không hợp lệ."), kept, token, 422
+        )
+    payload = {
+        "procedure": procedure,
+        "commune_code": user.commune_code,
+        "channel": "counter",
+        "data": submission.data,
+        "attachments": attachments,
+    }
+    try:
+        # the form's one-time token is the Idempotency-Key: a double click submits one dossier
+        dossier, _created = submit_dossier(user, payload, idempotency_key=f"counter:{token}")
+    except Invalid as exc:
+        errors = {k.removeprefix("data."): v for k, v in exc.fields.items()}
+        return _render(user, procedure, submission.raw, errors, exc.message, kept, token, 422)
+    except TooLarge as exc:
+        return _render(user, procedure, submission.raw, {}, exc.message, [], token, 413)
+    return redirect(url_for("pages.dossier_page", code=dossier.code, submitted=1), code=303)
+
+
+def _attachments() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """Uploaded files (and files kept from a rejected attempt) as the service's attachment list."""
+    out: list[dict[str, str]] = []
+    for item in request.form.getlist("att_keep"):
+        kind, _sep, rest = item.partition("|")
+        filename, _sep2, content = rest.rpartition("|")
+        if kind and filename and content:
+            out.append({"kind": kind, "filename": filename, "content_base64": content})
+    for name, upload in sorted(request.files.items(multi=True)):
+        index = name.removeprefix("att_file_")
+        if not name.startswith("att_file_") or not index.isdigit() or not upload.filename:
+            continue
+        content = upload.read()
+        out.append(
+            {
+                "kind": request.form.get(f"att_kind_{index}") or "other",
+                "filename": upload.filename,
+                "content_base64": base64.b64encode(content).decode("ascii"),
+            }
+        )
+    return out, out

@@ -1,0 +1,305 @@
+"""The officials' interface in a real browser (Playwright driving Debian's chromium, never a downloaded one).
+
+A real server runs the test app in a thread, with the job runner polling, so the pages wait for the registry
+the way they do in production. Screenshots of the main pages go to a temporary directory, or to
+test-results/ when HOTICH_SCREENSHOTS is set.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEvent, Dossier
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is required in CI (apt-get install chromium)")
+        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium); browser tests skipped locally")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def server(app: Any) -> Iterator[str]:
+    """The test app on 127.0.0.1:<free port>, with the job runner thread (registry calls, timers)."""
+    from werkzeug.serving import make_server
+
+    from app.services.jobs import BackgroundRunner
+
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    serving = threading.Thread(target=httpd.serve_forever, name="e2e-server", daemon=True)
+    serving.start()
+    runner = BackgroundRunner(app, interval=0.2)
+    runner.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    runner.stopped.set()
+    runner.join(timeout=10)
+    httpd.shutdown()
+    serving.join(timeout=10)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path("test-results/screenshots") if os.environ.get("HOTICH_SCREENSHOTS") else tmp_path / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def new_page(browser: Any) -> Any:
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+def login(page: Any, base: str, username: str) -> None:
+    """Log in with the keyboard only: the username field has the focus, Tab to the password, Enter."""
+    page.goto(f"{base}/login")
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    page.keyboard.type("demo12345")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "/login" not in page.url, page.url
+
+
+def logout(page: Any) -> None:
+    with page.expect_navigation():
+        page.get_by_role("button", name="Đăng xuất").click()
+
+
+def fill_birth_declaration(page: Any) -> None:
+    """The paper declaration, typed field after field with Tab as an official does."""
+    page.locator("#f-requester-full_name").focus()
+    page.keyboard.type("Nguyễn Văn Ân")  # the registry says "Nguyễn Văn An": a KS-09 warning
+    page.keyboard.press("Tab")
+    page.keyboard.type("001095012345")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Cha")  # type-ahead in the focused select
+    page.keyboard.press("Tab")
+    page.keyboard.type("0912345678")
+    page.keyboard.press("Tab")
+    page.keyboard.type("an@example.vn")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Nguyễn Thị Ánh Dương")
+    page.keyboard.press("Tab")
+    page.keyboard.type("20022026")  # becomes 20/02/2026 on leaving the field
+    page.keyboard.press("Tab")
+    assert page.input_value("#f-child-birth_date") == "20/02/2026"
+    page.locator("#f-child-sex-2").check()  # Nữ
+    page.select_option("#f-child-ethnicity", "Kinh")
+    page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội, Phường Láng, Thành phố Hà Nội")
+    page.fill("#f-child-home_town", "Phường Hoàn Kiếm, Thành phố Hà Nội")
+    page.fill("#f-mother-personal_id", "001196023456")
+    page.fill("#f-father-personal_id", "001095012345")
+    page.fill("#f-birth_certificate-number", "BV-2026-00123")
+    page.fill("#f-birth_certificate-issuer", "Bệnh viện Phụ sản Hà Nội")
+    page.fill("#f-birth_certificate-issued_on", "21/02/2026")
+    page.fill("#f-copies", "1")
+    assert page.locator("[data-field='witness_or_undertaking_attached']").is_hidden()
+
+
+def open_my_task(page: Any, base: str, code: str, title: str, inbox: str = "/inbox") -> None:
+    """Find the dossier's task in the inbox (reloading while the job runner finishes) and open it."""
+    deadline = time.monotonic() + 20
+    while True:
+        page.goto(f"{base}{inbox}")
+        row = page.locator("tr", has=page.locator(f"a.code:text-is('{code}')"))
+        if row.count():
+            break
+        assert time.monotonic() < deadline, f"{title} for {code} never reached the inbox"
+        page.wait_for_timeout(300)
+    with page.expect_navigation():
+        row.get_by_role("link", name=title).click()
+
+
+def complete(page: Any) -> None:
+    with page.expect_navigation():
+        page.locator("form.task-form button[type=submit]").click()
+
+
+def assert_pdf(page: Any, base: str, href: str) -> None:
+    response = page.request.get(href if href.startswith("http") else base + href)
+    assert response.status == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.body().startswith(b"%PDF")
+
+
+def test_counter_to_certificate_in_the_browser(app: Any, browser: Any, server: str, shots: Path) -> None:
+    page = new_page(browser)
+    started = time.perf_counter()
+
+    page.goto(f"{server}/login")
+    page.screenshot(path=shots / "01-login.png")
+    login(page, server, "reception.hoankiem")
+    page.screenshot(path=shots / "02-inbox-reception.png", full_page=True)
+
+    # the skip link is the first stop of the keyboard and lands in the main content
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+    # counter intake: procedure, declaration, submit with Enter
+    page.get_by_role("link", name="Tiếp nhận hồ sơ").first.click()
+    with page.expect_navigation():
+        page.get_by_role("link", name="Đăng ký khai sinh").click()
+    fill_birth_declaration(page)
+    page.screenshot(path=shots / "03-counter-form.png", full_page=True)
+    page.locator("#f-copies").focus()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert "submitted=1" in page.url, page.url
+    code = page.url.split("/dossiers/")[1].split("?")[0]
+
+    # the page waits for the registry lookup, then offers the reception check (focused: Enter opens it)
+    check = page.get_by_role("link", name="Kiểm tra, tiếp nhận hồ sơ →")
+    check.wait_for()
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.textContent.includes('tiếp nhận')"
+    )
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.locator("#f-decision").focus()  # "Tiếp nhận" is the first choice
+    page.keyboard.press("Space")
+    complete(page)
+    slip = page.get_by_role("link", name="In: Phiếu tiếp nhận hồ sơ và hẹn trả kết quả")
+    assert slip.get_attribute("href") == f"/dossiers/{code}/documents/phieu_hen"
+    with page.context.expect_page() as popup:
+        slip.click()  # the slip opens in a new tab, to print at once
+    popup.value.close()
+    assert_pdf(page, server, f"/dossiers/{code}/documents/phieu_hen")
+    logout(page)
+
+    # the officer examines: the findings stand beside the form
+    login(page, server, "officer.hoankiem")
+    page.screenshot(path=shots / "04-inbox-officer.png", full_page=True)
+    open_my_task(page, server, code, "Thẩm tra hồ sơ")
+    assert page.locator(".finding--warn .finding__rule", has_text="KS-09").count() == 1
+    page.screenshot(path=shots / "05-task-with-findings.png", full_page=True)
+    page.get_by_label("Đủ điều kiện đăng ký").check()
+    complete(page)
+    logout(page)
+
+    login(page, server, "chairman.hoankiem")
+    open_my_task(page, server, code, "Ký Giấy khai sinh")
+    page.get_by_label("Ký", exact=True).check()
+    page.get_by_label("Chủ tịch", exact=True).check()
+    complete(page)
+    logout(page)
+
+    # reception hands over the result and prints the certificate
+    login(page, server, "reception.hoankiem")
+    open_my_task(page, server, code, "Trả kết quả", inbox="/inbox?task=return_result")
+    assert page.get_by_role("link", name="Giấy khai sinh — bản sao số 1").count() == 1
+    page.get_by_label("Trực tiếp tại bộ phận một cửa").check()
+    complete(page)
+    certificate = page.locator("a.doc__link", has_text="Giấy khai sinh").first
+    assert certificate.get_attribute("href") == f"/dossiers/{code}/documents/giay_khai_sinh"
+    assert_pdf(page, server, f"/dossiers/{code}/documents/giay_khai_sinh")
+    elapsed = time.perf_counter() - started
+
+    page.locator("#diagram[data-rendered='1']").wait_for()
+    assert page.locator("#diagram .hotich-done").count() > 5
+    page.screenshot(path=shots / "06-dossier-with-diagram.png", full_page=True)
+    with app.app_context():
+        dossier = db.session.scalars(select(Dossier).where(Dossier.code == code)).one()
+        assert dossier.status == "completed" and dossier.channel == "counter"
+        assert dossier.data["child"]["birth_date"] == "2026-02-20"
+    print(f"\ncounter-to-certificate flow in the browser: {elapsed:.1f} s (screenshots in {shots})")
+
+
+def test_rejected_form_keeps_typed_values_and_focuses_the_errors(browser: Any, server: str) -> None:
+    page = new_page(browser)
+    login(page, server, "reception.hoankiem")
+    page.goto(f"{server}/counter/birth")
+    page.fill("#f-requester-full_name", "Nguyễn Văn An")
+    page.fill("#f-requester-personal_id", "00109501234")
+    page.fill("#f-child-full_name", "Nguyễn Thị Ánh Dương")
+    page.fill("#f-child-birth_date", "31/02/2026")
+    page.fill("#f-child-birth_place", "Bệnh viện Phụ sản Hà Nội")
+    with page.expect_navigation():
+        page.locator(".counter-form button[type=submit]").click()
+    summary = page.locator(".error-summary")
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    assert page.input_value("#f-requester-full_name") == "Nguyễn Văn An"
+    assert page.input_value("#f-child-birth_date") == "31/02/2026"
+    assert page.input_value("#f-child-birth_place") == "Bệnh viện Phụ sản Hà Nội"
+    error = page.locator("#f-child-birth_date-error")
+    assert "ngày/tháng/năm" in error.inner_text()
+    assert page.get_attribute("#f-child-birth_date", "aria-describedby").endswith("f-child-birth_date-error")
+    # the summary's link puts the focus in the field
+    summary.get_by_role("link", name="«Ngày, tháng, năm sinh» phải là ngày").click()
+    assert page.evaluate("document.activeElement.id") == "f-child-birth_date"
+
+
+def test_a_double_click_completes_a_task_once(app: Any, browser: Any, server: str, client: Any) -> None:
+    from tests.api_client import Api, birth_submission
+
+    code = Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    page = new_page(browser)
+    login(page, server, "reception.hoankiem")
+    open_my_task(page, server, code, "Kiểm tra, tiếp nhận hồ sơ")
+    page.get_by_label("Tiếp nhận", exact=True).check()
+    with page.expect_navigation():
+        page.locator("form.task-form button[type=submit]").dblclick()
+    assert f"/dossiers/{code}" in page.url
+    with app.app_context():
+        completed = db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .join(Dossier, Dossier.id == AuditEvent.dossier_id)
+            .where(Dossier.code == code, AuditEvent.type == "task_completed")
+        )
+    assert completed == 1
+
+
+def test_new_tasks_are_announced_without_reloading(
+    app: Any, browser: Any, server: str, client: Any, clock: Any
+) -> None:
+    from tests.api_client import Api, birth_submission
+
+    app.config["HOTICH_POLL_INTERVAL_MS"] = 300
+    page = new_page(browser)
+    login(page, server, "reception.hoankiem")
+    banner = page.locator("#live-banner")
+    assert banner.get_attribute("aria-live") == "polite" and banner.inner_text() == ""
+    url = page.url
+    clock.advance(minutes=5)  # the dossier arrives after the page was shown
+    Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission())
+    page.wait_for_function("document.getElementById('live-banner').textContent.includes('1 việc mới')")
+    assert page.url == url  # no reload, and the focus did not move
+    assert page.locator("[data-count='all']").inner_text() == "1"
+    with page.expect_navigation():
+        banner.get_by_role("link", name="Tải lại danh sách").click()
+    assert page.locator("a.task-link").count() == 1
