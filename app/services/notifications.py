@@ -2,12 +2,14 @@
 
 The message is composed inside the command's transaction but only queued on the session; it is handed to the
 Outbox after the commit (SQLAlchemy "after_commit"), so a rolled-back command sends nothing and no network
-call ever runs while the dossier row is locked.
+call ever runs while the dossier row is locked; delivery runs on a background thread (a mail lost in a crash
+between commit and delivery is logged nowhere — the status itself is always in the dossier and the portal).
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -21,6 +23,7 @@ from app.integrations.mail import outbox_from_config, sender_from_config
 from app.models import Commune, Dossier, db
 
 log = logging.getLogger(__name__)
+_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotich-mail")
 QUEUE_KEY = "hotich_mail"
 PROCEDURES = {"birth": "đăng ký khai sinh", "marriage": "đăng ký kết hôn", "death": "đăng ký khai tử"}
 # (subject, sentence) the requester is told per status; a status not listed sends nothing.
@@ -49,27 +52,43 @@ def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> 
     if not isinstance(email, str) or "@" not in email:
         return
     commune = db.session.get(Commune, dossier.commune_code)
-    place = f"UBND {commune.name}" if commune else f"UBND xã/phường {dossier.commune_code}"
-    procedure = PROCEDURES.get(dossier.procedure, dossier.procedure)
+    # only plain facts are gathered here; the message is built and sent after commit, off the request
+    db.session.info.setdefault(QUEUE_KEY, []).append(
+        {
+            "to": email,
+            "sender": sender_from_config(current_app.config),
+            "code": dossier.code,
+            "status": dossier.status,
+            "full_name": requester.get("full_name") or "",
+            "place": f"UBND {commune.name}" if commune else f"UBND xã/phường {dossier.commune_code}",
+            "procedure": PROCEDURES.get(dossier.procedure, dossier.procedure),
+            "due_at": dossier.due_at,
+            "now": now,
+        }
+    )
+
+
+def compose(facts: dict[str, Any]) -> EmailMessage:
+    """The Vietnamese status mail for one status change."""
     message = EmailMessage()
-    message["From"] = sender_from_config(current_app.config)
-    message["To"] = email
-    subject, sentence = STATUS_TEXT[dossier.status]
-    message["Subject"] = f"Hồ sơ {dossier.code}: {subject}"
-    message["Date"] = format_datetime(now)
+    message["From"] = facts["sender"]
+    message["To"] = facts["to"]
+    subject, sentence = STATUS_TEXT[facts["status"]]
+    message["Subject"] = f"Hồ sơ {facts['code']}: {subject}"
+    message["Date"] = format_datetime(facts["now"])
     message["Message-ID"] = make_msgid(domain="hotich.invalid")
     lines = [
-        f"Kính gửi ông/bà {requester.get('full_name') or ''},".replace(" ,", ","),
+        f"Kính gửi ông/bà {facts['full_name']},".replace(" ,", ","),
         "",
-        f"Hồ sơ {procedure} mã số {dossier.code} tại {place} {sentence}",
+        f"Hồ sơ {facts['procedure']} mã số {facts['code']} tại {facts['place']} {sentence}",
     ]
-    if dossier.due_at and dossier.status not in ("completed", "refused", "receipt_refused", "withdrawn"):
+    if facts["due_at"] and facts["status"] not in ("completed", "refused", "receipt_refused", "withdrawn"):
         from app.services.operations import LOCAL_TZ
 
-        lines.append(f"Hẹn trả kết quả: {dossier.due_at.astimezone(LOCAL_TZ):%H:%M ngày %d/%m/%Y}.")
+        lines.append(f"Hẹn trả kết quả: {facts['due_at'].astimezone(LOCAL_TZ):%H:%M ngày %d/%m/%Y}.")
     lines += ["", "Đây là thư tự động của hệ thống hộ tịch, vui lòng không trả lời thư này."]
     message.set_content("\n".join(lines))
-    db.session.info.setdefault(QUEUE_KEY, []).append(message)
+    return message
 
 
 def _send_queued(session: Session) -> None:
@@ -77,11 +96,19 @@ def _send_queued(session: Session) -> None:
     if not messages or not has_app_context():
         return
     outbox = outbox_from_config(current_app.config)
-    for message in messages:
+    if current_app.config.get("TESTING"):
+        _deliver(outbox, messages)
+    else:
+        # off the request thread: writing the outbox or talking SMTP never delays an official's click
+        _sender.submit(_deliver, outbox, messages)
+
+
+def _deliver(outbox: Any, queued: list[dict[str, Any]]) -> None:
+    for facts in queued:
         try:
-            outbox.send(message)
+            outbox.send(compose(facts))
         except Exception:  # noqa: BLE001 - the dossier is committed; a lost mail is logged, never fatal
-            log.exception("could not send mail %s", message["Message-ID"])
+            log.exception("could not send the status mail of %s", facts["code"])
 
 
 def _drop_queued(session: Session, *args: Any) -> None:
