@@ -33,13 +33,13 @@ run: setup
 	HOTICH_JOB_RUNNER=thread $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
 
 # Every test on SQLite, then the database-touching suites again on PostgreSQL.
-test: setup
+test: setup lint
 	$(BIN)/pytest -q -p no:cacheprovider
 	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services tests/test_migrations.py
 
 lint: setup
 	$(BIN)/ruff check app tests bench
-	$(BIN)/mypy --strict --follow-imports=silent app/engine app/domain
+	$(BIN)/mypy --strict --follow-imports=silent app/engine app/domain app/services
 
 bench: setup
 	$(BIN)/python bench/birth_path.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from vietnam_provinces import Province, Ward
+from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
 from app.integrations.registry import new_person
 from app.models import Commune, Person, User, db
@@ -246,8 +246,8 @@ def seed_demo(password: str) -> dict[str, int]:
     counts = {"communes": 0, "users": 0, "persons": 0}
     for code in DEMO_COMMUNES:
         if db.session.get(Commune, code) is None:
-            ward = Ward.from_code(int(code))
-            province = Province.from_code(int(ward.province_code))
+            ward = Ward.from_code(WardCode(int(code)))
+            province = Province.from_code(ProvinceCode(int(ward.province_code)))
             db.session.add(
                 Commune(
                     code=code,

@@ -74,12 +74,11 @@ def list_tasks(
     if dossier:
         # one dossier has one or two open tasks: let SQLite use ix_open_task_dossier instead of walking
         # the ordering index, and sort the handful of rows here
-        rows = sorted(
+        few = sorted(
             db.session.scalars(query.order_by(None)).all(), key=lambda t: (t.due_at, t.created_at, t.id)
         )
-        return [task_view(t) for t in rows[offset : offset + limit]]
-    rows = db.session.scalars(query.limit(limit).offset(offset)).all()
-    return [task_view(t) for t in rows]
+        return [task_view(t) for t in few[offset : offset + limit]]
+    return [task_view(t) for t in db.session.scalars(query.limit(limit).offset(offset))]
 
 
 def open_task_for(actor: User, task_id: str) -> OpenTask:
