@@ -15,6 +15,9 @@ def register_cli(app: Flask) -> None:
         from app.services.seed import seed_demo
 
         counts = seed_demo(current_app.config["HOTICH_DEMO_PASSWORD"])
+        from app.services.demo_dossiers import seed_demo_dossiers
+
+        counts["dossiers"] = seed_demo_dossiers()
         click.echo(f"demo data: {counts}")
 
     @app.cli.command("deploy-processes")
