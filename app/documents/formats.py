@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from app.domain.calendar import LOCAL_TZ
 
 SEX_VI = {"male": "Nam", "female": "Nữ"}
 

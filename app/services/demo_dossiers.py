@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.domain.calendar import LOCAL_TZ
 from app.models import Dossier, OpenTask, User, db
 from app.services import dossiers, tasks
 from app.services.jobs import run_pending
-from app.services.operations import LOCAL_TZ
 from app.services.runtime import runtime
 
 SIGN = {"decision": "sign", "signer_title": "chu_tich"}

@@ -15,8 +15,9 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 
+from app.domain.calendar import LOCAL_TZ
 from app.models import Dossier, OpenTask, User, db
-from app.services.operations import LOCAL_TZ, local_date
+from app.services.operations import local_date
 from app.services.processes import PROCESS_KEYS, active_version, definition_for
 from app.services.tasks import inbox_query, task_view
 

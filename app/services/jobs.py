@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from app.domain.calendar import LOCAL_TZ
 from app.engine.runtime import EngineError
 from app.integrations.registry import RegistryRejected
 from app.models import Dossier, Job, User, db
 from app.services.audit import PendingEvent
 from app.services.commands import begin_write, commit_command, lock_dossier, run_command
 from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
-from app.services.operations import LOCAL_TZ, PARTY_ROLES
+from app.services.operations import PARTY_ROLES
 from app.services.runtime import runtime
 
 log = logging.getLogger(__name__)

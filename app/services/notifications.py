@@ -83,7 +83,7 @@ def compose(facts: dict[str, Any]) -> EmailMessage:
         f"Hồ sơ {facts['procedure']} mã số {facts['code']} tại {facts['place']} {sentence}",
     ]
     if facts["due_at"] and facts["status"] not in ("completed", "refused", "receipt_refused", "withdrawn"):
-        from app.services.operations import LOCAL_TZ
+        from app.domain.calendar import LOCAL_TZ
 
         lines.append(f"Hẹn trả kết quả: {facts['due_at'].astimezone(LOCAL_TZ):%H:%M ngày %d/%m/%Y}.")
     lines += ["", "Đây là thư tự động của hệ thống hộ tịch, vui lòng không trả lời thư này."]

@@ -19,7 +19,8 @@ from app.services.access import OFFICIAL_ROLES
 from app.services.commands import begin_write
 from app.services.documents import issuer_of
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.operations import local_date, open_book
+from app.services.operations import local_date
+from app.services.register_entries import open_book
 from app.services.runtime import runtime
 
 KINDS = ("birth", "marriage", "death")

@@ -15,11 +15,10 @@ from datetime import date, datetime, time
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urldefrag, urljoin
-from zoneinfo import ZoneInfo
 
+from app.domain.calendar import LOCAL_TZ
 from app.forms import BASE_URI, FormRegistry
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 OTHER_SUFFIX = ":other"  # the free-text part of a "tick suggestions or type your own" list
 _MAX_DEPTH = 30
 _DATE_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")

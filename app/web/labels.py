@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from app.services.operations import LOCAL_TZ
+from app.domain.calendar import LOCAL_TZ
 
 STATUSES = {
     "submitted": _l("Chờ tiếp nhận"),
