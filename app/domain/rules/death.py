@@ -25,7 +25,13 @@ from app.domain.rules.fields import (
     parse_year,
     text,
 )
-from app.domain.rules.persons import identity_findings, officer_conflicts, record_birth_year, required_text
+from app.domain.rules.persons import (
+    identity_findings,
+    officer_conflicts,
+    record_birth_year,
+    requester_findings,
+    required_text,
+)
 from app.domain.text import nfc
 
 # Luật Hộ tịch Art. 33(1): spouse, child, parent, other relative; else an agency/organisation representative.
@@ -66,14 +72,7 @@ def evaluate_death(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
         registry_severity="block",
         structure_rule="KT-08",
     )
-    out += identity_findings(
-        "requester",
-        block(data, "requester"),
-        ctx,
-        format_rule="C2",
-        registry_rule="C11",
-        registry_severity="warn",
-    )
+    out += requester_findings(data, ctx)
     out += _newborn(data, ctx, died, born, record)
     out += _foreign(data, record)
     if get(data, "death.calendar") == "lunar":

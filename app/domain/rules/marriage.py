@@ -21,6 +21,7 @@ from app.domain.rules.persons import (
     age_on,
     identity_findings,
     officer_conflicts,
+    requester_findings,
     required_text,
 )
 from app.domain.text import nfc
@@ -64,14 +65,7 @@ def evaluate_marriage(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding
         out += identity_findings(
             role, block(data, role), ctx, format_rule="C2", registry_rule="C11", registry_severity="warn"
         )
-    out += identity_findings(
-        "requester",
-        block(data, "requester"),
-        ctx,
-        format_rule="C2",
-        registry_rule="C11",
-        registry_severity="warn",
-    )
+    out += requester_findings(data, ctx)
     for role in PARTIES:
         out += _age(data, ctx, role)
         out += _capacity(ctx, role)

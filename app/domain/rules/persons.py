@@ -11,7 +11,7 @@ from app.domain.findings import Finding, Severity
 from app.domain.kinship import relationship
 from app.domain.personal_id import Sex
 from app.domain.rules.context import RuleContext
-from app.domain.rules.fields import parse_date, parse_year, text
+from app.domain.rules.fields import block, parse_date, parse_year, text
 from app.domain.text import same_name
 
 ROLE_LABELS: dict[str, str] = {
@@ -185,3 +185,15 @@ def required_text(
         for path, label in paths
         if text(data, path) is None
     ]
+
+
+def requester_findings(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """The requester's identity (C2: id format) against the registry (C11: a mismatch is a warning)."""
+    return identity_findings(
+        "requester",
+        block(data, "requester"),
+        ctx,
+        format_rule="C2",
+        registry_rule="C11",
+        registry_severity="warn",
+    )

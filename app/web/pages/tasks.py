@@ -150,30 +150,22 @@ def _back(task_id: str) -> Any:
 @pages.post("/tasks/<task_id>/claim")
 @login_required
 def task_claim(task_id: str) -> Any:
-    user = require_roles(*OFFICIAL_ROLES)
-    try:
-        task = task_svc.claim(user, task_id)
-    except Conflict as exc:
-        flash(exc.message, "error")
-    else:
-        flash(
-            _("Đã nhận việc: %(title)s (hồ sơ %(code)s).", title=task["title"], code=task["dossier_code"]),
-            "success",
-        )
-    return _back(task_id)
+    return _assign(task_id, task_svc.claim, _("Đã nhận việc: %(title)s (hồ sơ %(code)s)."))
 
 
 @pages.post("/tasks/<task_id>/release")
 @login_required
 def task_release(task_id: str) -> Any:
+    return _assign(task_id, task_svc.release, _("Đã trả lại việc: %(title)s (hồ sơ %(code)s)."))
+
+
+def _assign(task_id: str, action: Any, done: str) -> Any:
+    """Claim or release, then back to where the official was; a conflict is shown, not raised."""
     user = require_roles(*OFFICIAL_ROLES)
     try:
-        task = task_svc.release(user, task_id)
+        task = action(user, task_id)
     except Conflict as exc:
         flash(exc.message, "error")
     else:
-        flash(
-            _("Đã trả lại việc: %(title)s (hồ sơ %(code)s).", title=task["title"], code=task["dossier_code"]),
-            "success",
-        )
+        flash(done % {"title": task["title"], "code": task["dossier_code"]}, "success")
     return _back(task_id)
