@@ -26,6 +26,7 @@ from app.domain.rules.fields import (
 )
 from app.domain.rules.persons import (
     age_on,
+    copies_findings,
     identity_findings,
     officer_conflicts,
     record_birth_year,
@@ -228,11 +229,7 @@ def _completeness(
                     "birth_certificate.issued_on",
                 )
             )
-    copies = get(data, "copies")
-    if copies is not None and (isinstance(copies, bool) or not isinstance(copies, int) or copies < 0):
-        out.append(
-            Finding("C10", "block", "Số bản sao đề nghị cấp (copies) phải là số nguyên không âm.", "copies")
-        )
+    out += copies_findings(data)
     return out
 
 

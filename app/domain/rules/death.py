@@ -26,6 +26,7 @@ from app.domain.rules.fields import (
     text,
 )
 from app.domain.rules.persons import (
+    copies_findings,
     identity_findings,
     officer_conflicts,
     record_birth_year,
@@ -143,11 +144,7 @@ def _completeness(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> 
                 "deceased.birth_year",
             )
         )
-    copies = get(data, "copies")
-    if copies is not None and (isinstance(copies, bool) or not isinstance(copies, int) or copies < 0):
-        out.append(
-            Finding("C10", "block", "Số bản sao đề nghị cấp (copies) phải là số nguyên không âm.", "copies")
-        )
+    out += copies_findings(data)
     return out
 
 

@@ -197,3 +197,13 @@ def requester_findings(data: Mapping[str, Any], ctx: RuleContext) -> list[Findin
         registry_rule="C11",
         registry_severity="warn",
     )
+
+
+def copies_findings(data: Mapping[str, Any]) -> list[Finding]:
+    """C10: the number of extra copies requested must be a non-negative integer."""
+    copies = data.get("copies")
+    if copies is not None and (isinstance(copies, bool) or not isinstance(copies, int) or copies < 0):
+        return [
+            Finding("C10", "block", "Số bản sao đề nghị cấp (copies) phải là số nguyên không âm.", "copies")
+        ]
+    return []
