@@ -26,6 +26,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import common as C  # noqa: E402  (sets HOTICH_FAST_HASH before app is imported)
 
 PEER_MEDIAN = (128.4, 151.7)  # SpiffArena, create + run + find + two completions, REST, SQLite (notes §3)
+# the steps that make up the peer's measured shape: create + run + find + two completions
+PEER_SHAPE = (
+    "submit",
+    "job lookup_parties: claim",
+    "job lookup_parties: call + feed-back",
+    "find reception_check (GET /tasks?dossier=)",
+    "complete reception_check",
+    "find officer_examine (GET /tasks?dossier=)",
+    "complete officer_examine",
+)
 PEER_SQL_PER_LIFE = 237
 TARGET_COMPLETE_MS = 5.0
 TARGET_SQL_PER_COMPLETION = 10
@@ -422,18 +432,7 @@ def main() -> None:
         lo, hi = sizes[0], sizes[-1]
         rec_lo = results[lo][flask_t.name][0]
         rec_hi = results[hi][flask_t.name][0]
-        comparable = sum(
-            C.median(rec_hi.ms[s])
-            for s in (
-                "submit",
-                "job lookup_parties: claim",
-                "job lookup_parties: call + feed-back",
-                "find reception_check (GET /tasks?dossier=)",
-                "complete reception_check",
-                "find officer_examine (GET /tasks?dossier=)",
-                "complete officer_examine",
-            )
-        )
+        comparable = sum(C.median(rec_hi.ms[s]) for s in PEER_SHAPE)
         worst_complete = max(C.median(rec_hi.ms[s]) for s in COMPLETIONS)
         worst_sql = max(sql_median(rec_hi.sql[s], "work") or 0 for s in COMPLETIONS)
         worst_raw = max(sql_median(rec_hi.sql[s], "raw") or 0 for s in COMPLETIONS)
@@ -461,18 +460,7 @@ def main() -> None:
         for name, (rec, wall) in results[hi].items():
             if name == flask_t.name:
                 continue
-            over_http = sum(
-                C.median(rec.ms[s])
-                for s in (
-                    "submit",
-                    "job lookup_parties: claim",
-                    "job lookup_parties: call + feed-back",
-                    "find reception_check (GET /tasks?dossier=)",
-                    "complete reception_check",
-                    "find officer_examine (GET /tasks?dossier=)",
-                    "complete officer_examine",
-                )
-            )
+            over_http = sum(C.median(rec.ms[s]) for s in PEER_SHAPE)
             print(
                 f"  over HTTP ({name}): the same shape = {over_http:.1f} ms; whole path "
                 f"{C.median(rec.ms['whole path (per dossier)']):.1f} ms median "
