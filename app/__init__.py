@@ -42,9 +42,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         configure_engine(db.engine)
     _install_runtime(app)
-    from app.services import notifications
+    from app.services import job_signal
 
-    notifications.install()  # citizen e-mail on status changes, handed over after each commit
+    job_signal.install()  # wakes the job runner after a commit that created a job
 
     from app.web import register_web
 

@@ -17,6 +17,7 @@ from urllib3.util.retry import Retry
 
 from app.domain.personal_id import generate as generate_personal_id
 from app.models import Person, db
+from app.services.transaction import write
 
 
 class RegistryUnavailable(RuntimeError):
@@ -69,33 +70,39 @@ class EmbeddedRegistry:
         person = db.session.get(Person, personal_id)
         return person_to_dict(person) if person else None
 
+    # each registry write is its own transaction through the one write path (it stands for a remote call)
     def create_person(self, record: dict[str, Any], idempotency_key: str) -> str:
-        existing = db.session.scalars(select(Person).where(Person.source_ref == idempotency_key)).first()
-        if existing is not None:
-            return existing.personal_id
-        person = new_person(record, source_ref=idempotency_key)
-        db.session.commit()
-        return person.personal_id
+        def create() -> str:
+            existing = db.session.scalars(select(Person).where(Person.source_ref == idempotency_key)).first()
+            if existing is not None:
+                return existing.personal_id
+            return new_person(record, source_ref=idempotency_key).personal_id
+
+        return write(create)
 
     def record_marriage(self, a: str, b: str, on: str, idempotency_key: str) -> None:
-        pa, pb = db.session.get(Person, a), db.session.get(Person, b)
-        if pa is None or pb is None:
-            raise RegistryRejected("unknown person")
-        for p, other in ((pa, b), (pb, a)):
-            p.marital_status, p.spouse_personal_id = "married", other
-        db.session.commit()
+        def record() -> None:
+            pa, pb = db.session.get(Person, a), db.session.get(Person, b)
+            if pa is None or pb is None:
+                raise RegistryRejected("unknown person")
+            for p, other in ((pa, b), (pb, a)):
+                p.marital_status, p.spouse_personal_id = "married", other
+
+        write(record)
 
     def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None:
-        person = db.session.get(Person, personal_id)
-        if person is None:
-            raise RegistryRejected("unknown person")
-        person.deceased_on = date.fromisoformat(died_on[:10])
-        person.civil_status_locked = True
-        if person.spouse_personal_id:
-            spouse = db.session.get(Person, person.spouse_personal_id)
-            if spouse is not None and spouse.deceased_on is None:
-                spouse.marital_status = "widowed"
-        db.session.commit()
+        def record() -> None:
+            person = db.session.get(Person, personal_id)
+            if person is None:
+                raise RegistryRejected("unknown person")
+            person.deceased_on = date.fromisoformat(died_on[:10])
+            person.civil_status_locked = True
+            if person.spouse_personal_id:
+                spouse = db.session.get(Person, person.spouse_personal_id)
+                if spouse is not None and spouse.deceased_on is None:
+                    spouse.marital_status = "widowed"
+
+        write(record)
 
 
 def new_person(record: dict[str, Any], source_ref: str | None = None) -> Person:

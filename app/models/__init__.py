@@ -2,7 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import db
-from app.models.dossier import Attachment, Document, Dossier, OpenTask
+from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
 from app.models.identity import ApiToken, Commune, LoginAttempt, User
 from app.models.job import Job
 from app.models.process import ProcessVersion
@@ -13,6 +13,7 @@ __all__ = [
     "db",
     "AuditEvent",
     "Attachment",
+    "ClosedTask",
     "Document",
     "Dossier",
     "OpenTask",

@@ -70,6 +70,16 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
+class ClosedTask(db.Model):  # type: ignore[name-defined,misc]
+    """A user task that was open and is no longer: a later attempt on it is 409 "closed", not 404."""
+
+    __tablename__ = "closed_task"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task uuid
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
+    commune_code: Mapped[str] = mapped_column(String(5))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Attachment(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "attachment"
     id: Mapped[int] = mapped_column(primary_key=True)

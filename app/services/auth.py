@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from app.models import ApiToken, LoginAttempt, User, db
 from app.services.errors import RateLimited, Unauthorized
 from app.services.runtime import runtime
+from app.services.transaction import write
 
 # tests and benchmarks may ask for cheap hashes (HOTICH_FAST_HASH=1); production keeps argon2's defaults
 HASHER = (
@@ -51,11 +52,10 @@ def authenticate(username: str, password: str, client: str) -> User:
     except (VerificationError, InvalidHashError):
         ok = False
     if not ok or user is None or not user.active:
-        db.session.add_all([LoginAttempt(key=k, at=now) for k in keys])
-        db.session.commit()
+        # every failure is counted (its own write, after the slow hash: no lock held while hashing)
+        write(lambda: db.session.add_all([LoginAttempt(key=k, at=now) for k in keys]))
         raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.")
-    db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0]))
-    db.session.commit()
+    write(lambda: db.session.execute(delete(LoginAttempt).where(LoginAttempt.key == keys[0])))
     return user
 
 
@@ -66,8 +66,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
         user_id=user.id,
         expires_at=runtime().clock.now() + TOKEN_TTL,
     )
-    db.session.add(row)
-    db.session.commit()
+    write(lambda: db.session.add(row))
     return token, row
 
 

@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import delete, select
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
 from app.engine.runtime import EngineError, Instance
-from app.models import Dossier, Job, OpenTask, db
+from app.models import ClosedTask, Dossier, Job, OpenTask, db
 from app.services.audit import PendingEvent, append_events
-from app.services.errors import Conflict, NotFound, ServiceError
+from app.services.errors import NotFound, ServiceError
+from app.services.job_signal import wake_after_commit
 from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher, task_due_at
 from app.services.processes import definition_for
+from app.services.transaction import write
+
+T = TypeVar("T")
 
 SEARCH_PATHS = (
     ("child", "full_name"),
@@ -40,14 +42,11 @@ class EngineFailure(ServiceError):
     status, code = 500, "engine_error"
 
 
-def begin_write() -> None:
-    """End any read transaction and start a write transaction (BEGIN IMMEDIATE on SQLite).
-
-    SQLite cannot upgrade a WAL read snapshot once another writer committed (SQLITE_BUSY_SNAPSHOT), so a
-    command takes the write lock first and waits its turn (busy timeout); PostgreSQL locks the row instead.
-    """
-    db.session.commit()
-    db.session.connection(execution_options={"hotich_write": True})
+def dossier_command(
+    work: Callable[[Dossier], T], *, code: str | None = None, dossier_id: int | None = None
+) -> T:
+    """Run `work` on the locked dossier in one write transaction (see app.services.transaction.write)."""
+    return write(lambda: work(lock_dossier(code=code, dossier_id=dossier_id)))
 
 
 def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> Dossier:
@@ -66,8 +65,10 @@ def run_command(
     now: datetime,
     action: Callable[[Instance], None],
     open_task_ids: set[str] | None = None,
+    status: str | None = None,
 ) -> Instance:
-    """Load the dossier's instance, apply `action`, and persist the result with `event` (caller commits)."""
+    """Load the dossier's instance, apply `action`, and persist the result with `event` (the caller runs
+    inside `write`, which commits). `status` overrides the status the diagram declares (withdrawal)."""
     dispatcher = CommandDispatcher(dossier, now)
     instance = Instance.load(
         definition_for(dossier.process_version_id), dossier.state, FixedClock(now), dispatcher
@@ -82,7 +83,7 @@ def run_command(
             raise
         except WorkflowException as exc:
             raise EngineFailure(f"Lỗi khi chạy quy trình: {exc}") from exc
-        persist(dossier, instance, [event, *dispatcher.events], now, pending_before, open_task_ids)
+        persist(dossier, instance, [event, *dispatcher.events], now, pending_before, open_task_ids, status)
     return instance
 
 
@@ -93,21 +94,23 @@ def persist(
     now: datetime,
     pending_before: set[str],
     open_task_ids: set[str] | None = None,
+    status: str | None = None,
 ) -> None:
-    """Write engine state, derived columns, the open-task table, new jobs and the events."""
+    """Write engine state, derived columns, the open-task table, new jobs, status mails and the events."""
     data = instance.data()
     previous = dossier.status if dossier.last_event_seq else None  # None: a new dossier
     dossier.state = instance.dump()
     dossier.data = data.get("dossier") or dossier.data
-    dossier.status = instance.status(dossier.status)
+    dossier.status = status or instance.status(dossier.status)
     dossier.next_timer_at = instance.next_timer_at()
     dossier.search_text = search_text(dossier.code, dossier.data)
     if instance.workflow.is_completed() and dossier.completed_at is None:
         dossier.completed_at = now
     sync_open_tasks(dossier, instance, now, open_task_ids)
-    queue_status_mail(dossier, previous, now)  # handed to the outbox after commit, never inside it
+    queue_status_mail(dossier, previous, now)  # a mail job in this transaction: the durable outbox
     for call in instance.pending_calls():
         if call.task_id not in pending_before:
+            wake_after_commit()
             db.session.add(
                 Job(
                     kind="service_call",
@@ -138,6 +141,10 @@ def sync_open_tasks(
     gone = existing - set(ready)
     if gone:
         db.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
+        db.session.add_all(
+            ClosedTask(id=task_id, dossier_id=dossier.id, commune_code=dossier.commune_code, closed_at=now)
+            for task_id in gone
+        )
     for task_id, task in ready.items():
         if task_id in existing:
             continue
@@ -166,17 +173,3 @@ def search_text(code: str, data: dict[str, Any]) -> str:
         if isinstance(value, str):
             parts.append(fold(value))
     return " | ".join(parts)
-
-
-def commit_command() -> None:
-    """Commit; a concurrent writer that got there first turns into 409 and nothing of ours is kept."""
-    try:
-        db.session.commit()
-    except StaleDataError as exc:
-        db.session.rollback()
-        raise Conflict("Hồ sơ vừa được người khác cập nhật. Vui lòng tải lại.", code="stale") from exc
-    except OperationalError as exc:
-        db.session.rollback()
-        if "locked" in str(exc).lower():
-            raise Conflict("Hồ sơ đang được xử lý, vui lòng thử lại.", code="busy") from exc
-        raise

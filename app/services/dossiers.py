@@ -11,26 +11,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.text import fold, nfc
 from app.engine.clock import FixedClock
 from app.engine.runtime import Instance
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
 from app.services.access import ensure_readable, scope_dossiers
-from app.services.audit import PendingEvent, append_events
-from app.services.commands import (
-    begin_write,
-    commit_command,
-    lock_dossier,
-    persist,
-    run_command,
-    sync_open_tasks,
-)
+from app.services.audit import PendingEvent
+from app.services.commands import dossier_command, persist, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
-from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher, local_date
 from app.services.processes import PROCESS_KEYS, active_version_id, definition_for
 from app.services.runtime import runtime
+from app.services.transaction import write
 
 CHANNELS = ("online", "counter", "post")
 MAX_ATTACHMENTS = 20
@@ -58,11 +52,7 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
         raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON.")
     payload = nfc(payload)
     if idempotency_key:
-        existing = db.session.scalars(
-            select(Dossier).where(
-                Dossier.submitted_by == actor.username, Dossier.idempotency_key == idempotency_key
-            )
-        ).first()
+        existing = _by_idempotency_key(actor, idempotency_key)
         if existing is not None:
             return existing, False
     procedure, commune_code, channel = (
@@ -94,7 +84,40 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
         raise Invalid("Hồ sơ có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
     attachments = decode_attachments(payload.get("attachments"))
     version_id = active_version_id(key)
-    begin_write()
+
+    def create() -> tuple[Dossier, bool]:
+        if idempotency_key:
+            # under the write lock: a concurrent twin that committed first is found here (SQLite), or our
+            # insert hits the unique key and `write` runs this again, which then finds it (PostgreSQL)
+            first = _by_idempotency_key(actor, idempotency_key)
+            if first is not None:
+                return first, False
+        dossier = _start_dossier(
+            actor, procedure, commune_code, channel, data, attachments, version_id, now, idempotency_key
+        )
+        return dossier, True
+
+    return write(create, retry_on=(IntegrityError,) if idempotency_key else ())
+
+
+def _by_idempotency_key(actor: User, key: str) -> Dossier | None:
+    return db.session.scalars(
+        select(Dossier).where(Dossier.submitted_by == actor.username, Dossier.idempotency_key == key)
+    ).first()
+
+
+def _start_dossier(
+    actor: User,
+    procedure: str,
+    commune_code: str,
+    channel: str,
+    data: dict[str, Any],
+    attachments: list[dict[str, Any]],
+    version_id: int,
+    now: datetime,
+    idempotency_key: str | None,
+) -> Dossier:
+    """Insert the dossier and its attachments and run its process to the first wait state."""
     code = next_dossier_code(commune_code, now)
     dossier = Dossier(
         code=code,
@@ -145,8 +168,7 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
     )
     with db.session.no_autoflush:
         persist(dossier, instance, [event, *dispatcher.events], now, set(), open_task_ids=set())
-    commit_command()
-    return dossier, True
+    return dossier
 
 
 def future_dates(data: dict[str, Any], today: date) -> dict[str, str]:
@@ -305,19 +327,20 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
             "Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()}
         )
     attachments = decode_attachments(payload.get("attachments"))
-    begin_write()
-    dossier = lock_dossier(code=code)
-    if dossier.status != "supplement_requested":
-        raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
-    for att in attachments:
-        db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
     # received_at: the processing time (and the C11 supplement deadline) counts again from here
     message = {"data": merged, "received_at": now.isoformat()}
     event = PendingEvent("message", actor.username, "supplement", {"name": "supplement", "payload": message})
-    run_command(dossier, event, now, lambda inst: inst.send_message("supplement", message))
-    dossier.subject_key = subject_key(dossier.procedure, merged)
-    commit_command()
-    return dossier
+
+    def apply(dossier: Dossier) -> Dossier:
+        if dossier.status != "supplement_requested":
+            raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
+        for att in attachments:
+            db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
+        run_command(dossier, event, now, lambda inst: inst.send_message("supplement", message))
+        dossier.subject_key = subject_key(dossier.procedure, merged)
+        return dossier
+
+    return dossier_command(apply, code=code)
 
 
 def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
@@ -329,16 +352,17 @@ def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
     answer = nfc({"confirmed": payload["confirmed"], "corrections": str(payload.get("corrections") or "")})
     get_dossier(actor, code)
     now = runtime().clock.now()
-    begin_write()
-    dossier = lock_dossier(code=code)
-    if dossier.status != "awaiting_confirmation":
-        raise Conflict("Hồ sơ không ở trạng thái chờ xác nhận dự thảo.")
     event = PendingEvent(
         "message", actor.username, "draft_confirmation", {"name": "draft_confirmation", "payload": answer}
     )
-    run_command(dossier, event, now, lambda inst: inst.send_message("draft_confirmation", answer))
-    commit_command()
-    return dossier
+
+    def apply(dossier: Dossier) -> Dossier:
+        if dossier.status != "awaiting_confirmation":
+            raise Conflict("Hồ sơ không ở trạng thái chờ xác nhận dự thảo.")
+        run_command(dossier, event, now, lambda inst: inst.send_message("draft_confirmation", answer))
+        return dossier
+
+    return dossier_command(apply, code=code)
 
 
 # a dossier may be withdrawn until its event is entered in the register (then it is registered, not pending)
@@ -371,38 +395,30 @@ def withdraw(actor: User, code: str, payload: Any) -> Dossier:
     reason = nfc((reason or "").strip())[:MAX_NOTE]
     get_dossier(actor, code)
     now = runtime().clock.now()
-    begin_write()
-    dossier = lock_dossier(code=code)
-    if dossier.status not in WITHDRAWABLE_STATUSES or dossier.result.get("register"):
-        raise Conflict(
-            "Hồ sơ đã được giải quyết hoặc đã vào sổ đăng ký, không thể rút.", code="not_withdrawable"
-        )
-    instance = Instance.load(
-        definition_for(dossier.process_version_id),
-        dossier.state,
-        FixedClock(now),
-        CommandDispatcher(dossier, now),
-    )
-    instance.workflow.cancel()
-    previous = dossier.status
-    dossier.state = instance.dump()
-    dossier.status = "withdrawn"
-    dossier.next_timer_at = None
-    dossier.completed_at = now
-    dossier.result = {
-        **dossier.result,
-        "withdrawn": {
-            "at": now.isoformat(),
-            "by": actor.username,
-            "reason": reason,
-            "status_before": previous,
-        },
-    }
-    sync_open_tasks(dossier, instance, now)
-    append_events(dossier, now, [PendingEvent("withdrawn", actor.username, None, {"reason": reason})])
-    queue_status_mail(dossier, previous, now)
-    commit_command()
-    return dossier
+    event = PendingEvent("withdrawn", actor.username, None, {"reason": reason})
+
+    def apply(dossier: Dossier) -> Dossier:
+        if dossier.status not in WITHDRAWABLE_STATUSES or dossier.result.get("register"):
+            raise Conflict(
+                "Hồ sơ đã được giải quyết hoặc đã vào sổ đăng ký, không thể rút.", code="not_withdrawable"
+            )
+        previous = dossier.status
+        # replay cancels the instance at this same event (app.services.replay)
+        run_command(dossier, event, now, lambda inst: inst.workflow.cancel(), status="withdrawn")
+        dossier.next_timer_at = None
+        dossier.completed_at = now
+        dossier.result = {
+            **dossier.result,
+            "withdrawn": {
+                "at": now.isoformat(),
+                "by": actor.username,
+                "reason": reason,
+                "status_before": previous,
+            },
+        }
+        return dossier
+
+    return dossier_command(apply, code=code)
 
 
 def verification_reply(actor: User, code: str, payload: Any) -> Dossier:
@@ -427,10 +443,6 @@ def verification_reply(actor: User, code: str, payload: Any) -> Dossier:
             "recorded_at": now.isoformat(),
         }
     )
-    begin_write()
-    dossier = lock_dossier(code=code)
-    if dossier.status != "awaiting_verification":
-        raise Conflict("Hồ sơ không ở trạng thái chờ kết quả xác minh.")
 
     def action(instance: Instance) -> None:
         if not instance.waits_for_message("verification_reply"):
@@ -440,9 +452,14 @@ def verification_reply(actor: User, code: str, payload: Any) -> Dossier:
     event = PendingEvent(
         "message", actor.username, "verification_reply", {"name": "verification_reply", "payload": answer}
     )
-    run_command(dossier, event, now, action)
-    commit_command()
-    return dossier
+
+    def apply(dossier: Dossier) -> Dossier:
+        if dossier.status != "awaiting_verification":
+            raise Conflict("Hồ sơ không ở trạng thái chờ kết quả xác minh.")
+        run_command(dossier, event, now, action)
+        return dossier
+
+    return dossier_command(apply, code=code)
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

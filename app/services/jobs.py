@@ -1,10 +1,13 @@
-"""The job runner: external calls and timers, outside any dossier transaction.
+"""The job runner: external calls, timers and status mails, outside any dossier transaction.
 
-A runner claims due jobs with row locks (FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serializes writers),
-makes the call with no transaction open, and feeds the result back as a recorded command. Failures retry
-with exponential backoff; after the last attempt the job becomes an incident an admin can retry. A job whose
-lease expired (its worker died) is claimed again; feeding a result twice is harmless because the command
-checks that the service task is still waiting, and registry writes carry an idempotency key.
+A runner first *reads* whether anything is due (no lock while idle), then claims due jobs with row locks
+(FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite serializes writers), makes the call with no transaction open,
+and feeds the result back as a recorded command. Failures retry with exponential backoff; after the last
+attempt the job becomes an incident an admin can retry. A failing job or timer is that dossier's incident
+and never stops other dossiers' work. A job whose lease expired (its worker died) is claimed again;
+feeding a result twice is harmless because the command checks that the service task is still waiting, and
+registry writes carry an idempotency key. Runners are woken right after the commit that created a job
+(app.services.job_signal), so a lookup result is on the official's screen within milliseconds.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from app.domain.calendar import LOCAL_TZ
 from app.engine.runtime import EngineError
 from app.integrations.registry import RegistryRejected
 from app.models import Dossier, Job, User, db
+from app.services import job_signal
 from app.services.audit import PendingEvent
-from app.services.commands import begin_write, commit_command, lock_dossier, run_command
-from app.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from app.services.commands import dossier_command, lock_dossier, run_command
+from app.services.errors import Conflict, Forbidden, NotFound
+from app.services.notifications import deliver_mail
 from app.services.operations import PARTY_ROLES
 from app.services.runtime import runtime
+from app.services.transaction import write
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -38,29 +44,31 @@ def worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def claim_jobs(worker: str, limit: int = 10) -> list[int]:
-    """Atomically take up to `limit` due jobs (pending, or running with an expired lease)."""
-    now = runtime().clock.now()
-    begin_write()
-    query = (
-        select(Job)
-        .where(
-            or_(
-                and_(Job.status == "pending", Job.run_at <= now),
-                and_(Job.status == "running", Job.locked_until < now),
-            )
-        )
-        .order_by(Job.run_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(Job.status == "pending", Job.run_at <= now),
+        and_(Job.status == "running", Job.locked_until < now),
     )
-    jobs = db.session.scalars(query).all()
-    for job in jobs:
-        job.status, job.locked_by, job.locked_until = "running", worker, now + LEASE
-        job.attempts += 1
-    ids = [j.id for j in jobs]
-    db.session.commit()
-    return ids
+
+
+def claim_jobs(worker: str, limit: int = 10) -> list[int]:
+    """Atomically take up to `limit` due jobs (pending, or running with an expired lease).
+
+    An idle runner only reads: the write lock is taken when there is something to claim."""
+    now = runtime().clock.now()
+    if db.session.scalar(select(Job.id).where(_due(now)).limit(1)) is None:
+        db.session.commit()
+        return []
+
+    def claim() -> list[int]:
+        query = select(Job).where(_due(now)).order_by(Job.run_at).limit(limit)
+        jobs = db.session.scalars(query.with_for_update(skip_locked=True)).all()
+        for job in jobs:
+            job.status, job.locked_by, job.locked_until = "running", worker, now + LEASE
+            job.attempts += 1
+        return [j.id for j in jobs]
+
+    return write(claim)
 
 
 def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: str) -> Any:
@@ -150,59 +158,67 @@ def _family(registry: Any, roots: list[str]) -> dict[str, Any]:
 
 
 def run_job(job_id: int) -> str:
-    """Run one claimed job: call out, then feed the result back in its own transaction."""
-    job = db.session.get(Job, job_id)
-    if job is None:
-        return "missing"
-    dossier = db.session.get(Dossier, job.dossier_id)
-    assert dossier is not None
-    data, procedure, code, attempts = dict(dossier.data), dossier.procedure, dossier.code, job.attempts
-    db.session.commit()  # no transaction stays open across the external call
+    """Run one claimed job; any failure is recorded on the job (retry, then incident), never raised."""
     try:
-        result = perform_call(job, data, procedure, code)
+        job = db.session.get(Job, job_id)
+        if job is None:
+            return "missing"
+        kind, payload, dossier_id = job.kind, dict(job.payload), job.dossier_id
+        dossier = db.session.get(Dossier, dossier_id)
+        if dossier is None:
+            raise LookupError(f"dossier {dossier_id} of job {job_id} is gone")
+        data, procedure, code = dict(dossier.data), dossier.procedure, dossier.code
+        db.session.commit()  # no transaction stays open across the external call
+        if kind == "mail":
+            deliver_mail(payload)
+            write(lambda: _finish(job_id))
+        elif kind == "timer":
+            fire_timer(dossier_id, forced=True)
+            write(lambda: _finish(job_id))
+        else:
+            result = perform_call(job, data, procedure, code)
+            feed_result(job_id, result)
     except Exception as exc:  # noqa: BLE001 - every failure is retried, then becomes an incident
-        log.warning("job %s failed (attempt %s): %s", job_id, attempts, exc)
-        _record_failure(job_id, f"{type(exc).__name__}: {exc}")
-        return "failed"
-    try:
-        feed_result(job_id, result)
-    except ServiceError as exc:
-        _record_failure(job_id, f"{type(exc).__name__}: {exc.message}")
+        log.warning("job %s failed: %s", job_id, exc)
+        db.session.rollback()
+        error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+        try:
+            write(lambda: _record_failure(job_id, error))
+        except Exception:  # noqa: BLE001 - the lease expires and the job is claimed again
+            log.exception("could not record the failure of job %s", job_id)
         return "failed"
     return "done"
 
 
 def feed_result(job_id: int, result: Any) -> None:
     """Record the external result as a command on the dossier and mark the job done, together."""
-    now = runtime().clock.now()
-    begin_write()
-    job = db.session.get(Job, job_id, populate_existing=True)
-    if job is None or job.status == "done":
-        db.session.rollback()
-        return
-    dossier = lock_dossier(dossier_id=job.dossier_id)
-    task_key = job.payload["task"]
-    event = PendingEvent(
-        "external_result",
-        "system",
-        task_key,
-        {"operation": job.payload["operation"], "result": result, "job": job.id},
-    )
 
-    def action(instance: Any) -> None:
-        instance.complete_call(task_key, result)
-
-    try:
-        run_command(dossier, event, now, action)
-    except EngineError:
-        # the task no longer waits (result fed by an earlier run of this job): nothing to do
-        db.session.rollback()
-        begin_write()
+    def apply() -> None:
         job = db.session.get(Job, job_id, populate_existing=True)
-        assert job is not None
-    _apply_result(dossier, job.payload["operation"], result)
-    job.status, job.finished_at, job.locked_by, job.locked_until = "done", now, None, None
-    commit_command()
+        if job is None or job.status == "done":
+            return
+        dossier = lock_dossier(dossier_id=job.dossier_id)
+        task_key, operation = job.payload["task"], job.payload["operation"]
+        event = PendingEvent(
+            "external_result", "system", task_key, {"operation": operation, "result": result, "job": job.id}
+        )
+        run_command(dossier, event, now, lambda instance: instance.complete_call(task_key, result))
+        _apply_result(dossier, operation, result)
+        _finish(job_id)
+
+    now = runtime().clock.now()
+    try:
+        write(apply)
+    except EngineError:
+        # the task no longer waits (its result was fed by an earlier run of this job): only close the job
+        write(lambda: _finish(job_id))
+
+
+def _finish(job_id: int) -> None:
+    job = db.session.get(Job, job_id, populate_existing=True)
+    if job is not None:
+        job.status, job.finished_at = "done", runtime().clock.now()
+        job.locked_by = job.locked_until = None
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
@@ -228,12 +244,10 @@ def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
 
 
 def _record_failure(job_id: int, error: str) -> None:
+    """Back off and retry later; after the last attempt the job is an incident (status failed)."""
     now = runtime().clock.now()
-    db.session.rollback()
-    begin_write()
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None:
-        db.session.rollback()
         return
     job.last_error = error[:2000]
     job.locked_by = job.locked_until = None
@@ -242,30 +256,65 @@ def _record_failure(job_id: int, error: str) -> None:
     else:
         job.status = "pending"
         job.run_at = now + timedelta(seconds=BACKOFF_BASE_S * 2 ** (job.attempts - 1))
-    db.session.commit()
 
 
 def fire_due_timers(limit: int = 20) -> int:
-    """Advance the dossiers whose next timer is due; each in its own transaction."""
+    """Advance the dossiers whose next timer is due, each in its own transaction; a timer that fails
+    becomes a `timer` job of that dossier (retried with backoff, then an incident) and blocks no other."""
     now = runtime().clock.now()
     ids = db.session.scalars(select(Dossier.id).where(Dossier.next_timer_at < now).limit(limit)).all()
     db.session.commit()
     fired = 0
     for dossier_id in ids:
-        begin_write()
-        dossier = lock_dossier(dossier_id=dossier_id)
-        # SpiffWorkflow fires a timer strictly after its time; `<=` would record an event that moves nothing
-        if dossier.next_timer_at is None or dossier.next_timer_at >= now:
-            db.session.rollback()
-            continue
-        event = PendingEvent("timer", "system", None, {"due": dossier.next_timer_at.isoformat()})
-        run_command(dossier, event, now, lambda inst: inst.advance())
         try:
-            commit_command()
-            fired += 1
+            fired += fire_timer(dossier_id)
         except Conflict:
-            continue
+            continue  # busy or changed meanwhile: the next round looks again
+        except Exception as exc:  # noqa: BLE001 - this dossier's incident, not the runner's
+            log.warning("timer of dossier %s failed: %s", dossier_id, exc)
+            db.session.rollback()
+            error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+            try:
+                write(lambda: _timer_incident(dossier_id, error, now))  # noqa: B023 - called at once
+            except Exception:  # noqa: BLE001 - the next round tries this dossier again
+                log.exception("could not record the timer incident of dossier %s", dossier_id)
     return fired
+
+
+def fire_timer(dossier_id: int, *, forced: bool = False) -> int:
+    """Fire the dossier's due timers in one command; 1 when an event was recorded.
+
+    `forced`: a retried timer job (its `next_timer_at` was cleared when it failed)."""
+    now = runtime().clock.now()
+
+    def apply(dossier: Dossier) -> int:
+        due = dossier.next_timer_at
+        # SpiffWorkflow fires a timer strictly after its time; `<=` would record an event that moves nothing
+        if not forced and (due is None or due >= now):
+            return 0
+        event = PendingEvent("timer", "system", None, {"due": (due or now).isoformat()})
+        run_command(dossier, event, now, lambda inst: inst.advance())
+        return 1
+
+    return dossier_command(apply, dossier_id=dossier_id)
+
+
+def _timer_incident(dossier_id: int, error: str, now: datetime) -> None:
+    dossier = lock_dossier(dossier_id=dossier_id)
+    due = dossier.next_timer_at
+    dossier.next_timer_at = None  # the job retries it; the timer scan must not spin on it
+    db.session.add(
+        Job(
+            kind="timer",
+            dossier_id=dossier_id,
+            status="pending",
+            attempts=1,
+            run_at=now + timedelta(seconds=BACKOFF_BASE_S),
+            created_at=now,
+            last_error=error[:2000],
+            payload={"operation": "timer", "due": due.isoformat() if due else None},
+        )
+    )
 
 
 def run_pending(max_rounds: int = 50) -> int:
@@ -308,16 +357,46 @@ def list_incidents(actor: User) -> list[dict[str, Any]]:
 def retry_incident(actor: User, job_id: int) -> None:
     if not actor.has_role("admin"):
         raise Forbidden("Chỉ quản trị viên thử lại sự cố.")
-    begin_write()
-    job = db.session.get(Job, job_id)
-    if job is None or job.status != "failed":
-        raise NotFound("Không tìm thấy sự cố.")
-    job.status, job.attempts, job.run_at = "pending", 0, runtime().clock.now()
-    db.session.commit()
+
+    def retry() -> None:
+        job = db.session.get(Job, job_id, populate_existing=True)
+        if job is None or job.status != "failed":
+            raise NotFound("Không tìm thấy sự cố.")
+        job.status, job.attempts, job.run_at = "pending", 0, runtime().clock.now()
+        job_signal.wake_after_commit()
+
+    write(retry)
+
+
+def run_forever(app: Any, stopped: threading.Event, interval: float = 1.0) -> None:
+    """The runner loop of the thread runner and of `flask worker`: survives any failure of a round and
+    sleeps until woken by a commit that created a job (or `interval` seconds, for due timers)."""
+    waiter = _waiter(app)
+    while not stopped.is_set():
+        with app.app_context():
+            try:
+                run_pending(max_rounds=5)
+            except Exception:  # noqa: BLE001 - keep the runner alive; the error is logged
+                log.exception("job runner round failed")
+                db.session.rollback()
+            finally:
+                db.session.remove()
+        waiter(interval)
+
+
+def _waiter(app: Any) -> Any:
+    """How the runner sleeps: LISTEN/NOTIFY on PostgreSQL (wakes on any machine's commit), else the
+    in-process event set after this process's commits."""
+    with app.app_context():
+        url = db.engine.url
+    if url.get_backend_name() != "postgresql":
+        return job_signal.wait
+    listener = job_signal.PgListener(url)
+    return listener.wait
 
 
 class BackgroundRunner(threading.Thread):
-    """The default run's job runner: a daemon thread polling for due jobs and timers."""
+    """The default run's job runner: a daemon thread of each web worker."""
 
     def __init__(self, app: Any, interval: float = 1.0) -> None:
         super().__init__(name="hotich-jobs", daemon=True)
@@ -325,17 +404,8 @@ class BackgroundRunner(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.is_set():
-            with self.app.app_context():
-                try:
-                    run_pending(max_rounds=5)
-                except Exception:  # noqa: BLE001 - keep the runner alive; the error is logged
-                    log.exception("job runner round failed")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
-            self.stopped.wait(self.interval)
+        run_forever(self.app, self.stopped, self.interval)
 
-
-def now_utc() -> datetime:
-    return runtime().clock.now()
+    def stop(self) -> None:
+        self.stopped.set()
+        job_signal.wake()

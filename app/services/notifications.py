@@ -1,30 +1,29 @@
-"""E-mail to the requester when a dossier's status changes.
+"""E-mail to the requester when a dossier's status changes, through a durable outbox.
 
-The message is composed inside the command's transaction but only queued on the session; it is handed to the
-Outbox after the commit (SQLAlchemy "after_commit"), so a rolled-back command sends nothing and no network
-call ever runs while the dossier row is locked; delivery runs on a background thread (a mail lost in a crash
-between commit and delivery is logged nowhere — the status itself is always in the dossier and the portal).
+The facts of the message are written as a `mail` job in the command's own transaction: a rolled-back command
+sends nothing, a committed one is delivered by the job runner even if this process dies right after the
+commit, with retries and, after the last attempt, an incident admins see. No network call ever runs while
+the dossier row is locked.
 """
 
 from __future__ import annotations
 
-import logging
-from concurrent.futures import ThreadPoolExecutor
+import hashlib
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
 from app.integrations.mail import outbox_from_config, sender_from_config
-from app.models import Commune, Dossier, db
+from sqlalchemy import select
 
-log = logging.getLogger(__name__)
-_sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hotich-mail")
-QUEUE_KEY = "hotich_mail"
+from app.models import Commune, Dossier, Job, User, db
+from app.services.errors import Forbidden
+from app.services.job_signal import wake_after_commit
+
+MAIL_OPERATION = "mail/status"
 PROCEDURES = {"birth": "đăng ký khai sinh", "marriage": "đăng ký kết hôn", "death": "đăng ký khai tử"}
 # (subject, sentence) the requester is told per status; a status not listed sends nothing.
 STATUS_TEXT = {
@@ -44,7 +43,7 @@ STATUS_TEXT = {
 
 
 def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> None:
-    """Queue a mail to the requester if the status changed (previous None: the dossier is new)."""
+    """Write a mail job for the requester if the status changed (previous None: the dossier is new)."""
     if previous == dossier.status or dossier.status not in STATUS_TEXT or not has_app_context():
         return
     requester = (dossier.data or {}).get("requester") or {}
@@ -52,20 +51,23 @@ def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> 
     if not isinstance(email, str) or "@" not in email:
         return
     commune = db.session.get(Commune, dossier.commune_code)
-    # only plain facts are gathered here; the message is built and sent after commit, off the request
-    db.session.info.setdefault(QUEUE_KEY, []).append(
-        {
-            "to": email,
-            "sender": sender_from_config(current_app.config),
-            "code": dossier.code,
-            "status": dossier.status,
-            "full_name": requester.get("full_name") or "",
-            "place": f"UBND {commune.name}" if commune else f"UBND xã/phường {dossier.commune_code}",
-            "procedure": PROCEDURES.get(dossier.procedure, dossier.procedure),
-            "due_at": dossier.due_at,
-            "now": now,
-        }
+    # only plain facts are stored; the message is built and sent by the job runner, after the commit
+    facts = {
+        "operation": MAIL_OPERATION,
+        "to": email,
+        "sender": sender_from_config(current_app.config),
+        "code": dossier.code,
+        "status": dossier.status,
+        "full_name": requester.get("full_name") or "",
+        "place": f"UBND {commune.name}" if commune else f"UBND xã/phường {dossier.commune_code}",
+        "procedure": PROCEDURES.get(dossier.procedure, dossier.procedure),
+        "due_at": dossier.due_at.isoformat() if dossier.due_at else None,
+        "now": now.isoformat(),
+    }
+    db.session.add(
+        Job(kind="mail", dossier_id=dossier.id, status="pending", run_at=now, created_at=now, payload=facts)
     )
+    wake_after_commit()
 
 
 def compose(facts: dict[str, Any]) -> EmailMessage:
@@ -75,8 +77,10 @@ def compose(facts: dict[str, Any]) -> EmailMessage:
     message["To"] = facts["to"]
     subject, sentence = STATUS_TEXT[facts["status"]]
     message["Subject"] = f"Hồ sơ {facts['code']}: {subject}"
-    message["Date"] = format_datetime(facts["now"])
-    message["Message-ID"] = make_msgid(domain="hotich.invalid")
+    message["Date"] = format_datetime(datetime.fromisoformat(facts["now"]))
+    # the same facts give the same id: a mail re-sent after a failed attempt is recognisably one mail
+    digest = hashlib.sha256(f"{facts['code']}|{facts['status']}|{facts['now']}".encode()).hexdigest()[:20]
+    message["Message-ID"] = f"<{digest}.{facts['code']}@hotich.invalid>"
     lines = [
         f"Kính gửi ông/bà {facts['full_name']},".replace(" ,", ","),
         "",
@@ -85,38 +89,36 @@ def compose(facts: dict[str, Any]) -> EmailMessage:
     if facts["due_at"] and facts["status"] not in ("completed", "refused", "receipt_refused", "withdrawn"):
         from app.domain.calendar import LOCAL_TZ
 
-        lines.append(f"Hẹn trả kết quả: {facts['due_at'].astimezone(LOCAL_TZ):%H:%M ngày %d/%m/%Y}.")
+        due = datetime.fromisoformat(facts["due_at"]).astimezone(LOCAL_TZ)
+        lines.append(f"Hẹn trả kết quả: {due:%H:%M ngày %d/%m/%Y}.")
     lines += ["", "Đây là thư tự động của hệ thống hộ tịch, vui lòng không trả lời thư này."]
     message.set_content("\n".join(lines))
     return message
 
 
-def _send_queued(session: Session) -> None:
-    messages = session.info.pop(QUEUE_KEY, [])
-    if not messages or not has_app_context():
-        return
-    outbox = outbox_from_config(current_app.config)
-    if current_app.config.get("TESTING"):
-        _deliver(outbox, messages)
-    else:
-        # off the request thread: writing the outbox or talking SMTP never delays an official's click
-        _sender.submit(_deliver, outbox, messages)
+def deliver_mail(facts: dict[str, Any]) -> str:
+    """Send one queued status mail (the job runner calls this outside any transaction)."""
+    return outbox_from_config(current_app.config).send(compose(facts))
 
 
-def _deliver(outbox: Any, queued: list[dict[str, Any]]) -> None:
-    for facts in queued:
-        try:
-            outbox.send(compose(facts))
-        except Exception:  # noqa: BLE001 - the dossier is committed; a lost mail is logged, never fatal
-            log.exception("could not send the status mail of %s", facts["code"])
-
-
-def _drop_queued(session: Session, *args: Any) -> None:
-    session.info.pop(QUEUE_KEY, None)
-
-
-def install() -> None:
-    """Register the after-commit hand-off once per process."""
-    if not event.contains(Session, "after_commit", _send_queued):
-        event.listen(Session, "after_commit", _send_queued)
-        event.listen(Session, "after_soft_rollback", _drop_queued)
+def queued_mails(actor: User) -> list[dict[str, Any]]:
+    """Status mails not delivered yet (waiting, being sent, or failed after every attempt), for admins."""
+    if not actor.has_role("admin"):
+        raise Forbidden("Chỉ quản trị viên xem hộp thư đi.")
+    jobs = db.session.scalars(
+        select(Job).where(Job.kind == "mail", Job.status != "done").order_by(Job.id)
+    ).all()
+    return [
+        {
+            "id": j.id,
+            "to": j.payload.get("to"),
+            "subject": f"Hồ sơ {j.payload.get('code')}: {STATUS_TEXT[j.payload['status']][0]}"
+            if j.payload.get("status") in STATUS_TEXT
+            else str(j.payload.get("code")),
+            "status": j.status,
+            "attempts": j.attempts,
+            "last_error": j.last_error,
+            "run_at": j.run_at,
+        }
+        for j in jobs
+    ]

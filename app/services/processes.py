@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.engine.definition import (
     DefinitionError,
@@ -22,6 +23,7 @@ from app.models import ProcessVersion, User, db
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.operations import KNOWN_OPERATIONS
 from app.services.runtime import runtime
+from app.services.transaction import write
 
 PROCESS_KEYS = {
     "birth": "birth_registration",
@@ -98,9 +100,8 @@ def deploy_version(key: str, xml: bytes, actor: User) -> ProcessVersion:
     report = validate_bpmn(key, xml)
     if not report["ok"]:
         raise Invalid("Sơ đồ quy trình không hợp lệ.", extra={"errors": report["errors"]})
-    version = _store_version(key, xml, actor.username)
-    db.session.commit()
-    return version
+    # two deploys racing for the same version number: the loser's insert fails and it numbers again
+    return write(lambda: _store_version(key, xml, actor.username), retry_on=(IntegrityError,))
 
 
 def _store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
@@ -123,17 +124,20 @@ def _store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
 
 def deploy_shipped_processes() -> list[ProcessVersion]:
     """Deploy processes/<key>/<key>.bpmn when its content differs from the newest version (idempotent)."""
-    deployed = []
-    for key in PROCESS_KEYS.values():
-        path = PROCESSES_DIR / key / f"{key}.bpmn"
-        if not path.exists():
-            continue
-        xml = path.read_bytes()
-        newest = active_version(key, required=False)
-        if newest is None or newest.sha256 != hashlib.sha256(xml).hexdigest():
-            deployed.append(_store_version(key, xml, "system"))
-    db.session.commit()
-    return deployed
+
+    def deploy() -> list[ProcessVersion]:
+        deployed = []
+        for key in PROCESS_KEYS.values():
+            path = PROCESSES_DIR / key / f"{key}.bpmn"
+            if not path.exists():
+                continue
+            xml = path.read_bytes()
+            newest = active_version(key, required=False)
+            if newest is None or newest.sha256 != hashlib.sha256(xml).hexdigest():
+                deployed.append(_store_version(key, xml, "system"))
+        return deployed
+
+    return write(deploy, retry_on=(IntegrityError,))
 
 
 def active_version(key: str, required: bool = True) -> ProcessVersion | None:

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from app.models import Dossier, RegisterBook, RegisterEntry, User, db
 from app.services.access import OFFICIAL_ROLES
-from app.services.commands import begin_write
 from app.services.documents import issuer_of
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import local_date
 from app.services.register_entries import open_book
 from app.services.runtime import runtime
+from app.services.transaction import write
 
 KINDS = ("birth", "marriage", "death")
 KIND_NAMES = {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}
@@ -130,29 +130,31 @@ def close_register_book(actor: User, kind: str, year: int) -> dict[str, Any]:
             code="register_book_open_year",
         )
     commune = str(actor.commune_code)
-    begin_write()
-    book = open_book(commune, kind, year, min(today, date(year, 12, 31)))
-    # the row lock orders us after any registration still numbering an entry in this book
-    book = db.session.scalars(
-        select(RegisterBook)
-        .where(RegisterBook.id == book.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    if book.closed_at is not None:
-        raise Conflict(f"Sổ đăng ký {KIND_NAMES[kind]} năm {year} đã khóa.", code="register_book_closed")
-    classifications = Counter(
-        db.session.scalars(select(RegisterEntry.classification).where(RegisterEntry.book_id == book.id))
-    )
-    events = sum(classifications.values())
-    book.totals = {
-        "events": events,
-        "pages": max(1, math.ceil(events / ENTRIES_PER_PAGE)),
-        "by_classification": dict(sorted(classifications.items())),
-        "last_number": book.last_number,
-    }
-    book.closed_at, book.closed_by = now, actor.username
-    db.session.commit()
+
+    def close() -> None:
+        book = open_book(commune, kind, year, min(today, date(year, 12, 31)))
+        # the row lock orders us after any registration still numbering an entry in this book
+        book = db.session.scalars(
+            select(RegisterBook)
+            .where(RegisterBook.id == book.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).one()
+        if book.closed_at is not None:
+            raise Conflict(f"Sổ đăng ký {KIND_NAMES[kind]} năm {year} đã khóa.", code="register_book_closed")
+        classifications = Counter(
+            db.session.scalars(select(RegisterEntry.classification).where(RegisterEntry.book_id == book.id))
+        )
+        events = sum(classifications.values())
+        book.totals = {
+            "events": events,
+            "pages": max(1, math.ceil(events / ENTRIES_PER_PAGE)),
+            "by_classification": dict(sorted(classifications.items())),
+            "last_number": book.last_number,
+        }
+        book.closed_at, book.closed_by = now, actor.username
+
+    write(close)
     return get_register_book(actor, kind, year)
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.personal_id import is_valid_format
 from app.domain.text import fold, nfc
@@ -13,6 +14,7 @@ from app.integrations.registry import EmbeddedRegistry, new_person, person_to_di
 from app.models import Person, User, db
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
 from app.services.runtime import runtime
+from app.services.transaction import write
 
 SEXES = ("male", "female")
 MARITAL = ("single", "married", "divorced", "widowed")
@@ -50,11 +52,14 @@ def create_person(actor: User, body: Any) -> str:
         fields["marital_status"] = "Tình trạng hôn nhân không hợp lệ."
     if fields:
         raise Invalid("Dữ liệu công dân không hợp lệ.", fields=fields)
-    if body.get("personal_id") and db.session.get(Person, body["personal_id"]) is not None:
-        raise Conflict("Số định danh cá nhân đã tồn tại.")
-    person = new_person(body)
-    db.session.commit()
-    return person.personal_id
+
+    def create() -> str:
+        # checked under the write lock; a concurrent twin's insert makes ours fail, and the retry finds it
+        if body.get("personal_id") and db.session.get(Person, body["personal_id"]) is not None:
+            raise Conflict("Số định danh cá nhân đã tồn tại.")
+        return new_person(body).personal_id
+
+    return write(create, retry_on=(IntegrityError,))
 
 
 def get_person(actor: User, personal_id: str) -> dict[str, Any]:

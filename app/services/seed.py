@@ -11,6 +11,7 @@ from app.integrations.registry import new_person
 from app.models import Commune, Person, User, db
 from app.services.auth import hash_password
 from app.services.processes import deploy_shipped_processes
+from app.services.transaction import write
 
 DEMO_COMMUNES = ("00070", "00004")
 DEMO_USERS: list[tuple[str, str, str, str | None]] = [
@@ -243,51 +244,55 @@ DEMO_PERSONS: list[tuple[Any, ...]] = [
 
 def seed_demo(password: str) -> dict[str, int]:
     """Create what is missing (safe to run again: nothing is duplicated)."""
-    counts = {"communes": 0, "users": 0, "persons": 0}
-    for code in DEMO_COMMUNES:
-        if db.session.get(Commune, code) is None:
-            ward = Ward.from_code(WardCode(int(code)))
-            province = Province.from_code(ProvinceCode(int(ward.province_code)))
-            db.session.add(
-                Commune(
-                    code=code,
-                    name=ward.name,
-                    province_code=f"{int(ward.province_code):02d}",
-                    province_name=province.name,
+
+    def add_missing() -> dict[str, int]:
+        counts = {"communes": 0, "users": 0, "persons": 0}
+        for code in DEMO_COMMUNES:
+            if db.session.get(Commune, code) is None:
+                ward = Ward.from_code(WardCode(int(code)))
+                province = Province.from_code(ProvinceCode(int(ward.province_code)))
+                db.session.add(
+                    Commune(
+                        code=code,
+                        name=ward.name,
+                        province_code=f"{int(ward.province_code):02d}",
+                        province_name=province.name,
+                    )
                 )
-            )
-            counts["communes"] += 1
-    db.session.flush()
-    for username, full_name, role, commune in DEMO_USERS:
-        if db.session.scalars(select(User).where(User.username == username)).first() is None:
-            db.session.add(
-                User(
-                    username=username,
-                    full_name=full_name,
-                    password_hash=hash_password(password),
-                    roles_csv=role,
-                    commune_code=commune,
-                    scope_csv="",
+                counts["communes"] += 1
+        db.session.flush()
+        for username, full_name, role, commune in DEMO_USERS:
+            if db.session.scalars(select(User).where(User.username == username)).first() is None:
+                db.session.add(
+                    User(
+                        username=username,
+                        full_name=full_name,
+                        password_hash=hash_password(password),
+                        roles_csv=role,
+                        commune_code=commune,
+                        scope_csv="",
+                    )
                 )
-            )
-            counts["users"] += 1
-    for pid, name, born, sex, commune, marital, spouse, mother, father, died in DEMO_PERSONS:
-        if db.session.get(Person, pid) is None:
-            new_person(
-                {
-                    "personal_id": pid,
-                    "full_name": name,
-                    "birth_date": born,
-                    "sex": sex,
-                    "residence_commune_code": commune,
-                    "marital_status": marital,
-                    "spouse_personal_id": spouse,
-                    "mother_personal_id": mother,
-                    "father_personal_id": father,
-                    "deceased_on": died,
-                }
-            )
-            counts["persons"] += 1
-    db.session.commit()
+                counts["users"] += 1
+        for pid, name, born, sex, commune, marital, spouse, mother, father, died in DEMO_PERSONS:
+            if db.session.get(Person, pid) is None:
+                new_person(
+                    {
+                        "personal_id": pid,
+                        "full_name": name,
+                        "birth_date": born,
+                        "sex": sex,
+                        "residence_commune_code": commune,
+                        "marital_status": marital,
+                        "spouse_personal_id": spouse,
+                        "mother_personal_id": mother,
+                        "father_personal_id": father,
+                        "deceased_on": died,
+                    }
+                )
+                counts["persons"] += 1
+        return counts
+
+    counts = write(add_missing)
     deploy_shipped_processes()
     return counts

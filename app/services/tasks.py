@@ -9,16 +9,21 @@ from sqlalchemy import select
 from app.domain.findings import blocking, routing
 from app.domain.text import fold, nfc
 from app.engine.runtime import EngineError, Instance
-from app.models import Dossier, OpenTask, User, db
+from app.models import ClosedTask, Dossier, OpenTask, User, db
 from app.services.access import OFFICIAL_ROLES
 from app.services.audit import PendingEvent, append_events
-from app.services.commands import begin_write, commit_command, lock_dossier, run_command
+from app.services.commands import dossier_command, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import evaluate_rules
 from app.services.processes import definition_for
 from app.services.runtime import runtime
 
 INBOX_PAGE = 50
+
+
+def task_closed() -> Conflict:
+    """api.md: a task that is no longer open is 409 — to the loser of a race and to any later attempt."""
+    return Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
 
 
 def task_view(t: OpenTask) -> dict[str, Any]:
@@ -86,7 +91,10 @@ def open_task_for(actor: User, task_id: str) -> OpenTask:
     _official(actor)
     task = db.session.get(OpenTask, task_id)
     if task is None or task.commune_code != actor.commune_code:
-        raise NotFound("Không tìm thấy nhiệm vụ (có thể đã được xử lý).")
+        closed = db.session.get(ClosedTask, task_id) if task is None else None
+        if closed is not None and closed.commune_code == actor.commune_code:
+            raise task_closed()
+        raise NotFound("Không tìm thấy nhiệm vụ.")
     if task.role not in actor.roles:
         raise Forbidden("Nhiệm vụ này thuộc vai trò khác.")
     return task
@@ -127,18 +135,21 @@ def release(actor: User, task_id: str) -> dict[str, Any]:
 def _assign(actor: User, task_id: str, assignee: str | None) -> dict[str, Any]:
     task = open_task_for(actor, task_id)
     now = runtime().clock.now()
-    begin_write()
-    dossier = lock_dossier(dossier_id=task.dossier_id)  # serializes with completions of the same dossier
-    current = db.session.get(OpenTask, task_id, populate_existing=True)
-    if current is None:
-        raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
-    if current.assignee not in (None, actor.username):
-        raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
-    current.assignee = assignee
-    kind = "claimed" if assignee else "released"
-    append_events(dossier, now, [PendingEvent(kind, actor.username, current.task_key, {"task_id": task_id})])
-    commit_command()
-    return task_view(current)
+
+    def apply(dossier: Dossier) -> OpenTask:
+        # the dossier lock serializes this with completions of the same dossier
+        current = db.session.get(OpenTask, task_id, populate_existing=True)
+        if current is None:
+            raise task_closed()
+        if current.assignee not in (None, actor.username):
+            raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
+        current.assignee = assignee
+        kind = "claimed" if assignee else "released"
+        event = PendingEvent(kind, actor.username, current.task_key, {"task_id": task_id})
+        append_events(dossier, now, [event])
+        return current
+
+    return task_view(dossier_command(apply, dossier_id=task.dossier_id))
 
 
 def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
@@ -149,62 +160,80 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
     task = open_task_for(actor, task_id)
     rt = runtime()
     now = rt.clock.now()
-    begin_write()
-    dossier = lock_dossier(dossier_id=task.dossier_id)
-    open_rows = {
-        t.id: t
-        for t in db.session.scalars(
-            select(OpenTask)
-            .where(OpenTask.dossier_id == dossier.id)
-            .execution_options(populate_existing=True)
-        )
-    }
-    current = open_rows.get(task_id)
-    if current is None:
-        raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
-    if current.assignee not in (None, actor.username):
-        raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
-    definition = definition_for(dossier.process_version_id)
+    definition = definition_for(task_dossier_version(task))
     info = definition.user_tasks[task.task_key]
     errors = rt.forms.validate(definition.key, (info.form or task.task_key).removesuffix(".json"), form)
     if errors:
         raise Invalid("Biểu mẫu có trường không hợp lệ.", fields=errors)
     actor_info = {"username": actor.username, "full_name": actor.full_name}
-
-    def action(instance: Instance) -> None:
-        ready = instance.find_ready(task_id=task_id)
-        if ready is None:
-            raise Conflict("Nhiệm vụ đã được xử lý.", code="task_closed")
-        if form.get("decision") in info.blocked_decisions:
-            data = instance.data()
-            findings = evaluate_rules(
-                dossier,
-                data.get("dossier") or {},
-                data.get("lookups") or {},
-                now,
-                officer_personal_id=actor.personal_id,
-            )
-            dossier.findings = [f.to_dict() for f in findings]
-            blocked = blocking(findings) + routing(findings)  # a `route` finding: not ours to approve
-            if blocked:
-                raise Invalid(
-                    "Hồ sơ còn vướng điều kiện chặn, không thể phê duyệt.",
-                    rules=sorted({f.rule for f in blocked}),
-                    extra={"findings": [f.to_dict() for f in blocked]},
-                )
-        actors = dict(ready.data.get("actors") or {})
-        actors[task.task_key] = actor_info
-        try:
-            instance.complete_user_task(ready, info.role, form, extra={"actors": actors})
-        except EngineError as exc:
-            raise Conflict("Nhiệm vụ không còn mở.", code=exc.code) from exc
-
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
-    instance = run_command(dossier, event, now, action, open_task_ids=set(open_rows))
-    commit_command()
+
+    def apply(dossier: Dossier) -> Instance:
+        open_rows = {
+            t.id: t
+            for t in db.session.scalars(
+                select(OpenTask)
+                .where(OpenTask.dossier_id == dossier.id)
+                .execution_options(populate_existing=True)
+            )
+        }
+        current = open_rows.get(task_id)
+        if current is None:
+            raise task_closed()
+        if current.assignee not in (None, actor.username):
+            raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
+
+        def action(instance: Instance) -> None:
+            ready = instance.find_ready(task_id=task_id)
+            if ready is None:
+                raise task_closed()
+            if form.get("decision") in info.blocked_decisions:
+                refuse_if_blocked(dossier, instance, actor, now)
+            actors = dict(ready.data.get("actors") or {})
+            actors[task.task_key] = actor_info
+            try:
+                instance.complete_user_task(ready, info.role, form, extra={"actors": actors})
+            except EngineError as exc:
+                raise Conflict("Nhiệm vụ không còn mở.", code=exc.code) from exc
+
+        return run_command(dossier, event, now, action, open_task_ids=set(open_rows))
+
+    dossier_id = task.dossier_id
+    instance = dossier_command(apply, dossier_id=dossier_id)
+    dossier = db.session.get(Dossier, dossier_id)
+    assert dossier is not None
     return {
         "dossier": {"code": dossier.code, "status": dossier.status},
         "next_tasks": [
             {"id": t.id, "task": t.key, "title": t.title, "role": t.role} for t in instance.ready_tasks()
         ],
     }
+
+
+def task_dossier_version(task: OpenTask) -> int:
+    """The process version the task's dossier runs on (immutable once the dossier exists)."""
+    version = db.session.scalar(select(Dossier.process_version_id).where(Dossier.id == task.dossier_id))
+    if version is None:
+        raise NotFound("Không tìm thấy hồ sơ.")
+    return version
+
+
+def refuse_if_blocked(dossier: Dossier, instance: Instance, actor: User, now: Any) -> None:
+    """An approving decision is refused while a blocking (or `route`) finding stands; the rules run again
+    with the acting officer known (e.g. KS-/KH- rules on the officer's own family)."""
+    data = instance.data()
+    findings = evaluate_rules(
+        dossier,
+        data.get("dossier") or {},
+        data.get("lookups") or {},
+        now,
+        officer_personal_id=actor.personal_id,
+    )
+    dossier.findings = [f.to_dict() for f in findings]
+    blocked = blocking(findings) + routing(findings)  # a `route` finding: not ours to approve
+    if blocked:
+        raise Invalid(
+            "Hồ sơ còn vướng điều kiện chặn, không thể phê duyệt.",
+            rules=sorted({f.rule for f in blocked}),
+            extra={"findings": [f.to_dict() for f in blocked]},
+        )

@@ -68,6 +68,8 @@ OPERATIONS = {
     "dossier/accept": _l("Tiếp nhận, tính hạn và lệ phí"),
     "documents/issue": _l("Cấp giấy tờ"),
     "register/enter": _l("Ghi sổ hộ tịch"),
+    "mail/status": _l("Gửi thư báo tình trạng hồ sơ"),
+    "timer": _l("Hẹn giờ của quy trình"),
 }
 PARTIES = {
     "mother": _l("Mẹ"),

@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.integrations.mail import FileOutbox, SmtpOutbox, list_messages, outbox_from_config, read_message
-from app.services import notifications
 from app.services.jobs import run_pending
 from tests.api_client import Api, birth_submission
 
@@ -22,17 +21,19 @@ def outbox(app: Any) -> Path:
 
 
 def subjects(app: Any) -> list[str]:
+    """The subjects of the mails delivered once the job runner has run (mails are jobs of the outbox)."""
+    with app.app_context():
+        run_pending()
+        db.session.remove()
     return sorted(m.subject for m in list_messages(outbox(app)))
 
 
 def test_each_status_change_mails_the_requester_once(app: Any, client: Any) -> None:
     api = Api(client)
     code = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    assert not list_messages(outbox(app))  # written in the transaction, delivered by the job runner
     assert subjects(app) == [f"Hồ sơ {code}: Đã nộp hồ sơ"]
-    with app.app_context():
-        run_pending()  # the registry lookup does not change the status: no mail
-        db.session.remove()
-    assert len(subjects(app)) == 1
+    assert len(subjects(app)) == 1  # the registry lookup does not change the status: no mail
     api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
     assert f"Hồ sơ {code}: Đã tiếp nhận, đang giải quyết" in subjects(app)
     accepted = next(m for m in list_messages(outbox(app)) if m.subject.endswith("đang giải quyết"))
@@ -50,12 +51,39 @@ def test_a_requester_without_email_gets_no_mail(app: Any, client: Any) -> None:
     assert subjects(app) == []
 
 
-def test_the_queue_is_dropped_on_rollback(app: Any) -> None:
+def test_a_mail_survives_a_failing_outbox_and_is_retried(app: Any, client: Any, monkeypatch: Any) -> None:
+    """The mail is a job committed with the status change: a dead process or a failing mail server loses
+    nothing; admins see it waiting, then it is delivered on a later attempt."""
+    from app.models import Job
+
+    def refuse(self: Any, message: Any) -> str:
+        raise OSError("mail server down")
+
+    monkeypatch.setattr(FileOutbox, "send", refuse)
+    code = Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
     with app.app_context():
-        db.session.execute(select(1))  # a transaction is open, as in a command
-        db.session.info[notifications.QUEUE_KEY] = ["not a message"]
-        db.session.rollback()
-        assert notifications.QUEUE_KEY not in db.session.info
+        run_pending(max_rounds=1)
+        mail = db.session.scalars(select(Job).where(Job.kind == "mail")).one()
+        assert mail.status == "pending" and mail.attempts == 1 and "mail server down" in (mail.last_error or "")
+        db.session.remove()
+    html = Api(client).get("admin", "/incidents").get_json()
+    assert html == []  # not an incident yet: it is retried with backoff
+    monkeypatch.undo()
+    clock = app.extensions["hotich"].clock
+    clock.advance(seconds=3)
+    assert subjects(app) == [f"Hồ sơ {code}: Đã nộp hồ sơ"]
+
+
+def test_a_rolled_back_command_queues_no_mail(app: Any, client: Any) -> None:
+    from app.models import Job
+
+    data = birth_submission()
+    data["data"]["child"]["birth_date"] = "2999-01-01"  # rejected: nothing is written, no mail either
+    assert Api(client).post("reception.hoankiem", "/dossiers", json=data).status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(Job)).all() == []
+        db.session.remove()
+    assert subjects(app) == []
 
 
 def test_file_outbox_writes_whole_eml_files(tmp_path: Path) -> None:

@@ -583,6 +583,9 @@ def test_admin_sees_the_outbox_incidents_and_registry(app: Any, api: Api, pages:
     code = accepted(app, api)
     pages.login("admin")
     html = pages.text("/admin/outbox")
+    assert "an@example.vn" in html and "Đang chờ gửi" in html  # queued in the outbox, not sent yet
+    run_jobs(app)
+    html = pages.text("/admin/outbox")
     assert "an@example.vn" in html and f"Hồ sơ {code}: Đã tiếp nhận, đang giải quyết" in html
     name = re.search(r'href="/admin/outbox/([^"]+)"', html).group(1)  # type: ignore[union-attr]
     message = pages.text(f"/admin/outbox/{name}")
@@ -598,7 +601,7 @@ def test_admin_retries_an_incident(app: Any, api: Api, pages: Pages) -> None:
     with app.app_context():
         from app.models import Job
 
-        job = db.session.scalars(select(Job)).one()
+        job = db.session.scalars(select(Job).where(Job.kind == "service_call")).one()
         job.status, job.attempts, job.last_error = "failed", 5, "RegistryUnavailable: timeout"
         db.session.commit()
         job_id = job.id

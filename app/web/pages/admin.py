@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.integrations.mail import list_messages, message_text, read_message
-from app.services import jobs, registry_admin
+from app.services import jobs, notifications, registry_admin
 from app.services.errors import NotFound
 from app.web.pages import pages
 from app.web.pages.access import require_roles
@@ -18,9 +18,11 @@ from app.web.pages.access import require_roles
 @pages.get("/admin/outbox")
 @login_required
 def admin_outbox() -> Any:
-    require_roles("admin")
+    user = require_roles("admin")
     return render_template(
-        "admin_outbox.html", messages=list_messages(current_app.config["HOTICH_MAIL_OUTBOX"])
+        "admin_outbox.html",
+        messages=list_messages(current_app.config["HOTICH_MAIL_OUTBOX"]),
+        queued=notifications.queued_mails(user),
     )
 
 
