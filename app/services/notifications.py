@@ -15,10 +15,9 @@ from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app, has_app_context
-
-from app.integrations.mail import outbox_from_config, sender_from_config
 from sqlalchemy import select
 
+from app.integrations.mail import outbox_from_config, sender_from_config
 from app.models import Commune, Dossier, Job, User, db
 from app.services.errors import Forbidden
 from app.services.job_signal import wake_after_commit
