@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import Flask, current_app
 
@@ -29,19 +27,16 @@ def register_cli(app: Flask) -> None:
             click.echo(f"deployed {v.key} v{v.version}")
 
     @app.cli.command("worker")
-    @click.option("--interval", default=1.0, help="Seconds between polls.")
+    @click.option("--interval", default=1.0, help="Seconds between polls for due timers.")
     def worker_command(interval: float) -> None:
-        """Run jobs and timers until stopped; run any number of these against PostgreSQL."""
-        from app.extensions import db
-        from app.services.jobs import run_pending
+        """Run jobs and timers until stopped; run any number of these against PostgreSQL. No job's failure
+        stops the worker; it wakes on NOTIFY (PostgreSQL) as soon as a job is committed."""
+        import threading
+
+        from app.services.jobs import run_forever
 
         click.echo("job worker started")
-        while True:
-            try:
-                run_pending(max_rounds=5)
-            finally:
-                db.session.remove()
-            time.sleep(interval)
+        run_forever(current_app._get_current_object(), threading.Event(), interval)  # type: ignore[attr-defined]
 
     @app.cli.command("run-jobs")
     def run_jobs_command() -> None:
