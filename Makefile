@@ -32,10 +32,11 @@ run: setup
 	$(BIN)/flask --app app seed-demo
 	HOTICH_JOB_RUNNER=thread $(BIN)/gunicorn --workers $(WORKERS) --bind 127.0.0.1:$(PORT) --access-logfile - 'app:create_app()'
 
-# Every test on SQLite, then the database-touching suites again on PostgreSQL.
+# Every test on SQLite, then the database-touching suites again on PostgreSQL (tests/concurrency: the live
+# `make run` stack under load, once per backend).
 test: setup lint
 	$(BIN)/pytest -q -p no:cacheprovider
-	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services tests/test_migrations.py
+	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services tests/concurrency tests/test_migrations.py
 
 lint: setup
 	$(BIN)/ruff check app tests bench
