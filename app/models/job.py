@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import JSONType, UTCDateTime, db
+from app.models.base import Base, JSONType, UTCDateTime
 
 JOB_STATUSES = ("pending", "running", "done", "failed")
 
 
-class Job(db.Model):  # type: ignore[name-defined,misc]
+class Job(Base):
     __tablename__ = "job"
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))  # 'service_call' | 'timer'
