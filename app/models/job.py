@@ -8,8 +8,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, UTCDateTime
 
-JOB_STATUSES = ("pending", "running", "done", "failed")
-
 
 class Job(Base):
     __tablename__ = "job"
@@ -17,7 +15,7 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40))  # 'service_call' | 'timer'
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | running | done | failed
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=5)

@@ -120,8 +120,6 @@ def _leaf(node: Mapping[str, Any], path: str, required: bool, ui: Mapping[str, A
         suggestions=[str(s) for s in (ui.get("suggestions") or {}).get(path, [])],
         visible_if=(ui.get("visible_if") or {}).get(path),
         max_length=node.get("maxLength") or (node.get("items") or {}).get("maxLength"),
-        minimum=node.get("minimum"),
-        maximum=node.get("maximum"),
         default=node.get("default") if required else None,  # a default alone must not create a block
         format=node.get("format") if isinstance(node.get("format"), str) else None,
     )

@@ -25,8 +25,6 @@ class Field:
     suggestions: list[str] = field(default_factory=list)
     visible_if: dict[str, Any] | None = None
     max_length: int | None = None
-    minimum: float | None = None
-    maximum: float | None = None
     default: Any = None
     format: str | None = None
     group: str = ""
