@@ -23,7 +23,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import common as C  # noqa: E402  (sets HOTICH_FAST_HASH before app is imported)
+# bench/__init__ sets HOTICH_FAST_HASH and HOTICH_JOB_RUNNER=off before app is imported
+from bench import ROOT, drivers  # noqa: E402
+from bench.database import PG_ADMIN_DEFAULT, BenchDatabase, make_app  # noqa: E402
+from bench.drivers import COMMUNES, PATH, BenchFailure, Driver, Recorder, birth_payload  # noqa: E402
+from bench.population import make_templates, populate, table_counts  # noqa: E402
+from bench.probe import Probe  # noqa: E402
+from bench.sql import SqlCounter, SqlSample  # noqa: E402
+from bench.stats import machine_info, median, p95, table  # noqa: E402
+from bench.transports import FlaskTransport, Gunicorn, HttpTransport  # noqa: E402
 
 PEER_MEDIAN = (128.4, 151.7)  # SpiffArena, create + run + find + two completions, REST, SQLite (notes §3)
 # the steps that make up the peer's measured shape: create + run + find + two completions
@@ -53,9 +61,9 @@ COMMAND_STEPS = [
 COMPLETIONS = [s for s in COMMAND_STEPS if s.startswith("complete ")]
 
 
-def step_order(rec: C.Recorder) -> list[str]:
+def step_order(rec: Recorder) -> list[str]:
     order = []
-    for step, kind, _role, key, _form in C.PATH:
+    for step, kind, _role, key, _form in PATH:
         if kind == "task":
             order.append(f"find {key} (GET /tasks?dossier=)")
             order.append(step)
@@ -66,22 +74,22 @@ def step_order(rec: C.Recorder) -> list[str]:
     return [s for s in order if s in rec.ms] + ["whole path (per dossier)"]
 
 
-def sql_median(samples: list[C.SqlSample], attr: str) -> float | int | None:
+def sql_median(samples: list[SqlSample], attr: str) -> float | int | None:
     if not samples:
         return None
     values = sorted(getattr(s, attr) for s in samples)
-    m = C.median([float(v) for v in values])
+    m = median([float(v) for v in values])
     return int(m) if m == int(m) else m
 
 
 def run_size(
-    app: Any, transports: list[Any], counter: C.SqlCounter, n: int, warmup: int, index: Any
-) -> dict[str, tuple[C.Recorder, float]]:
+    app: Any, transports: list[Any], counter: SqlCounter, n: int, warmup: int, index: Any
+) -> dict[str, tuple[Recorder, float]]:
     out = {}
-    communes = list(C.COMMUNES)
+    communes = list(COMMUNES)
     for transport in transports:
-        rec = C.Recorder()
-        driver = C.Driver(app, transport, counter, rec)
+        rec = Recorder()
+        driver = Driver(app, transport, counter, rec)
         for w in range(warmup):
             driver.path(communes[w % 2], next(index), record=False)
         t_all = time.perf_counter()
@@ -93,29 +101,29 @@ def run_size(
     return out
 
 
-def print_run(title: str, rec: C.Recorder, wall: float, n: int) -> None:
+def print_run(title: str, rec: Recorder, wall: float, n: int) -> None:
     rows = []
     for step in step_order(rec):
         samples = rec.sql.get(step, [])
         rows.append(
             [
                 step,
-                C.median(rec.ms[step]),
-                C.p95(rec.ms[step]),
+                median(rec.ms[step]),
+                p95(rec.ms[step]),
                 sql_median(samples, "raw"),
                 sql_median(samples, "work"),
                 sql_median(samples, "commits"),
             ]
         )
     print()
-    print(C.table(["step", "median ms", "p95 ms", "SQL raw", "SQL excl. BEGIN", "commits"], rows, title))
+    print(table(["step", "median ms", "p95 ms", "SQL raw", "SQL excl. BEGIN", "commits"], rows, title))
     print(
         f"  throughput: {n / wall:.1f} dossiers/s over the whole path ({n} dossiers in {wall:.1f} s, "
         "one sequential client, jobs included)"
     )
 
 
-def life_sql(rec: C.Recorder, attr: str) -> float | None:
+def life_sql(rec: Recorder, attr: str) -> float | None:
     """SQL statements of one dossier's life: every request and job round of the path (medians summed)."""
     total = 0.0
     for step in rec.sql:
@@ -130,12 +138,12 @@ def life_sql(rec: C.Recorder, attr: str) -> float | None:
 
 def print_breakdown(app: Any, transport: Any, engine: Any, n: int, index: Any, size: int) -> None:
     """A separate pass with a Probe installed: where the time of each command goes (means, so they add up)."""
-    probe = C.Probe()
+    probe = Probe()
     probe.install(engine)
-    rec = C.Recorder()
-    driver = C.Driver(app, transport, None, rec)
+    rec = Recorder()
+    driver = Driver(app, transport, None, rec)
     driver.probe = probe
-    communes = list(C.COMMUNES)
+    communes = list(COMMUNES)
     try:
         for j in range(n):
             driver.path(communes[j % 2], next(index))
@@ -154,7 +162,7 @@ def print_breakdown(app: Any, transport: Any, engine: Any, n: int, index: Any, s
         )
     print()
     print(
-        C.table(
+        table(
             ["step", "total", "engine", "service ops", "mail", "SQL driver", "rest"],
             rows,
             f"-- where the time goes (mean ms, in-process, {size:,}+ stored, n={n}, probe installed): "
@@ -172,7 +180,7 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
     from app.engine.scripting import DEFERRED, ServiceDispatcher
     from app.services.operations import EXTERNAL_OPERATIONS
 
-    xml = (C.ROOT / "processes" / "birth_registration" / "birth_registration.bpmn").read_bytes()
+    xml = (ROOT / "processes" / "birth_registration" / "birth_registration.bpmn").read_bytes()
     definition = load_definition(xml, "birth_registration")
     now = datetime.now(UTC)
     person = {
@@ -247,7 +255,7 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
         return state
 
     for i in range(n):
-        payload = C.birth_payload("00070", i)
+        payload = birth_payload("00070", i)
         data = {
             "dossier": payload["data"],
             "meta": {
@@ -276,7 +284,7 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
             times.setdefault(name, []).append((time.perf_counter() - t0) * 1000)
         times.setdefault("whole path", []).append((time.perf_counter() - t_path) * 1000)
         if not inst.workflow.is_completed():
-            raise C.BenchFailure("engine-only path did not complete")
+            raise BenchFailure("engine-only path did not complete")
         state_size = len(inst.dump())
     for phase, total in phases.items():
         times[f"  per path: {phase} (mean)"] = [total / n]
@@ -293,9 +301,9 @@ def main() -> None:
     parser.add_argument(
         "--postgres",
         nargs="?",
-        const=C.PG_ADMIN_DEFAULT,
+        const=PG_ADMIN_DEFAULT,
         default=None,
-        help=f"PostgreSQL server URL instead of SQLite (default {C.PG_ADMIN_DEFAULT})",
+        help=f"PostgreSQL server URL instead of SQLite (default {PG_ADMIN_DEFAULT})",
     )
     parser.add_argument("--warmup", type=int, default=6, help="unrecorded dossiers before each run")
     parser.add_argument("--open-fraction", type=float, default=0.2, help="stored dossiers left open")
@@ -307,40 +315,40 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
     sizes = sorted(int(s) for s in args.stored.split(",") if s.strip())
-    C.REQUESTER_EMAIL = not args.no_email
+    drivers.REQUESTER_EMAIL = not args.no_email
 
-    db = C.BenchDatabase(args.postgres, keep=args.keep)
-    gunicorn: C.Gunicorn | None = None
+    db = BenchDatabase(args.postgres, keep=args.keep)
+    gunicorn: Gunicorn | None = None
     try:
         print("hộ tịch BPMN — birth path benchmark")
-        print(C.machine_info())
+        print(machine_info())
         print(
             f"database: {db.kind} ({'WAL, file in a temp dir' if db.kind == 'sqlite' else db.url}); "
             f"N = {args.n} dossiers per size and transport; sizes {sizes}; real SystemClock; "
             "HOTICH_FAST_HASH=1; requester e-mail "
             + ("off" if args.no_email else "on (status mails to a file outbox)")
         )
-        app = C.make_app(db)
+        app = make_app(db)
         from app.extensions import db as sqla
 
         with app.app_context():
             engine = sqla.engine
-        counter = C.SqlCounter(engine)
+        counter = SqlCounter(engine)
         index = itertools.count()
-        flask_t = C.FlaskTransport(app)
-        templates = C.make_templates(
-            app, C.Driver(app, flask_t, None), ("reception_check", "completed"), first_index=next(index)
+        flask_t = FlaskTransport(app)
+        templates = make_templates(
+            app, Driver(app, flask_t, None), ("reception_check", "completed"), first_index=next(index)
         )
         for _ in range(len(templates) - 1):
             next(index)
         transports: list[Any] = [flask_t]
         if args.gunicorn:
-            gunicorn = C.Gunicorn(db)
-            transports.append(C.HttpTransport(gunicorn.base, "gunicorn -w 2, HTTP keep-alive (requests)"))
-        results: dict[int, dict[str, tuple[C.Recorder, float]]] = {}
+            gunicorn = Gunicorn(db)
+            transports.append(HttpTransport(gunicorn.base, "gunicorn -w 2, HTTP keep-alive (requests)"))
+        results: dict[int, dict[str, tuple[Recorder, float]]] = {}
         for size in sizes:
-            pop = C.populate(app, templates, size, args.open_fraction, ("reception_check",))
-            counts = C.table_counts(app)
+            pop = populate(app, templates, size, args.open_fraction, ("reception_check",))
+            counts = table_counts(app)
             print(
                 f"\n== {counts['dossier']:,} dossiers stored "
                 f"(cloned {pop['cloned']:,} in {pop['seconds']:.1f} s; "
@@ -373,7 +381,7 @@ def main() -> None:
                 r_lo, r_hi = results[lo][name][0], results[hi][name][0]
                 rows = []
                 for step in step_order(r_lo):
-                    m_lo, m_hi = C.median(r_lo.ms[step]), C.median(r_hi.ms[step])
+                    m_lo, m_hi = median(r_lo.ms[step]), median(r_hi.ms[step])
                     rows.append(
                         [
                             step,
@@ -386,7 +394,7 @@ def main() -> None:
                     )
                 print()
                 print(
-                    C.table(
+                    table(
                         [
                             "step",
                             f"med ms @{lo:,}",
@@ -413,14 +421,14 @@ def main() -> None:
             engine_rows.append(
                 [
                     step,
-                    C.median(mem),
-                    C.p95(mem) if len(mem) > 1 else None,
-                    C.median(e_ser[step]),
-                    C.p95(e_ser[step]) if len(e_ser[step]) > 1 else None,
+                    median(mem),
+                    p95(mem) if len(mem) > 1 else None,
+                    median(e_ser[step]),
+                    p95(e_ser[step]) if len(e_ser[step]) > 1 else None,
                 ]
             )
         print(
-            C.table(
+            table(
                 ["engine step", "in memory med", "p95", "+ dump/load med", "p95"],
                 engine_rows,
                 f"-- engine only (app.engine, canned dispatcher, no database), ms, n={args.n}; "
@@ -432,8 +440,8 @@ def main() -> None:
         lo, hi = sizes[0], sizes[-1]
         rec_lo = results[lo][flask_t.name][0]
         rec_hi = results[hi][flask_t.name][0]
-        comparable = sum(C.median(rec_hi.ms[s]) for s in PEER_SHAPE)
-        worst_complete = max(C.median(rec_hi.ms[s]) for s in COMPLETIONS)
+        comparable = sum(median(rec_hi.ms[s]) for s in PEER_SHAPE)
+        worst_complete = max(median(rec_hi.ms[s]) for s in COMPLETIONS)
         worst_sql = max(sql_median(rec_hi.sql[s], "work") or 0 for s in COMPLETIONS)
         worst_raw = max(sql_median(rec_hi.sql[s], "raw") or 0 for s in COMPLETIONS)
         growth = []
@@ -441,14 +449,14 @@ def main() -> None:
             f"find {k} (GET /tasks?dossier=)"
             for k in ("reception_check", "officer_examine", "chairman_sign", "return_result")
         ]:
-            a, b = C.median(rec_lo.ms[s]), C.median(rec_hi.ms[s])
+            a, b = median(rec_lo.ms[s]), median(rec_hi.ms[s])
             if b > a * GROWTH_TOLERANCE and b - a > 0.5:
                 growth.append(f"{s} {a:.2f}→{b:.2f} ms")
         print(f"\n== summary (in-process transport, {db.kind}; the targets are for SQLite)")
         print(
-            f"  whole path: {C.median(rec_hi.ms['whole path (per dossier)']):.1f} ms median per dossier "
+            f"  whole path: {median(rec_hi.ms['whole path (per dossier)']):.1f} ms median per dossier "
             f"({args.n / results[hi][flask_t.name][1]:.1f} dossiers/s), engine alone "
-            f"{C.median(e_mem['whole path']):.1f} ms in memory / {C.median(e_ser['whole path']):.1f} ms "
+            f"{median(e_mem['whole path']):.1f} ms in memory / {median(e_ser['whole path']):.1f} ms "
             "with dump+load per step"
         )
         print(
@@ -460,10 +468,10 @@ def main() -> None:
         for name, (rec, wall) in results[hi].items():
             if name == flask_t.name:
                 continue
-            over_http = sum(C.median(rec.ms[s]) for s in PEER_SHAPE)
+            over_http = sum(median(rec.ms[s]) for s in PEER_SHAPE)
             print(
                 f"  over HTTP ({name}): the same shape = {over_http:.1f} ms; whole path "
-                f"{C.median(rec.ms['whole path (per dossier)']):.1f} ms median "
+                f"{median(rec.ms['whole path (per dossier)']):.1f} ms median "
                 f"({args.n / wall:.1f} dossiers/s)"
             )
         print(

@@ -21,7 +21,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import common as C  # noqa: E402  (sets HOTICH_FAST_HASH before app is imported)
+# bench/__init__ sets HOTICH_FAST_HASH and HOTICH_JOB_RUNNER=off before app is imported
+from bench.database import PASSWORD, PG_ADMIN_DEFAULT, BenchDatabase, make_app  # noqa: E402
+from bench.drivers import STAGES, BenchFailure, Driver  # noqa: E402
+from bench.population import make_templates, populate, table_counts  # noqa: E402
+from bench.sql import SqlCounter, SqlSample  # noqa: E402
+from bench.stats import machine_info, median, p95, table  # noqa: E402
+from bench.transports import FlaskTransport  # noqa: E402
 
 OPEN_STAGES = ("reception_check", "officer_examine", "chairman_sign", "return_result")
 QUERY = "nguyen van an"
@@ -75,11 +81,11 @@ def short(statement: str) -> str:
     return s[:260]
 
 
-def measure(fn: Any, n: int, counter: C.SqlCounter, warmup: int = 5) -> tuple[list[float], C.SqlSample]:
+def measure(fn: Any, n: int, counter: SqlCounter, warmup: int = 5) -> tuple[list[float], SqlSample]:
     for _ in range(warmup):
         fn()
     times = []
-    sample = C.SqlSample()
+    sample = SqlSample()
     for i in range(n):
         if i == 0:
             with counter.window() as sample:
@@ -100,15 +106,15 @@ def main() -> None:
     parser.add_argument("--stored", type=int, default=100_000, help="dossiers stored")
     parser.add_argument("--requests", type=int, default=50, help="requests per measurement")
     parser.add_argument("--open-fraction", type=float, default=0.2)
-    parser.add_argument("--postgres", nargs="?", const=C.PG_ADMIN_DEFAULT, default=None)
+    parser.add_argument("--postgres", nargs="?", const=PG_ADMIN_DEFAULT, default=None)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
-    db = C.BenchDatabase(args.postgres, keep=args.keep)
+    db = BenchDatabase(args.postgres, keep=args.keep)
     try:
         print("hộ tịch BPMN — inbox benchmark")
-        print(C.machine_info())
-        app = C.make_app(db)
+        print(machine_info())
+        app = make_app(db)
         from sqlalchemy import func, select
 
         from app.extensions import db as sqla
@@ -117,13 +123,13 @@ def main() -> None:
 
         with app.app_context():
             engine = sqla.engine
-        counter = C.SqlCounter(engine)
+        counter = SqlCounter(engine)
         capture = Capture(engine)
-        transport = C.FlaskTransport(app)
-        driver = C.Driver(app, transport, None)
-        templates = C.make_templates(app, driver, C.STAGES, first_index=0)
-        pop = C.populate(app, templates, args.stored, args.open_fraction, OPEN_STAGES)
-        counts = C.table_counts(app)
+        transport = FlaskTransport(app)
+        driver = Driver(app, transport, None)
+        templates = make_templates(app, driver, STAGES, first_index=0)
+        pop = populate(app, templates, args.stored, args.open_fraction, OPEN_STAGES)
+        counts = table_counts(app)
         print(
             f"database: {db.kind}; {counts['dossier']:,} dossiers stored (cloned {pop['cloned']:,} in "
             f"{pop['seconds']:.1f} s), {counts['open_task']:,} open tasks, {db.size_bytes() / 1e6:,.0f} MB; "
@@ -145,7 +151,7 @@ def main() -> None:
             )
             sqla.session.remove()
         print()
-        print(C.table(["commune", "role", "open tasks"], [[c, r, n] for c, r, n in dist], "-- open tasks"))
+        print(table(["commune", "role", "open tasks"], [[c, r, n] for c, r, n in dist], "-- open tasks"))
 
         rows: list[list[Any]] = []
         plans: dict[str, list[tuple[str, Any]]] = {}
@@ -156,7 +162,7 @@ def main() -> None:
             def call() -> None:
                 status, body = transport.call("GET", path, token)
                 if status != 200:
-                    raise C.BenchFailure(f"GET {path}: {status} {body}")
+                    raise BenchFailure(f"GET {path}: {status} {body}")
 
             return call
 
@@ -177,7 +183,7 @@ def main() -> None:
             code = next(cycle)
             status, body = transport.call("GET", f"/api/v1/tasks?dossier={code}", token)
             if status != 200 or not body:
-                raise C.BenchFailure(f"GET /api/v1/tasks?dossier={code}: {status} {body}")
+                raise BenchFailure(f"GET /api/v1/tasks?dossier={code}: {status} {body}")
 
         cases.append(("GET /api/v1/tasks?dossier=<code>  reception", by_dossier))
 
@@ -187,7 +193,7 @@ def main() -> None:
         inbox_note = ""
         if login.status_code == 200:
             m = re.search(rb'name="csrf_token"[^>]*value="([^"]+)"', login.data)
-            form = {"username": "reception.hoankiem", "password": C.PASSWORD}
+            form = {"username": "reception.hoankiem", "password": PASSWORD}
             if m:
                 form["csrf_token"] = m.group(1).decode()
             page_client.post("/login", data=form)
@@ -198,7 +204,7 @@ def main() -> None:
                 def call() -> None:
                     resp = page_client.get(path)
                     if resp.status_code != 200:
-                        raise C.BenchFailure(f"GET {path}: {resp.status_code}")
+                        raise BenchFailure(f"GET {path}: {resp.status_code}")
 
                 return call
 
@@ -210,7 +216,7 @@ def main() -> None:
 
         for name, fn in cases:
             times, sample = measure(fn, args.requests, counter)
-            rows.append([name, C.median(times), C.p95(times), sample.raw, sample.work])
+            rows.append([name, median(times), p95(times), sample.raw, sample.work])
             plans[name] = capture.run(fn)
 
         # the search service, in an app context like a request
@@ -227,13 +233,13 @@ def main() -> None:
 
             times, sample = measure(search, args.requests, counter)
             name = f'inbox_query(actor, q="{QUERY}") first page'
-            rows.append([name, C.median(times), C.p95(times), sample.raw, sample.work])
+            rows.append([name, median(times), p95(times), sample.raw, sample.work])
             plans[name] = capture.run(search)
             sqla.session.remove()
 
         print()
         print(
-            C.table(
+            table(
                 ["request (server time, in-process)", "median ms", "p95 ms", "SQL raw", "SQL excl. BEGIN"],
                 rows,
                 f"-- inbox, {counts['dossier']:,} dossiers stored, {counts['open_task']:,} open tasks",

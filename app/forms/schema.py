@@ -9,7 +9,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry
@@ -19,6 +19,9 @@ from app.forms.formats import build_format_checker
 from app.forms.labels import collect_labels
 from app.forms.messages import field_messages
 from app.forms.payload import prepare
+
+if TYPE_CHECKING:
+    from referencing._core import Resolver  # not re-exported by the package; needed for annotations only
 
 # Each file is registered under <BASE_URI><path relative to forms/>, so "$ref": "../common/defs.json#/$defs/x"
 # resolves the way it reads on disk. ".invalid" guarantees nothing is ever fetched from the network.
@@ -65,10 +68,14 @@ class FormRegistry:
         """{dotted path: Vietnamese title} for every field; array items appear as "*" ("missing.*")."""
         key = self._key(procedure_key, form_name)
         if key not in self._labels:
-            validator = self._validator(*key)
-            resolver = self._registry().resolver(base_uri=validator.schema["$id"])
-            self._labels[key] = collect_labels(validator.schema, resolver)
+            self._labels[key] = collect_labels(self._validator(*key).schema, self.resolver(*key))
         return dict(self._labels[key])
+
+    def resolver(self, procedure_key: str, form_name: str) -> Resolver[Any]:
+        """A `referencing` resolver based at the form's "$id": ``resolver.lookup(ref)`` follows a "$ref"
+        written in that form (or in a schema it leads to, through the returned ``.resolver``)."""
+        validator = self._validator(procedure_key, form_name)
+        return self._registry().resolver(base_uri=validator.schema["$id"])
 
     def validate(self, procedure_key: str, form_name: str, data: Any, *, prefix: str = "") -> dict[str, str]:
         """{} when data is valid, else {dotted field path: Vietnamese message} for every problem found.

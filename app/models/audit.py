@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import JSONType, UTCDateTime, db
+from app.models.base import Base, JSONType, UTCDateTime
 
 
-class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
+class AuditEvent(Base):
     """One recorded command or external result; enough to replay the dossier."""
 
     __tablename__ = "audit_event"

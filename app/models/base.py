@@ -40,6 +40,10 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 class Base(DeclarativeBase):
+    """The typed declarative base every model subclasses (rather than `db.Model`, which mypy cannot use as
+    a base class). Flask-SQLAlchemy builds `db.Model` from this class's namespace, so both share one
+    registry and one metadata: `db.create_all()`, `db.session` and Alembic see every model."""
+
     metadata = MetaData(naming_convention=NAMING)
 
 

@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import JSONType, UTCDateTime, db
+from app.models.base import Base, JSONType, UTCDateTime
 
 
-class Dossier(db.Model):  # type: ignore[name-defined,misc]
+class Dossier(Base):
     """A civil-status dossier and the serialized state of its workflow instance."""
 
     __tablename__ = "dossier"
@@ -46,7 +46,7 @@ class Dossier(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class OpenTask(db.Model):  # type: ignore[name-defined,misc]
+class OpenTask(Base):
     """Read model of the READY user tasks, rebuilt in the same transaction as every engine step."""
 
     __tablename__ = "open_task"
@@ -70,7 +70,7 @@ class OpenTask(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class ClosedTask(db.Model):  # type: ignore[name-defined,misc]
+class ClosedTask(Base):
     """A user task that was open and is no longer: a later attempt on it is 409 "closed", not 404."""
 
     __tablename__ = "closed_task"
@@ -80,7 +80,7 @@ class ClosedTask(db.Model):  # type: ignore[name-defined,misc]
     closed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class Attachment(db.Model):  # type: ignore[name-defined,misc]
+class Attachment(Base):
     __tablename__ = "attachment"
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
@@ -93,7 +93,7 @@ class Attachment(db.Model):  # type: ignore[name-defined,misc]
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-class Document(db.Model):  # type: ignore[name-defined,misc]
+class Document(Base):
     """An issued document: its data snapshot is immutable; the PDF is rendered from it on demand."""
 
     __tablename__ = "document"

@@ -5,12 +5,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.base import UTCDateTime, db
+from app.models.base import Base, UTCDateTime
 
 ROLES = ("reception", "officer", "chairman", "portal", "analyst", "auditor", "admin")
 
 
-class Commune(db.Model):  # type: ignore[name-defined,misc]
+class Commune(Base):
     __tablename__ = "commune"
     code: Mapped[str] = mapped_column(String(5), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -18,7 +18,7 @@ class Commune(db.Model):  # type: ignore[name-defined,misc]
     province_name: Mapped[str] = mapped_column(String(200))
 
 
-class User(db.Model):  # type: ignore[name-defined,misc]
+class User(Base):
     __tablename__ = "user_account"
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -61,7 +61,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
         return str(self.id)
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(Base):
     __tablename__ = "api_token"
     token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
@@ -69,7 +69,7 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginAttempt(db.Model):  # type: ignore[name-defined,misc]
+class LoginAttempt(Base):
     """Failed logins, shared by every worker process, for rate limiting."""
 
     __tablename__ = "login_attempt"

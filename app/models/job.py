@@ -6,18 +6,16 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import JSONType, UTCDateTime, db
-
-JOB_STATUSES = ("pending", "running", "done", "failed")
+from app.models.base import Base, JSONType, UTCDateTime
 
 
-class Job(db.Model):  # type: ignore[name-defined,misc]
+class Job(Base):
     __tablename__ = "job"
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40))  # 'service_call' | 'timer'
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
-    status: Mapped[str] = mapped_column(String(10), default="pending")
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | running | done | failed
     run_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     max_attempts: Mapped[int] = mapped_column(default=5)

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import UTCDateTime, db
+from app.models.base import Base, UTCDateTime
 
 
-class ProcessVersion(db.Model):  # type: ignore[name-defined,misc]
+class ProcessVersion(Base):
     """One deployed BPMN; rows are never updated except the `active` switch."""
 
     __tablename__ = "process_version"

@@ -6,10 +6,10 @@ from typing import Any
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import JSONType, UTCDateTime, db
+from app.models.base import Base, JSONType, UTCDateTime
 
 
-class RegisterBook(db.Model):  # type: ignore[name-defined,misc]
+class RegisterBook(Base):
     """Sổ hộ tịch: Luật Hộ tịch Art. 58 — one book per event type, closed on the last day of the year."""
 
     __tablename__ = "register_book"
@@ -26,7 +26,7 @@ class RegisterBook(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (UniqueConstraint("commune_code", "kind", "year", name="uq_register_book_ckey"),)
 
 
-class RegisterEntry(db.Model):  # type: ignore[name-defined,misc]
+class RegisterEntry(Base):
     __tablename__ = "register_entry"
     id: Mapped[int] = mapped_column(primary_key=True)
     book_id: Mapped[int] = mapped_column(ForeignKey("register_book.id"))
@@ -39,7 +39,7 @@ class RegisterEntry(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (UniqueConstraint("book_id", "number", name="uq_register_entry_book_number"),)
 
 
-class Counter(db.Model):  # type: ignore[name-defined,misc]
+class Counter(Base):
     """Named gap-free counters (dossier codes per commune and day), bumped in the caller's transaction."""
 
     __tablename__ = "counter"

@@ -5,10 +5,10 @@ from datetime import date
 from sqlalchemy import Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import db
+from app.models.base import Base
 
 
-class Person(db.Model):  # type: ignore[name-defined,misc]
+class Person(Base):
     __tablename__ = "registry_person"
     personal_id: Mapped[str] = mapped_column(String(12), primary_key=True)
     full_name: Mapped[str] = mapped_column(String(200))

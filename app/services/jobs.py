@@ -23,6 +23,7 @@ from sqlalchemy import and_, or_, select
 
 from app.domain.calendar import LOCAL_TZ
 from app.engine.runtime import EngineError
+from app.instrumentation import measured
 from app.integrations.registry import RegistryRejected
 from app.models import Dossier, Job, User, db
 from app.services import job_signal
@@ -190,6 +191,7 @@ def run_job(job_id: int) -> str:
     return "done"
 
 
+@measured("feed-back command")  # timed on its own by bench/birth_path.py (app/instrumentation.py)
 def feed_result(job_id: int, result: Any) -> None:
     """Record the external result as a command on the dossier and mark the job done, together."""
 

@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app, has_app_context
 from sqlalchemy import select
 
+from app.instrumentation import measured
 from app.integrations.mail import outbox_from_config, sender_from_config
 from app.models import Commune, Dossier, Job, User, db
 from app.services.errors import Forbidden
@@ -41,6 +42,7 @@ STATUS_TEXT = {
 }
 
 
+@measured("mail")  # the benchmarks' time breakdown (app/instrumentation.py)
 def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> None:
     """Write a mail job for the requester if the status changed (previous None: the dossier is new)."""
     if previous == dossier.status or dossier.status not in STATUS_TEXT or not has_app_context():
