@@ -176,7 +176,8 @@ def populate(
         "UPDATE bench_clone_map SET new_id = "
         "(SELECT d.id FROM dossier d WHERE d.code = bench_clone_map.code)",
         copy_rows("audit_event", "dossier_id", {"dossier_id": "m.new_id"}),
-        copy_rows("job", "dossier_id", {"dossier_id": "m.new_id"}),
+        # volume only: a clone's jobs (lookups, status mails) are history, never due again
+        copy_rows("job", "dossier_id", {"dossier_id": "m.new_id", "status": "'done'"}),
         copy_rows(
             "document", "dossier_id", {"dossier_id": "m.new_id", "verify_token": "'b' || m.n || '-' || x.id"}
         ),

@@ -160,11 +160,6 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
     task = open_task_for(actor, task_id)
     rt = runtime()
     now = rt.clock.now()
-    definition = definition_for(task_dossier_version(task))
-    info = definition.user_tasks[task.task_key]
-    errors = rt.forms.validate(definition.key, (info.form or task.task_key).removesuffix(".json"), form)
-    if errors:
-        raise Invalid("Biểu mẫu có trường không hợp lệ.", fields=errors)
     actor_info = {"username": actor.username, "full_name": actor.full_name}
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
 
@@ -182,6 +177,11 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
             raise task_closed()
         if current.assignee not in (None, actor.username):
             raise Conflict("Nhiệm vụ đang do người khác xử lý.", code="task_claimed")
+        definition = definition_for(dossier.process_version_id)
+        info = definition.user_tasks[task.task_key]
+        errors = rt.forms.validate(definition.key, (info.form or task.task_key).removesuffix(".json"), form)
+        if errors:
+            raise Invalid("Biểu mẫu có trường không hợp lệ.", fields=errors)
 
         def action(instance: Instance) -> None:
             ready = instance.find_ready(task_id=task_id)
@@ -208,14 +208,6 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
             {"id": t.id, "task": t.key, "title": t.title, "role": t.role} for t in instance.ready_tasks()
         ],
     }
-
-
-def task_dossier_version(task: OpenTask) -> int:
-    """The process version the task's dossier runs on (immutable once the dossier exists)."""
-    version = db.session.scalar(select(Dossier.process_version_id).where(Dossier.id == task.dossier_id))
-    if version is None:
-        raise NotFound("Không tìm thấy hồ sơ.")
-    return version
 
 
 def refuse_if_blocked(dossier: Dossier, instance: Instance, actor: User, now: Any) -> None:
