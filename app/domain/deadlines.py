@@ -20,7 +20,6 @@ BIRTH_REGISTRATION_DAYS = 60
 DEATH_REGISTRATION_DAYS = 15
 
 
-
 @dataclass(frozen=True)
 class TimeLimits:
     """A procedure's limits: processing (working days, without and with verification) and the citizen's
@@ -101,7 +100,10 @@ def registration_days(procedure: str | TimeLimits) -> int | None:
 
 
 def is_registration_late(
-    procedure: str | TimeLimits, event_date: date, registration_date: date, calendar: WorkingCalendar | None = None
+    procedure: str | TimeLimits,
+    event_date: date,
+    registration_date: date,
+    calendar: WorkingCalendar | None = None,
 ) -> bool:
     """True when a birth or death is registered after its statutory period ("Quá hạn")."""
     days = registration_days(procedure)

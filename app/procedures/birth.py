@@ -1,4 +1,4 @@
-"""Đăng ký khai sinh (birth registration): Luật Hộ tịch Art. 13–17, NĐ 123/2015; process birth_registration."""
+"""Đăng ký khai sinh (birth registration): Luật Hộ tịch Art. 13–17; process birth_registration."""
 
 from __future__ import annotations
 
@@ -106,7 +106,10 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
         "child": child,
         "mother": person_block(d.get("mother"), lookups.get("mother")),
         "father": None if d.get("father") is None else person_block(d.get("father"), lookups.get("father")),
-        "declarant": {"full_name": requester.get("full_name", ""), "id_document": requester.get("personal_id", "")},
+        "declarant": {
+            "full_name": requester.get("full_name", ""),
+            "id_document": requester.get("personal_id", ""),
+        },
         "officer_name": (data.get("actors") or {}).get("officer_examine", {}).get("full_name", ""),
     }
 
@@ -157,7 +160,12 @@ PROCEDURE = Procedure(
     limits=TimeLimits(1, 1, BIRTH_REGISTRATION_DAYS),
     documents=(
         DocumentKind(
-            "birth_certificate", "Giấy khai sinh", "giay_khai_sinh", certificate_context, with_copies, resolves=True
+            "birth_certificate",
+            "Giấy khai sinh",
+            "giay_khai_sinh",
+            certificate_context,
+            with_copies,
+            resolves=True,
         ),
     ),
     registry_operations=MappingProxyType(
@@ -165,7 +173,12 @@ PROCEDURE = Procedure(
     ),
     event_date_path=("child", "birth_date"),
     event_date_parser=parse_date,
-    search_fields=(("child", "full_name"), ("mother", "full_name"), ("father", "full_name"), ("requester", "full_name")),
+    search_fields=(
+        ("child", "full_name"),
+        ("mother", "full_name"),
+        ("father", "full_name"),
+        ("requester", "full_name"),
+    ),
     future_date_fields=(
         ("child", "birth_date"),
         ("birth_certificate", "issued_on"),

@@ -145,7 +145,12 @@ PROCEDURE = Procedure(
     limits=TimeLimits(1, 5, DEATH_REGISTRATION_DAYS),
     documents=(
         DocumentKind(
-            "death_extract", "Trích lục khai tử", "trich_luc_khai_tu", extract_context, with_copies, resolves=True
+            "death_extract",
+            "Trích lục khai tử",
+            "trich_luc_khai_tu",
+            extract_context,
+            with_copies,
+            resolves=True,
         ),
     ),
     registry_operations=MappingProxyType(

@@ -1,4 +1,4 @@
-"""Pieces the procedures' certificate and extract contexts share: person blocks, signer, register reference."""
+"""What the certificate and extract contexts share: person blocks, signer, register reference."""
 
 from __future__ import annotations
 

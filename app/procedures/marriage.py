@@ -13,7 +13,7 @@ from app.domain.fees import FeeRule
 from app.domain.findings import Finding, blocking
 from app.domain.rules import RuleContext, evaluate_handover, evaluate_marriage
 from app.domain.rules.marriage import check_registered_marriage
-from app.procedures.documents import draft_variant, person_block, registration
+from app.procedures.documents import person_block, registration
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
@@ -21,6 +21,7 @@ from app.procedures.record import (
     RegisterRefusal,
     RegisterSpec,
     RegistryOperation,
+    draft_variant,
 )
 from app.procedures.registry_calls import lookup_parties, record_registry_outcome
 
@@ -91,7 +92,7 @@ def subject_key(data: dict[str, Any]) -> str | None:
 
 
 def subject_name(data: dict[str, Any]) -> str:
-    """"bride – groom" (name, else personal id)."""
+    """ "bride – groom" (name, else personal id)."""
     names = [
         str((data.get(b) or {}).get("full_name") or (data.get(b) or {}).get("personal_id") or "")
         for b in SPOUSES
@@ -123,7 +124,8 @@ def handover_guard(data: dict[str, Any]) -> RegisterRefusal | None:
     if not refused:
         return None
     return RegisterRefusal(
-        "Chưa thể ghi sổ: hai bên phải có mặt và xác nhận tự nguyện kết hôn.", sorted({f.rule for f in refused})
+        "Chưa thể ghi sổ: hai bên phải có mặt và xác nhận tự nguyện kết hôn.",
+        sorted({f.rule for f in refused}),
     )
 
 
@@ -140,7 +142,10 @@ def certificate_variants(data: dict[str, Any], draft: bool) -> list[dict[str, An
     """One original for each spouse; a single draft for both to check."""
     if draft:
         return [{**draft_variant(), "original_for": "bride"}]
-    return [{"suffix": f"ban_chinh_{i}", "copy": None, "original_for": who} for i, who in ((1, "bride"), (2, "groom"))]
+    return [
+        {"suffix": f"ban_chinh_{i}", "copy": None, "original_for": who}
+        for i, who in ((1, "bride"), (2, "groom"))
+    ]
 
 
 PROCEDURE = Procedure(
@@ -157,7 +162,9 @@ PROCEDURE = Procedure(
     subject_name=subject_name,
     register=RegisterSpec(classify=classify, summary=summary, guard=handover_guard),
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
-    fee=FeeRule("kết hôn", amount=lambda schedule: schedule.marriage, late_only=False, free_reason="domestic_marriage"),
+    fee=FeeRule(
+        "kết hôn", amount=lambda schedule: schedule.marriage, late_only=False, free_reason="domestic_marriage"
+    ),
     # Luật Hộ tịch Art. 5(3), portal record 1.000894: 1 working day; Art. 18(2): at most 5 working days when
     # the conditions need verification. No registration period.
     limits=TimeLimits(1, 5, None),

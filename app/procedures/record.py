@@ -37,12 +37,14 @@ Path2 = tuple[str, str]  # (block, key) of a dossier field, e.g. ("child", "birt
 
 @dataclass(frozen=True)
 class DocumentSource:
-    """What a document context builder reads: the dossier, the process data, the moment and the shared header."""
+    """What a document context builder reads: the dossier, the process data, the moment, the shared header."""
 
     dossier: Dossier
     data: dict[str, Any]
     now: datetime
-    header: dict[str, Any]  # issuer, issued_on, dossier_code, procedure_name, requester, signer, receiver_name
+    header: dict[
+        str, Any
+    ]  # issuer, issued_on, dossier_code, procedure_name, requester, signer, receiver_name
 
     @property
     def form(self) -> dict[str, Any]:
@@ -132,16 +134,12 @@ class Procedure:
     search_fields: tuple[Path2, ...] = ()  # names the inbox search finds
     future_date_fields: tuple[Path2, ...] = ()  # dates that cannot lie after the day of submission
     attachment_kinds: tuple[str, ...] | None = None  # allowed forms/common attachment kinds; None = all
-    process_dir: Path | None = None  # default processes/<process_key>/
-    forms_dir: Path | None = None  # default forms/<process_key>/
+    process_dir: Path | None = None  # default processes/<process_key>/ of the repository
+    forms_dir: Path | None = None  # default <forms root>/<process_key>/ (forms/, or $HOTICH_FORMS_DIR)
 
     @property
     def process_folder(self) -> Path:
         return self.process_dir or REPO_ROOT / "processes" / self.process_key
-
-    @property
-    def forms_folder(self) -> Path:
-        return self.forms_dir or REPO_ROOT / "forms" / self.process_key
 
     @property
     def bpmn_path(self) -> Path:
@@ -152,7 +150,9 @@ class Procedure:
         if self.event_date_path is None:
             return None
         block = data.get(self.event_date_path[0])
-        return self.event_date_parser((block or {}).get(self.event_date_path[1]) if isinstance(block, dict) else None)
+        return self.event_date_parser(
+            (block or {}).get(self.event_date_path[1]) if isinstance(block, dict) else None
+        )
 
     def registry_call(self, operation: str) -> RegistryCall | None:
         """The external call behind a registry/… service task, None when this procedure has no such call."""

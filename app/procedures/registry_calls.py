@@ -26,7 +26,9 @@ def party_ids(dossier_data: dict[str, Any], roles: tuple[str, ...]) -> dict[str,
 def lookup_parties(roles: tuple[str, ...]) -> RegistryCall:
     """The registry/lookup_parties call: the registry record of each party (None when not found)."""
 
-    def call(registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime) -> dict[str, Any]:
+    def call(
+        registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+    ) -> dict[str, Any]:
         return {role: registry.lookup(pid) for role, pid in party_ids(dossier_data, roles).items()}
 
     return call
