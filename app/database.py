@@ -25,6 +25,6 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # commands take the write lock up front (see services.commands.begin_write)
+        # commands take the write lock up front (see services.transaction.begin_write)
         immediate = conn.get_execution_options().get("hotich_write")
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from app import procedures
 from app.documents.formats import FILTERS
 from app.documents.verification import check_verify_url, qr_svg_data_uri
 
@@ -77,7 +78,7 @@ def _check_context(kind: str, ctx: Mapping[str, Any]) -> None:
         raise ValueError(f"original_for must be 'bride' or 'groom', got {ctx['original_for']!r}")
     if kind == "register_book":
         book = ctx["book"]
-        if book["kind"] not in ("birth", "marriage", "death"):
+        if book["kind"] not in procedures.keys():
             raise ValueError(f"unknown register book kind {book['kind']!r}")
         if book["closed_on"] and not book["totals"]:
             raise ValueError("a closed register book must state its totals (pages, events)")

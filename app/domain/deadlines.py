@@ -1,13 +1,17 @@
-"""Statutory time limits of the three procedures, in working days or hours, with their legal source."""
+"""Statutory time limits, in working days or hours, with their legal source.
+
+The per-procedure numbers live in each procedure's record (app/procedures/<key>.py, `limits`); the functions
+here take that TimeLimits, or a procedure key, which is looked up in app.procedures (no Flask, no SQL).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 from app.domain.calendar import LOCAL_TZ, WorkingCalendar, default_calendar, to_local
 
-Procedure = Literal["birth", "marriage", "death"]
 Channel = Literal["online", "counter", "post"]
 
 # Luật Hộ tịch Art. 15(1): a birth is registered within 60 days of the birth.
@@ -15,13 +19,16 @@ BIRTH_REGISTRATION_DAYS = 60
 # Luật Hộ tịch Art. 33(1): a death is registered within 15 days of the death.
 DEATH_REGISTRATION_DAYS = 15
 
-# Luật Hộ tịch Art. 5(3), portal records 1.001193 / 1.000894 / 1.000656: 1 working day (same day if
-# received before 15:00).
-PROCESSING_WORKING_DAYS: dict[str, int] = {"birth": 1, "marriage": 1, "death": 1}
-# Luật Hộ tịch Art. 18(2): marriage whose conditions need verification, at most 5 working days.
-# Death: portal case 1.000656.01 lists 5 working days, read as the verification case (domain.md §6.5, design).
-# Birth: marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
-PROCESSING_WITH_VERIFICATION_WORKING_DAYS: dict[str, int] = {"birth": 1, "marriage": 5, "death": 5}
+
+@dataclass(frozen=True)
+class TimeLimits:
+    """A procedure's limits: processing (working days, without and with verification) and the citizen's
+    registration period in days (None: the procedure has none, e.g. marriage)."""
+
+    processing_working_days: int
+    with_verification_working_days: int
+    registration_days: int | None = None
+
 
 # NĐ 123/2015 Art. 3 as amended by NĐ 07/2025: another commune replies to verification within 3 working days.
 VERIFICATION_REPLY_WORKING_DAYS = 3
@@ -32,17 +39,23 @@ SUPPLEMENT_REQUEST_ONLINE_WORKING_HOURS = 8
 SUPPLEMENT_REQUEST_OTHER_WORKING_DAYS = 1
 
 
-def processing_working_days(procedure: str, *, needs_verification: bool) -> int:
+def limits_of(procedure: str | TimeLimits) -> TimeLimits:
+    """The limits themselves, or those of a procedure key; ValueError for an unknown procedure."""
+    if isinstance(procedure, TimeLimits):
+        return procedure
+    from app.procedures import get
+
+    return get(procedure).limits
+
+
+def processing_working_days(procedure: str | TimeLimits, *, needs_verification: bool) -> int:
     """Processing limit in working days for a procedure; ValueError for an unknown procedure."""
-    table = PROCESSING_WITH_VERIFICATION_WORKING_DAYS if needs_verification else PROCESSING_WORKING_DAYS
-    try:
-        return table[procedure]
-    except KeyError:
-        raise ValueError(f"unknown procedure: {procedure!r}") from None
+    limits = limits_of(procedure)
+    return limits.with_verification_working_days if needs_verification else limits.processing_working_days
 
 
 def processing_due_at(
-    procedure: str,
+    procedure: str | TimeLimits,
     received_at: datetime,
     *,
     needs_verification: bool = False,
@@ -81,13 +94,16 @@ def draft_confirmation_due_at(sent_at: datetime) -> datetime:
     return sent_at + DRAFT_CONFIRMATION
 
 
-def registration_days(procedure: str) -> int | None:
+def registration_days(procedure: str | TimeLimits) -> int | None:
     """The citizen's statutory registration period in days (None for marriage, which has none)."""
-    return {"birth": BIRTH_REGISTRATION_DAYS, "death": DEATH_REGISTRATION_DAYS}.get(procedure)
+    return limits_of(procedure).registration_days
 
 
 def is_registration_late(
-    procedure: str, event_date: date, registration_date: date, calendar: WorkingCalendar | None = None
+    procedure: str | TimeLimits,
+    event_date: date,
+    registration_date: date,
+    calendar: WorkingCalendar | None = None,
 ) -> bool:
     """True when a birth or death is registered after its statutory period ("Quá hạn")."""
     days = registration_days(procedure)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 # Luật Hộ tịch Art. 11(1): exempt categories, valid for any registration.
@@ -10,7 +11,21 @@ EXEMPTIONS: dict[str, str] = {
     "poor_household": "Người thuộc hộ nghèo",
     "disability": "Người khuyết tật",
 }
-PROCEDURE_NAMES: dict[str, str] = {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}
+
+
+@dataclass(frozen=True)
+class FeeRule:
+    """How a procedure's registration fee is charged (its record's `fee`).
+
+    `amount` picks the provincial amount from the schedule. With `late_only` the fee is due only for a late
+    registration (Luật Hộ tịch Art. 11(1)(a): on-time birth and death are free); otherwise it is always due
+    and a zero amount is recorded as waived for `free_reason`.
+    """
+
+    name: str  # "khai sinh": "Lệ phí đăng ký khai sinh"
+    amount: Callable[[FeeSchedule], int]
+    late_only: bool = True
+    free_reason: str = "on_time"
 
 
 @dataclass(frozen=True)
@@ -35,32 +50,32 @@ class FeeSchedule:
     marriage: int = 0  # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt.
     copy: int = 8_000  # TT 281/2016/TT-BTC: per copy of an extract.
 
-    def compute_fee(self, procedure: str, *, late: bool, copies: int, exemption: str | None) -> FeeResult:
-        """Fee for one registration plus `copies` extra copies.
+    def compute_fee(
+        self, procedure: str | FeeRule, *, late: bool, copies: int, exemption: str | None
+    ) -> FeeResult:
+        """Fee for one registration plus `copies` extra copies (`procedure`: a FeeRule or a procedure key).
 
         Copies are always charged: the Art. 11 exemptions cover the registration fee (lệ phí), while the
         copy fee is a separate charge under TT 281/2016.
         """
-        if procedure not in PROCEDURE_NAMES:
-            raise ValueError(f"unknown procedure: {procedure!r}")
+        rule = fee_rule_of(procedure)
         if exemption is not None and exemption not in EXEMPTIONS:
             raise ValueError(f"unknown exemption: {exemption!r}")
         if copies < 0:
             raise ValueError("copies must be >= 0")
-        name = PROCEDURE_NAMES[procedure]
         lines: list[tuple[str, int]] = []
         exempt_reason: str | None
-        base = {"birth": self.late_birth, "death": self.late_death, "marriage": self.marriage}[procedure]
+        base = rule.amount(self)
         if exemption is not None:
             exempt_reason = exemption
-        elif procedure == "marriage":
-            exempt_reason = "domestic_marriage" if self.marriage == 0 else None
+        elif not rule.late_only:
+            exempt_reason = rule.free_reason if base == 0 else None
         elif not late:
-            exempt_reason = "on_time"  # Luật Hộ tịch Art. 11(1)(a): on-time birth and death are free.
+            exempt_reason = rule.free_reason
         else:
             exempt_reason = None
         if exempt_reason is None:
-            label = f"Lệ phí đăng ký {name}" + (" quá hạn" if late and procedure != "marriage" else "")
+            label = f"Lệ phí đăng ký {rule.name}" + (" quá hạn" if late and rule.late_only else "")
             lines.append((label, base))
         if copies:
             lines.append((f"Phí cấp bản sao trích lục ({copies} bản)", copies * self.copy))
@@ -70,8 +85,17 @@ class FeeSchedule:
 DEFAULT_FEE_SCHEDULE = FeeSchedule()
 
 
+def fee_rule_of(procedure: str | FeeRule) -> FeeRule:
+    """The rule itself, or that of a procedure key (looked up in app.procedures); ValueError if unknown."""
+    if isinstance(procedure, FeeRule):
+        return procedure
+    from app.procedures import get
+
+    return get(procedure).fee
+
+
 def compute_fee(
-    procedure: str,
+    procedure: str | FeeRule,
     *,
     late: bool,
     copies: int,

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,15 +34,36 @@ FormKey = tuple[str, str]
 
 
 class FormRegistry:
-    """Form schemas of one forms/ directory: ``<root>/<procedure_key>/<form_name>.json``, loaded once."""
+    """Form schemas of one forms/ directory: ``<root>/<procedure_key>/<form_name>.json``, loaded once.
 
-    def __init__(self, root: Path) -> None:
+    `folders` names procedure keys whose forms live elsewhere ({key: folder}, e.g. a test's fixture
+    folder); they are read under the same URIs, so "../common/defs.json" still resolves. It is asked again on
+    every use, and the schemas are reloaded when the answer changes.
+    """
+
+    def __init__(self, root: Path, folders: Callable[[], Mapping[str, Path]] | None = None) -> None:
         self.root = Path(root)
+        self._folders = folders
+        self._mounted: dict[str, Path] = {}
         self._lock = threading.Lock()
         self._refs: Registry[Any] | None = None
         self._validators: dict[FormKey, Draft202012Validator] = {}
         self._labels: dict[FormKey, dict[str, str]] = {}
         self._format_checker = build_format_checker()
+
+    def _sync(self) -> None:
+        """Forget the loaded schemas when the mounted folders changed (a procedure was (un)registered)."""
+        if self._folders is None:
+            return
+        current = {key: Path(path) for key, path in self._folders().items()}
+        if current != self._mounted:
+            with self._lock:
+                self._mounted, self._refs = current, None
+                self._validators, self._labels = {}, {}
+
+    def _folder(self, procedure_key: str) -> Path:
+        self._sync()
+        return self._mounted.get(procedure_key) or self.root / procedure_key
 
     def exists(self, procedure_key: str, form_name: str) -> bool:
         """True when the form file exists."""
@@ -54,7 +76,8 @@ class FormRegistry:
         """Names of the forms defined for a procedure (empty when it has none)."""
         if not _NAME.fullmatch(procedure_key):
             return []
-        return sorted(p.stem for p in (self.root / procedure_key).glob("*.json") if _NAME.fullmatch(p.stem))
+        folder = self._folder(procedure_key)
+        return sorted(p.stem for p in folder.glob("*.json") if _NAME.fullmatch(p.stem))
 
     def schema(self, procedure_key: str, form_name: str) -> dict[str, Any]:
         """A copy of the form's JSON Schema (with its "$id"); KeyError when there is no such form."""
@@ -67,6 +90,7 @@ class FormRegistry:
     def labels(self, procedure_key: str, form_name: str) -> dict[str, str]:
         """{dotted path: Vietnamese title} for every field; array items appear as "*" ("missing.*")."""
         key = self._key(procedure_key, form_name)
+        self._sync()
         if key not in self._labels:
             self._labels[key] = collect_labels(self._validator(*key).schema, self.resolver(*key))
         return dict(self._labels[key])
@@ -101,10 +125,11 @@ class FormRegistry:
 
     def _file(self, procedure_key: str, form_name: str) -> Path:
         key = self._key(procedure_key, form_name)
-        return self.root / key[0] / f"{key[1]}.json"
+        return self._folder(key[0]) / f"{key[1]}.json"
 
     def _validator(self, procedure_key: str, form_name: str) -> Draft202012Validator:
         key = self._key(procedure_key, form_name)
+        self._sync()
         validator = self._validators.get(key)
         if validator is None:
             uri = f"{BASE_URI}{key[0]}/{key[1]}.json"
@@ -125,17 +150,25 @@ class FormRegistry:
                 self._refs = (
                     Registry()
                     .with_resources(
-                        (uri, DRAFT202012.create_resource(schema)) for uri, schema in _load_all(self.root)
+                        (uri, DRAFT202012.create_resource(schema))
+                        for uri, schema in _load_all(self.root, self._mounted)
                     )
                     .crawl()
                 )
             return self._refs
 
 
-def _load_all(root: Path) -> list[tuple[str, dict[str, Any]]]:
+def _load_all(root: Path, mounted: Mapping[str, Path] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    files = {BASE_URI + path.relative_to(root).as_posix(): path for path in sorted(root.rglob("*.json"))}
+    for key, folder in (mounted or {}).items():
+        files.update(
+            {
+                f"{BASE_URI}{key}/{path.relative_to(folder).as_posix()}": path
+                for path in sorted(folder.rglob("*.json"))
+            }
+        )
     loaded: list[tuple[str, dict[str, Any]]] = []
-    for path in sorted(root.rglob("*.json")):
-        uri = BASE_URI + path.relative_to(root).as_posix()
+    for uri, path in files.items():
         try:
             schema = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -154,6 +187,13 @@ def default_registry() -> FormRegistry:
     return _registry_for(Path(os.environ.get("HOTICH_FORMS_DIR") or DEFAULT_ROOT).resolve())
 
 
+def procedure_form_folders() -> dict[str, Path]:
+    """{process key: forms folder} of the registered procedures that keep their forms outside forms/."""
+    from app.procedures import all_procedures
+
+    return {p.process_key: p.forms_dir for p in all_procedures() if p.forms_dir is not None}
+
+
 @functools.cache
 def _registry_for(root: Path) -> FormRegistry:
-    return FormRegistry(root)
+    return FormRegistry(root, folders=procedure_form_folders)

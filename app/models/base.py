@@ -48,6 +48,6 @@ class Base(DeclarativeBase):
 
 
 # expire_on_commit=False: a command commits its read transaction before taking the write lock
-# (services.commands.begin_write) and keeps using the objects it already loaded; rows it writes are
+# (services.transaction.begin_write) and keeps using the objects it already loaded; rows it writes are
 # re-read with populate_existing under the lock.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})

@@ -17,6 +17,7 @@ from app.domain.text import fold
 from app.engine.clock import FixedClock
 from app.engine.runtime import EngineError, Instance
 from app.models import ClosedTask, Dossier, Job, OpenTask, db
+from app.procedures import all_procedures
 from app.services.audit import PendingEvent, append_events
 from app.services.errors import NotFound, ServiceError
 from app.services.job_signal import wake_after_commit
@@ -26,16 +27,6 @@ from app.services.processes import definition_for
 from app.services.transaction import write
 
 T = TypeVar("T")
-
-SEARCH_PATHS = (
-    ("child", "full_name"),
-    ("mother", "full_name"),
-    ("father", "full_name"),
-    ("requester", "full_name"),
-    ("bride", "full_name"),
-    ("groom", "full_name"),
-    ("deceased", "full_name"),
-)
 
 
 class EngineFailure(ServiceError):
@@ -165,10 +156,15 @@ def sync_open_tasks(
         )
 
 
+def search_paths() -> list[tuple[str, str]]:
+    """The name fields every registered procedure lets the inbox search, each once."""
+    return list(dict.fromkeys(path for p in all_procedures() for path in p.search_fields))
+
+
 def search_text(code: str, data: dict[str, Any]) -> str:
     """Diacritics-insensitive text the inbox searches ("nguyen van a" finds "Nguyễn Văn A")."""
     parts = [code.lower()]
-    for block, key in SEARCH_PATHS:
+    for block, key in search_paths():
         value = (data.get(block) or {}).get(key) if isinstance(data.get(block), dict) else None
         if isinstance(value, str):
             parts.append(fold(value))

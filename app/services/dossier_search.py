@@ -47,5 +47,5 @@ def search_dossiers(
     rows = list(db.session.scalars(query.order_by(Dossier.id.desc()).limit(limit + 1)))
     more = len(rows) > limit
     rows = rows[:limit]
-    items = [{**summary_view(d), "subject": subject_name(d.data or {})} for d in rows]
+    items = [{**summary_view(d), "subject": subject_name(d.procedure, d.data or {})} for d in rows]
     return SearchPage(items, rows[-1].id if more and rows else None)

@@ -13,16 +13,18 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.text import fold, nfc
+from app.domain.text import nfc
 from app.engine.clock import FixedClock
 from app.engine.runtime import Instance
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
+from app.procedures import get as get_procedure
+from app.procedures import keys
 from app.services.access import ensure_readable, scope_dossiers
 from app.services.audit import PendingEvent
 from app.services.commands import dossier_command, persist, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.services.operations import CommandDispatcher, local_date
-from app.services.processes import PROCESS_KEYS, active_version_id, definition_for
+from app.services.processes import active_version_id, definition_for
 from app.services.runtime import runtime
 from app.services.transaction import write
 
@@ -30,16 +32,6 @@ CHANNELS = ("online", "counter", "post")
 MAX_ATTACHMENTS = 20
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
 ATTACHMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
-DATE_FIELDS = (
-    ("child", "birth_date"),
-    ("bride", "birth_date"),
-    ("groom", "birth_date"),
-    ("deceased", "birth_date"),
-    ("death", "at"),
-    ("death_notice", "issued_on"),
-    ("birth_certificate", "issued_on"),
-    ("parents_marriage", "date"),
-)
 PAGE_SIZE = 50
 
 
@@ -61,8 +53,9 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
         payload.get("channel"),
     )
     fields: dict[str, str] = {}
-    if procedure not in PROCESS_KEYS:
-        fields["procedure"] = "«Thủ tục» phải là birth, marriage hoặc death."
+    if not isinstance(procedure, str) or procedure not in keys():
+        *rest, last = keys()
+        fields["procedure"] = f"«Thủ tục» phải là {', '.join(rest)} hoặc {last}."
     if channel not in CHANNELS:
         fields["channel"] = "«Kênh nộp» phải là online, counter hoặc post."
     if not isinstance(commune_code, str) or db.session.get(Commune, commune_code) is None:
@@ -74,12 +67,13 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
     if not actor.has_role("portal") and commune_code != actor.commune_code:
         raise NotFound("Không tìm thấy xã/phường.")
     data = payload.get("data")
-    key = PROCESS_KEYS[procedure]
+    record = get_procedure(procedure)
+    key = record.process_key
     rt = runtime()
     errors = rt.forms.validate(key, "submission", data)
     now = rt.clock.now()
     if isinstance(data, dict):
-        errors.update(future_dates(data, local_date(now)))
+        errors.update(future_dates(procedure, data, local_date(now)))
     if errors:
         raise Invalid("Hồ sơ có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
     attachments = decode_attachments(payload.get("attachments"))
@@ -171,10 +165,10 @@ def _start_dossier(
     return dossier
 
 
-def future_dates(data: dict[str, Any], today: date) -> dict[str, str]:
+def future_dates(procedure: str, data: dict[str, Any], today: date) -> dict[str, str]:
     """Dates that lie after today (a birth, a death or a document cannot be in the future)."""
     out = {}
-    for block, key in DATE_FIELDS:
+    for block, key in get_procedure(procedure).future_date_fields:
         value = (data.get(block) or {}).get(key) if isinstance(data.get(block), dict) else None
         if isinstance(value, str) and len(value) >= 10:
             try:
@@ -240,23 +234,11 @@ def next_dossier_code(commune_code: str, now: datetime) -> str:
 
 
 def subject_key(procedure: str, data: Any) -> str | None:
-    """Folded name + date + mother/id: the same child or deceased registered twice shares this key."""
+    """The procedure's duplicate key (e.g. folded name + date + mother): the same child or deceased
+    registered twice shares it; None when the procedure has none."""
     if not isinstance(data, dict):
         return None
-    if procedure == "birth":
-        child = data.get("child") or {}
-        mother = data.get("mother") or {}
-        return (
-            f"birth|{fold(child.get('full_name', ''))}|{child.get('birth_date', '')}|"
-            f"{mother.get('personal_id') or fold(mother.get('full_name', ''))}"
-        )
-    if procedure == "death":
-        person = data.get("deceased") or {}
-        if person.get("personal_id"):
-            return f"death|{person['personal_id']}"
-        born = person.get("birth_date") or person.get("birth_year")
-        return f"death|{fold(person.get('full_name', ''))}|{born}"
-    return None
+    return get_procedure(procedure).subject_key(data)
 
 
 def get_dossier(actor: User, code: str) -> Dossier:
@@ -320,8 +302,8 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
     merged = deep_merge(dossier.data, payload.get("data") or {})
     rt = runtime()
     now = rt.clock.now()
-    errors = rt.forms.validate(PROCESS_KEYS[dossier.procedure], "submission", merged)
-    errors.update(future_dates(merged, local_date(now)))
+    errors = rt.forms.validate(get_procedure(dossier.procedure).process_key, "submission", merged)
+    errors.update(future_dates(dossier.procedure, merged, local_date(now)))
     if errors:
         raise Invalid(
             "Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()}

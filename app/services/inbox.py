@@ -17,8 +17,10 @@ from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.domain.calendar import LOCAL_TZ
 from app.models import Dossier, OpenTask, User, db
+from app.procedures import all_procedures
+from app.procedures import get as get_procedure
 from app.services.operations import local_date
-from app.services.processes import PROCESS_KEYS, active_version, definition_for
+from app.services.processes import active_version, definition_for
 from app.services.tasks import inbox_query, task_view
 
 TABS = ("all", "mine", "overdue", "today")
@@ -201,7 +203,7 @@ def _with_dossiers(rows: list[OpenTask], now: datetime) -> list[dict[str, Any]]:
         view.update(
             channel=channel,
             dossier_status=status,
-            subject=subject_name(data or {}),
+            subject=subject_name(t.procedure, data or {}),
             received_at=received,
             due=t.due_at,
             overdue=bool(t.due_at and t.due_at < now),
@@ -211,25 +213,16 @@ def _with_dossiers(rows: list[OpenTask], now: datetime) -> list[dict[str, Any]]:
     return out
 
 
-def subject_name(data: dict[str, Any]) -> str:
-    """Who the dossier is about: the child, the deceased, or "bride – groom"."""
-    for block in ("child", "deceased"):
-        name = (data.get(block) or {}).get("full_name") if isinstance(data.get(block), dict) else None
-        if name:
-            return str(name)
-    names = [
-        str((data.get(b) or {}).get("full_name") or (data.get(b) or {}).get("personal_id") or "")
-        for b in ("bride", "groom")
-        if isinstance(data.get(b), dict)
-    ]
-    return " – ".join(n for n in names if n)
+def subject_name(procedure: str, data: dict[str, Any]) -> str:
+    """Who the dossier is about, as its procedure names them (the child, the deceased, "bride – groom")."""
+    return get_procedure(procedure).subject_name(data)
 
 
 def task_choices(actor: User) -> list[tuple[str, str]]:
     """(task key, title) of the user tasks the caller's roles do in the deployed processes."""
     choices: dict[str, str] = {}
-    for key in PROCESS_KEYS.values():
-        version = active_version(key, required=False)
+    for procedure in all_procedures():
+        version = active_version(procedure.process_key, required=False)
         if version is None:
             continue
         for info in definition_for(version.id).user_tasks.values():

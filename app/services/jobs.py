@@ -21,24 +21,22 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from app.domain.calendar import LOCAL_TZ
 from app.engine.runtime import EngineError
 from app.instrumentation import measured
 from app.integrations.registry import RegistryRejected
 from app.models import Dossier, Job, User, db
+from app.procedures import get as get_procedure
 from app.services import job_signal
 from app.services.audit import PendingEvent
 from app.services.commands import dossier_command, lock_dossier, run_command
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.notifications import deliver_mail
-from app.services.operations import PARTY_ROLES
 from app.services.runtime import runtime
 from app.services.transaction import write
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
 BACKOFF_BASE_S = 2.0
-FAMILY_DEPTH = 3
 
 
 def worker_id() -> str:
@@ -74,88 +72,11 @@ def claim_jobs(worker: str, limit: int = 10) -> list[int]:
 
 def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: str) -> Any:
     """Make the external call of a service-call job; no database transaction is open here."""
-    registry = runtime().registry
     op = job.payload["operation"]
-    if op == "registry/lookup_parties":
-        result: dict[str, Any] = {}
-        for role in PARTY_ROLES[procedure]:
-            pid = (
-                (dossier_data.get(role) or {}).get("personal_id")
-                if isinstance(dossier_data.get(role), dict)
-                else None
-            )
-            if pid:
-                result[role] = registry.lookup(pid)
-        if procedure == "marriage":
-            result["family"] = _family(registry, [r["personal_id"] for r in result.values() if r])
-        return result
-    if op == "registry/register_birth":
-        child = dossier_data.get("child") or {}
-        if (child.get("nationality") or "Việt Nam") != "Việt Nam":
-            return {"personal_id": None, "reason": "Không cấp số định danh: trẻ không có quốc tịch Việt Nam."}
-        record = {
-            "full_name": child.get("full_name"),
-            "birth_date": child.get("birth_date"),
-            "sex": child.get("sex"),
-            "ethnicity": child.get("ethnicity"),
-            "nationality": child.get("nationality") or "Việt Nam",
-            "mother_personal_id": (dossier_data.get("mother") or {}).get("personal_id"),
-            "father_personal_id": (dossier_data.get("father") or {}).get("personal_id"),
-            "residence_commune_code": None,
-        }
-        mother = registry.lookup(record["mother_personal_id"]) if record["mother_personal_id"] else None
-        record["residence_commune_code"] = (mother or {}).get("residence_commune_code")
-        return {"personal_id": registry.create_person(record, code)}
-    if op == "registry/register_marriage":
-        return _register_marriage(registry, dossier_data, code)
-    if op == "registry/register_death":
-        person = dossier_data.get("deceased") or {}
-        pid = person.get("personal_id")
-        if not pid or registry.lookup(pid) is None:
-            # a person the registry does not know: the extract is still issued, the registry is told by hand
-            return {"recorded": False, "reason": "Người chết không có trong Cơ sở dữ liệu dân cư."}
-        registry.record_death(pid, str((dossier_data.get("death") or {}).get("at"))[:10], code)
-        return {"recorded": True, "locked": True}
-    raise RegistryRejected(f"unknown operation {op}")
-
-
-def _register_marriage(registry: Any, dossier_data: dict[str, Any], code: str) -> dict[str, Any]:
-    """Both parties married, each other's spouse; then read them back (KH-13, LHT Art. 5(6))."""
-    from app.domain.rules.marriage import check_registered_marriage
-
-    a = (dossier_data.get("bride") or {}).get("personal_id")
-    b = (dossier_data.get("groom") or {}).get("personal_id")
-    known = {pid: registry.lookup(pid) for pid in (a, b) if pid}
-    if not a or not b or any(record is None for record in known.values()):
-        return {
-            "recorded": False,
-            "reason": "Một bên không có trong Cơ sở dữ liệu quốc gia về dân cư; cập nhật tình trạng hôn nhân "
-            "theo quy trình điều chỉnh dữ liệu.",
-        }
-    married_on = runtime().clock.now().astimezone(LOCAL_TZ).date()
-    registry.record_marriage(a, b, married_on.isoformat(), code)
-    problems = check_registered_marriage(registry.lookup(a), registry.lookup(b), married_on)
-    return {"recorded": True, "check": [f.to_dict() for f in problems]}
-
-
-def _family(registry: Any, roots: list[str]) -> dict[str, Any]:
-    """Parents (and their parents) up to three generations, for the prohibited-relationship rules."""
-    family: dict[str, Any] = {}
-    frontier = list(roots)
-    for _ in range(FAMILY_DEPTH):
-        nxt = []
-        for pid in frontier:
-            rec = family.get(pid) or registry.lookup(pid)
-            if not rec:
-                continue
-            family[pid] = rec
-            nxt += [
-                p
-                for p in (rec.get("mother_personal_id"), rec.get("father_personal_id"))
-                if p and p not in family
-            ]
-        frontier = nxt
-    return family
+    call = get_procedure(procedure).registry_call(op)
+    if call is None:
+        raise RegistryRejected(f"unknown operation {op}")
+    return call(runtime().registry, dossier_data, code, runtime().clock.now())
 
 
 def run_job(job_id: int) -> str:
@@ -224,25 +145,12 @@ def _finish(job_id: int) -> None:
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
+    """What the call's result changes on the dossier itself, as its procedure keeps it."""
     if not isinstance(result, dict):
         return
-    if operation == "registry/register_birth":
-        dossier.result = {**dossier.result, "personal_id": result.get("personal_id")}
-    elif operation in ("registry/register_marriage", "registry/register_death"):
-        registry = {k: result[k] for k in ("recorded", "reason", "locked") if k in result}
-        known = dossier.result.get("flags") or []
-        flags = []
-        for f in result.get("check") or []:
-            flag = {"rule": f["rule"], "severity": "flag", "message": f["message"], "field": f.get("field")}
-            if flag not in known:
-                flags.append(flag)
-        dossier.result = {
-            **dossier.result,
-            "registry": registry,
-            "flags": [*(dossier.result.get("flags") or []), *flags],
-        }
-        if flags:
-            dossier.findings = [*(dossier.findings or []), *flags]
+    found = get_procedure(dossier.procedure).registry_operations.get(operation)
+    if found is not None and found.apply is not None:
+        found.apply(dossier, result)
 
 
 def _record_failure(job_id: int, error: str) -> None:

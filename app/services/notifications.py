@@ -20,11 +20,11 @@ from sqlalchemy import select
 from app.instrumentation import measured
 from app.integrations.mail import outbox_from_config, sender_from_config
 from app.models import Commune, Dossier, Job, User, db
+from app.procedures import get as get_procedure
 from app.services.errors import Forbidden
 from app.services.job_signal import wake_after_commit
 
 MAIL_OPERATION = "mail/status"
-PROCEDURES = {"birth": "đăng ký khai sinh", "marriage": "đăng ký kết hôn", "death": "đăng ký khai tử"}
 # (subject, sentence) the requester is told per status; a status not listed sends nothing.
 STATUS_TEXT = {
     "submitted": ("Đã nộp hồ sơ", "đã được nộp và đang chờ cán bộ tiếp nhận kiểm tra."),
@@ -61,7 +61,7 @@ def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> 
         "status": dossier.status,
         "full_name": requester.get("full_name") or "",
         "place": f"UBND {commune.name}" if commune else f"UBND xã/phường {dossier.commune_code}",
-        "procedure": PROCEDURES.get(dossier.procedure, dossier.procedure),
+        "procedure": get_procedure(dossier.procedure).name,
         "due_at": dossier.due_at.isoformat() if dossier.due_at else None,
         "now": now.isoformat(),
     }

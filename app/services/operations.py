@@ -13,7 +13,7 @@ conditions need verification). External: registry/lookup_parties, registry/regis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Set
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -28,53 +28,44 @@ from app.domain.deadlines import (
 )
 from app.domain.findings import Finding
 from app.domain.kinship import FunctionKinshipGraph
-from app.domain.rules import (
-    RuleContext,
-    evaluate_birth,
-    evaluate_death,
-    evaluate_marriage,
-)
-from app.domain.rules.fields import parse_date, parse_moment
+from app.domain.rules import RuleContext
 from app.engine.scripting import DEFERRED, ServiceDispatcher
 from app.models import Attachment, Dossier, db
+from app.procedures import LOOKUP_OPERATION, all_procedures
+from app.procedures import get as procedure_of
 from app.services.audit import PendingEvent
 from app.services.register_entries import enter_in_register
 from app.services.runtime import runtime
 
-EXTERNAL_OPERATIONS = frozenset(
-    {
-        "registry/lookup_parties",
-        "registry/register_birth",
-        "registry/register_marriage",
-        "registry/register_death",
-    }
-)
-PARTY_ROLES = {
-    "birth": ("mother", "father", "requester"),
-    "marriage": ("bride", "groom", "requester"),
-    "death": ("deceased", "requester"),
-}
-EVENT_DATE_PATH = {"birth": ("child", "birth_date"), "death": ("death", "at")}
+
+class _ExternalOperations(Set[str]):
+    """The party lookup and every registered procedure's registry operations (read when asked, so a
+    procedure registered later is included)."""
+
+    def _current(self) -> frozenset[str]:
+        ops = {LOOKUP_OPERATION}
+        for procedure in all_procedures():
+            ops.update(procedure.registry_operations)
+        return frozenset(ops)
+
+    def __contains__(self, operation: object) -> bool:
+        return operation in self._current()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._current()))
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+
+EXTERNAL_OPERATIONS: Set[str] = _ExternalOperations()
 INACTIVE_STATUSES = ("refused", "receipt_refused", "withdrawn")
 # NĐ 123/2015 Art. 14(1): the finding of an abandoned child is posted for 7 consecutive days.
 POSTING_DAYS = 7
-# documents that settle the dossier: the on-time outcome (QĐ 766) is measured when one is issued
-RESOLVING_KINDS = ("birth_certificate", "marriage_certificate", "death_extract", "refusal_letter")
 
 
 def local_date(moment: datetime) -> date:
     return moment.astimezone(LOCAL_TZ).date()
-
-
-def event_date(procedure: str, data: dict[str, Any]) -> date | None:
-    path = EVENT_DATE_PATH.get(procedure)
-    if path is None:
-        return None
-    value = (data.get(path[0]) or {}).get(path[1])
-    if procedure == "death":
-        moment = parse_moment(value)
-        return moment[0] if moment else None
-    return parse_date(value)
 
 
 def kinship_from_lookups(lookups: dict[str, Any]) -> FunctionKinshipGraph:
@@ -108,6 +99,7 @@ def evaluate_rules(
     to a marital-status verification (kept in `lookups["marital_verification"]`), and the dossier-level
     flags recorded by the process itself (e.g. C11: a supplement request issued late).
     """
+    procedure = procedure_of(dossier.procedure)
     roles = {k: v for k, v in lookups.items() if k not in ("family", "marital_verification")}
     verification = lookups.get("marital_verification")
     existing = _existing_registrations(dossier) if dossier.subject_key else []
@@ -117,16 +109,11 @@ def evaluate_rules(
         lookups=roles,
         officer_personal_id=officer_personal_id,
         kinship=kinship_from_lookups(lookups),
-        existing_births=existing if dossier.procedure == "birth" else (),
-        existing_deaths=existing if dossier.procedure == "death" else (),
         calendar=runtime().calendar,
         attachments=_attachment_kinds(dossier),
         marital_verification=verification if isinstance(verification, dict) else None,
     )
-    evaluate = {"birth": evaluate_birth, "marriage": evaluate_marriage, "death": evaluate_death}[
-        dossier.procedure
-    ]
-    findings = evaluate(data, ctx)
+    findings = procedure.evaluate(data, ctx, existing)
     for flag in dossier.result.get("flags") or []:
         findings.append(Finding(flag["rule"], "flag", flag["message"], flag.get("field")))
     return findings
@@ -139,6 +126,10 @@ def _attachment_kinds(dossier: Dossier) -> frozenset[str]:
 
 
 def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
+    """Completed registrations of the same subject, as the procedure's duplicate rules compare them."""
+    describe = procedure_of(dossier.procedure).existing_record
+    if describe is None:
+        return []
     rows = db.session.execute(
         select(Dossier.code, Dossier.data).where(
             Dossier.subject_key == dossier.subject_key,
@@ -147,18 +138,7 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
             Dossier.status == "completed",
         )
     ).all()
-    out = []
-    for code, data in rows:
-        child = data.get("child") or data.get("deceased") or {}
-        out.append(
-            {
-                "code": code,
-                "full_name": child.get("full_name"),
-                "birth_date": child.get("birth_date"),
-                "mother_personal_id": (data.get("mother") or {}).get("personal_id"),
-            }
-        )
-    return out
+    return [describe(code, data) for code, data in rows]
 
 
 def task_due_at(dossier: Dossier, info: Any, now: datetime) -> datetime:
@@ -223,18 +203,19 @@ def _accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) 
     """
     rt = runtime()
     dossier = d.dossier
+    procedure = procedure_of(dossier.procedure)
     form = data.get("dossier") or {}
     needs_verification = bool((data.get("verification") or {}).get("needed"))
-    days = processing_working_days(dossier.procedure, needs_verification=needs_verification)
+    days = processing_working_days(procedure.limits, needs_verification=needs_verification)
     start = processing_start(dossier, data)
     due = rt.calendar.due_at(start, days)
-    happened = event_date(dossier.procedure, form)
+    happened = procedure.event_date(form)
     late = bool(
         happened
-        and is_registration_late(dossier.procedure, happened, local_date(dossier.received_at), rt.calendar)
+        and is_registration_late(procedure.limits, happened, local_date(dossier.received_at), rt.calendar)
     )
     fee = rt.fees.compute_fee(
-        dossier.procedure, late=late, copies=int(form.get("copies") or 0), exemption=form.get("fee_exemption")
+        procedure.fee, late=late, copies=int(form.get("copies") or 0), exemption=form.get("fee_exemption")
     )
     dossier.due_at, dossier.late = due, late
     result = {
@@ -272,7 +253,7 @@ def processing_start(dossier: Dossier, data: dict[str, Any]) -> datetime:
 def _issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """Issue a document; a few kinds also move the dossier: apology (new appointment), supplement request
     (C11 timeliness), the certificate or refusal letter (the dossier is resolved: on time or not)."""
-    from app.services.documents import issue_documents
+    from app.services.documents import issue_documents, resolves_dossier
 
     kind = str(params["kind"])
     dossier = d.dossier
@@ -290,7 +271,7 @@ def _issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -
     elif kind == "supplement_request":
         out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
     out["documents"] = issue_documents(dossier, kind, data, d.now)
-    if kind in RESOLVING_KINDS:
+    if resolves_dossier(dossier.procedure, kind):
         original = dossier.result.get("original_due_at")
         on_time = d.now <= datetime.fromisoformat(original) if original else None
         extra: dict[str, Any] = {"resolved_at": d.now.isoformat(), "on_time": on_time}
@@ -417,7 +398,7 @@ def _extend_deadline(d: CommandDispatcher, data: dict[str, Any], params: dict[st
     (LHT Art. 18(2) for marriage; portal case 1.000656.01 for death), counted from the same start."""
     dossier = d.dossier
     deadline = dict(dossier.result.get("deadline") or {})
-    days = processing_working_days(dossier.procedure, needs_verification=True)
+    days = processing_working_days(procedure_of(dossier.procedure).limits, needs_verification=True)
     deadline["working_days"] = max(int(deadline.get("working_days") or 1), days)
     deadline.setdefault("start", dossier.received_at.isoformat())
     due = _statutory_due(deadline, int(deadline.get("paused_working_days") or 0))
@@ -451,4 +432,8 @@ INTERNAL_OPERATIONS: dict[str, Callable[[CommandDispatcher, dict[str, Any], dict
     "verification/resume": _verification_resume,
     "deadline/extend": _extend_deadline,
 }
-KNOWN_OPERATIONS = frozenset(INTERNAL_OPERATIONS) | EXTERNAL_OPERATIONS
+
+
+def is_known_operation(operation: str) -> bool:
+    """An operation a diagram may call: an internal one, or an external one of a registered procedure."""
+    return operation in INTERNAL_OPERATIONS or operation in EXTERNAL_OPERATIONS

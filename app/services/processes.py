@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
@@ -20,17 +19,11 @@ from app.engine.definition import (
 from app.engine.scripting import UnsafeScriptError, compile_expression, compile_script
 from app.engine.xml import UnsafeXmlError
 from app.models import ProcessVersion, User, db
+from app.procedures import all_procedures
 from app.services.errors import Forbidden, Invalid, NotFound
-from app.services.operations import KNOWN_OPERATIONS
+from app.services.operations import is_known_operation
 from app.services.runtime import runtime
 from app.services.transaction import write
-
-PROCESS_KEYS = {
-    "birth": "birth_registration",
-    "marriage": "marriage_registration",
-    "death": "death_registration",
-}
-PROCESSES_DIR = Path(__file__).resolve().parents[2] / "processes"
 
 
 def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
@@ -82,7 +75,7 @@ def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
                 }
             )
     for element_id, operation in service_operations(definition).items():
-        if operation not in KNOWN_OPERATIONS:
+        if not is_known_operation(operation):
             errors.append(
                 {
                     "element_id": element_id,
@@ -123,12 +116,13 @@ def _store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
 
 
 def deploy_shipped_processes() -> list[ProcessVersion]:
-    """Deploy processes/<key>/<key>.bpmn when its content differs from the newest version (idempotent)."""
+    """Deploy each procedure's <process folder>/<key>.bpmn when its content differs from the newest version
+    (idempotent)."""
 
     def deploy() -> list[ProcessVersion]:
         deployed = []
-        for key in PROCESS_KEYS.values():
-            path = PROCESSES_DIR / key / f"{key}.bpmn"
+        for procedure in all_procedures():
+            key, path = procedure.process_key, procedure.bpmn_path
             if not path.exists():
                 continue
             xml = path.read_bytes()

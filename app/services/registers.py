@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.models import Dossier, RegisterBook, RegisterEntry, User, db
+from app.procedures import get as get_procedure
+from app.procedures import keys as procedure_keys
 from app.services.access import OFFICIAL_ROLES
 from app.services.documents import issuer_of
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -23,15 +25,13 @@ from app.services.register_entries import open_book
 from app.services.runtime import runtime
 from app.services.transaction import write
 
-KINDS = ("birth", "marriage", "death")
-KIND_NAMES = {"birth": "khai sinh", "marriage": "kết hôn", "death": "khai tử"}
 # [design] entries per printed page of the electronic book (the landscape register_book layout)
 ENTRIES_PER_PAGE = 20
 CLOSING_ROLES = ("chairman", "officer")
 
 
 def _check(kind: str, year: int) -> None:
-    if kind not in KINDS:
+    if kind not in procedure_keys():
         raise NotFound("Không có loại sổ này.")
     if not 1900 <= year <= 9999:
         raise NotFound("Không có sổ của năm này.")
@@ -68,7 +68,7 @@ def _entries(book: RegisterBook) -> list[dict[str, Any]]:
     out = []
     for entry, code, result in rows:
         summary = dict(entry.summary or {})
-        if book.kind == "birth" and not summary.get("personal_id"):
+        if get_procedure(book.kind).register.personal_id_from_result and not summary.get("personal_id"):
             summary["personal_id"] = (result or {}).get("personal_id")  # assigned after the entry
         out.append(
             {
@@ -141,7 +141,8 @@ def close_register_book(actor: User, kind: str, year: int) -> dict[str, Any]:
             .execution_options(populate_existing=True)
         ).one()
         if book.closed_at is not None:
-            raise Conflict(f"Sổ đăng ký {KIND_NAMES[kind]} năm {year} đã khóa.", code="register_book_closed")
+            name = get_procedure(kind).book_name
+            raise Conflict(f"Sổ đăng ký {name} năm {year} đã khóa.", code="register_book_closed")
         classifications = Counter(
             db.session.scalars(select(RegisterEntry.classification).where(RegisterEntry.book_id == book.id))
         )
@@ -175,7 +176,7 @@ def register_book_context(actor: User, kind: str, year: int, commune: str | None
         "issued_on": today.isoformat(),
         "verify_token": token,
         "verify_url": f"{runtime().verify_base_url}/verify/{token}",
-        "dossier_code": f"Sổ {KIND_NAMES[kind]} {book['number']}",
+        "dossier_code": f"Sổ {get_procedure(kind).book_name} {book['number']}",
         "copy": None,
         "electronic": True,
         "signer": signer,

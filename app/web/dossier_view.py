@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from app.services.processes import PROCESS_KEYS
+from app import procedures
 from app.services.runtime import runtime
 from app.web import labels
 from app.web.forms_render import FormSpec, ReadGroup, build_form, display_value, get_path, read_only
@@ -26,9 +26,9 @@ LOOKUP_FIELDS = (
 
 
 def submission_spec(procedure: str) -> FormSpec | None:
-    key = PROCESS_KEYS.get(procedure)
+    key = procedures.get(procedure).process_key
     forms = runtime().forms
-    if key is None or not forms.exists(key, "submission"):
+    if not forms.exists(key, "submission"):
         return None
     return build_form(forms, key, "submission")
 

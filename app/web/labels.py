@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app import procedures
 from app.domain.calendar import LOCAL_TZ
 
 STATUSES = {
@@ -23,11 +25,25 @@ STATUSES = {
     "refused": _l("Từ chối đăng ký"),
     "withdrawn": _l("Đã rút"),
 }
-PROCEDURES = {
-    "birth": _l("Đăng ký khai sinh"),
-    "marriage": _l("Đăng ký kết hôn"),
-    "death": _l("Đăng ký khai tử"),
-}
+
+
+class _ProcedureTitles(Mapping[str, Any]):
+    """{key: translated title} of the registered procedures (app.procedures), read when asked."""
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return _l(procedures.get(key).title)
+        except procedures.UnknownProcedure:
+            raise KeyError(key) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(procedures.keys())
+
+    def __len__(self) -> int:
+        return len(procedures.keys())
+
+
+PROCEDURES: Mapping[str, Any] = _ProcedureTitles()
 CHANNELS = {
     "counter": _l("Trực tiếp"),
     "online": _l("Trực tuyến"),
@@ -88,7 +104,7 @@ MARITAL = {
 }
 
 
-def label(table: dict[str, Any], code: Any) -> str:
+def label(table: Mapping[str, Any], code: Any) -> str:
     """The label of a code, or the code itself when the table does not know it."""
     value = table.get(str(code)) if code is not None else None
     return str(value) if value is not None else ("" if code is None else str(code))

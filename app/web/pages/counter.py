@@ -10,10 +10,11 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
+from app import procedures
 from app.models import User
 from app.services.dossiers import submit_dossier
 from app.services.errors import Invalid, TooLarge
-from app.services.processes import PROCESS_KEYS, active_version
+from app.services.processes import active_version
 from app.services.runtime import runtime
 from app.web.forms_render import (
     FormSpec,
@@ -33,27 +34,31 @@ def available_procedures() -> list[str]:
     """Procedures with a deployed process and a submission form."""
     forms = runtime().forms
     return [
-        procedure
-        for procedure, key in PROCESS_KEYS.items()
-        if forms.exists(key, "submission") and active_version(key, required=False) is not None
+        p.key
+        for p in procedures.all_procedures()
+        if forms.exists(p.process_key, "submission")
+        and active_version(p.process_key, required=False) is not None
     ]
 
 
-def attachment_kinds() -> list[tuple[str, str]]:
+def attachment_kinds(procedure: str) -> list[tuple[str, str]]:
+    """The forms/common attachment kinds the procedure accepts (all of them unless its record lists some)."""
     kind = runtime().forms.schema("common", "defs")["$defs"]["attachment_kind"]
     names = kind.get("x-enum-labels") or {}
-    return [(str(v), str(names.get(v, v))) for v in kind["enum"]]
+    allowed = procedures.get(procedure).attachment_kinds
+    return [(str(v), str(names.get(v, v))) for v in kind["enum"] if allowed is None or v in allowed]
 
 
 def _spec(procedure: str) -> FormSpec:
-    return build_form(runtime().forms, PROCESS_KEYS[procedure], "submission")
+    return build_form(runtime().forms, procedures.get(procedure).process_key, "submission")
 
 
 @pages.get("/counter")
 @login_required
 def counter_choose() -> Any:
     require_roles("reception")
-    return render_template("counter_choose.html", procedures=available_procedures())
+    choices = [procedures.get(key) for key in available_procedures()]
+    return render_template("counter_choose.html", procedures=choices)
 
 
 def _render(
@@ -80,7 +85,7 @@ def _render(
         general_errors=general,
         attachment_errors=attachment_errors,
         message=message,
-        kinds=attachment_kinds(),
+        kinds=attachment_kinds(procedure),
         kept=kept or [],
         rows=ATTACHMENT_ROWS,
         token=token or uuid.uuid4().hex,
@@ -108,7 +113,9 @@ def counter_submit(procedure: str) -> Any:
     attachments, kept = _attachments()
     token = (request.form.get("submission_token") or "")[:64] or uuid.uuid4().hex
     if submission.errors:
-        errors = runtime().forms.validate(PROCESS_KEYS[procedure], "submission", submission.data)
+        errors = runtime().forms.validate(
+            procedures.get(procedure).process_key, "submission", submission.data
+        )
         errors.update(submission.errors)
         return _render(
             user, procedure, submission.raw, errors, _("Hồ sơ có trường không hợp lệ."), kept, token, 422

@@ -8,9 +8,9 @@ from typing import Any
 from flask import current_app, jsonify, render_template, request
 from flask_login import current_user, login_required
 
+from app import procedures
 from app.services import inbox as svc
 from app.services.access import OFFICIAL_ROLES
-from app.services.processes import PROCESS_KEYS
 from app.services.runtime import runtime
 from app.web.forms_render import format_date, parse_date
 from app.web.pages import pages
@@ -30,7 +30,7 @@ def _choice(name: str, allowed: Any) -> str | None:
 def filters_from_request() -> svc.InboxFilters:
     return svc.InboxFilters(
         tab=_choice("tab", svc.TABS) or "all",
-        procedure=_choice("procedure", PROCESS_KEYS),
+        procedure=_choice("procedure", procedures.keys()),
         task=(request.args.get("task") or None),
         claim=_choice("claim", ("free", "claimed")),
         channel=_choice("channel", ("counter", "online", "post")),

@@ -7,9 +7,9 @@ from typing import Any
 from flask import render_template, request
 from flask_login import login_required
 
+from app import procedures
 from app.services.access import OFFICIAL_ROLES
 from app.services.dossier_search import search_dossiers
-from app.services.processes import PROCESS_KEYS
 from app.web import labels
 from app.web.pages import pages
 from app.web.pages.access import require_roles
@@ -26,7 +26,7 @@ def dossier_search() -> Any:
     page = search_dossiers(
         user,
         q=q or None,
-        procedure=procedure if procedure in PROCESS_KEYS else None,
+        procedure=procedure if procedure in procedures.keys() else None,
         status=status if status in labels.STATUSES else None,
         before=int(before) if before.isdigit() else None,
     )

@@ -1,0 +1,187 @@
+"""Đăng ký khai sinh (birth registration): Luật Hộ tịch Art. 13–17; process birth_registration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from app.domain.date_words import date_in_words
+from app.domain.deadlines import BIRTH_REGISTRATION_DAYS, TimeLimits
+from app.domain.fees import FeeRule
+from app.domain.findings import Finding
+from app.domain.rules import RuleContext, evaluate_birth
+from app.domain.rules.fields import parse_date
+from app.domain.text import fold
+from app.procedures.documents import person_block, registration, with_copies
+from app.procedures.record import (
+    DocumentKind,
+    DocumentSource,
+    Procedure,
+    RegisterSpec,
+    RegistryOperation,
+)
+from app.procedures.registry_calls import lookup_parties
+
+if TYPE_CHECKING:
+    from app.integrations.registry import RegistryClient
+    from app.models import Dossier
+
+PARTIES = ("mother", "father", "requester")
+
+
+def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """KS-01…KS-16; `existing`: completed registrations of the same child (KS-10)."""
+    return evaluate_birth(data, replace(ctx, existing_births=tuple(existing)))
+
+
+def existing_record(code: str, data: dict[str, Any]) -> dict[str, Any]:
+    child = data.get("child") or {}
+    return {
+        "code": code,
+        "full_name": child.get("full_name"),
+        "birth_date": child.get("birth_date"),
+        "mother_personal_id": (data.get("mother") or {}).get("personal_id"),
+    }
+
+
+def subject_key(data: dict[str, Any]) -> str | None:
+    """Folded child name + birth date + mother (id or name): the same child registered twice shares it."""
+    child = data.get("child") or {}
+    mother = data.get("mother") or {}
+    return (
+        f"birth|{fold(child.get('full_name', ''))}|{child.get('birth_date', '')}|"
+        f"{mother.get('personal_id') or fold(mother.get('full_name', ''))}"
+    )
+
+
+def subject_name(data: dict[str, Any]) -> str:
+    child = data.get("child")
+    return str(child.get("full_name") or "") if isinstance(child, dict) else ""
+
+
+def classify(data: dict[str, Any], late: bool) -> str:
+    """The register's classification box (domain.md §4.8.2)."""
+    special = (data.get("dossier") or {}).get("special_case")
+    if special == "abandoned":
+        return "tre_bi_bo_roi"
+    if special == "parents_unknown":
+        return "tre_chua_xac_dinh_cha_me"
+    return "qua_han" if late else "dung_han"
+
+
+def _name(person: Any, lookup: Any) -> str | None:
+    person = person if isinstance(person, dict) else {}
+    lookup = lookup if isinstance(lookup, dict) else {}
+    value = person.get("full_name") or lookup.get("full_name")
+    return str(value) if value else None
+
+
+def summary(data: dict[str, Any]) -> dict[str, Any]:
+    form, lookups = data.get("dossier") or {}, data.get("lookups") or {}
+    child = form.get("child") or {}
+    return {
+        "full_name": child.get("full_name"),
+        "birth_date": child.get("birth_date"),
+        "sex": child.get("sex"),
+        "personal_id": None,  # assigned by the population registry after the entry
+        "mother_name": _name(form.get("mother"), lookups.get("mother")),
+        "father_name": _name(form.get("father"), lookups.get("father")),
+        "declarant_name": (form.get("requester") or {}).get("full_name"),
+    }
+
+
+def certificate_context(src: DocumentSource) -> dict[str, Any]:
+    """Giấy khai sinh (TT 04/2020 form): the child, the parents, the declarant, the register entry."""
+    d, lookups, data = src.form, src.lookups, src.data
+    requester = d.get("requester") or {}
+    child = dict(d.get("child") or {})
+    child["personal_id"] = (data.get("registration") or {}).get("personal_id", "")
+    born = parse_date(child.get("birth_date"))
+    child.setdefault("birth_date_in_words", date_in_words(born) if born else "")
+    return {
+        **registration(src),
+        "child": child,
+        "mother": person_block(d.get("mother"), lookups.get("mother")),
+        "father": None if d.get("father") is None else person_block(d.get("father"), lookups.get("father")),
+        "declarant": {
+            "full_name": requester.get("full_name", ""),
+            "id_document": requester.get("personal_id", ""),
+        },
+        "officer_name": (data.get("actors") or {}).get("officer_examine", {}).get("full_name", ""),
+    }
+
+
+def register_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """A new person in the population registry; their personal id goes on the certificate."""
+    child = dossier_data.get("child") or {}
+    if (child.get("nationality") or "Việt Nam") != "Việt Nam":
+        return {"personal_id": None, "reason": "Không cấp số định danh: trẻ không có quốc tịch Việt Nam."}
+    record = {
+        "full_name": child.get("full_name"),
+        "birth_date": child.get("birth_date"),
+        "sex": child.get("sex"),
+        "ethnicity": child.get("ethnicity"),
+        "nationality": child.get("nationality") or "Việt Nam",
+        "mother_personal_id": (dossier_data.get("mother") or {}).get("personal_id"),
+        "father_personal_id": (dossier_data.get("father") or {}).get("personal_id"),
+        "residence_commune_code": None,
+    }
+    mother = registry.lookup(record["mother_personal_id"]) if record["mother_personal_id"] else None
+    record["residence_commune_code"] = (mother or {}).get("residence_commune_code")
+    return {"personal_id": registry.create_person(record, code)}
+
+
+def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:
+    dossier.result = {**dossier.result, "personal_id": result.get("personal_id")}
+
+
+PROCEDURE = Procedure(
+    key="birth",
+    process_key="birth_registration",
+    title="Đăng ký khai sinh",
+    name="đăng ký khai sinh",
+    book_name="khai sinh",
+    form_title="Tờ khai đăng ký khai sinh",
+    parties=PARTIES,
+    lookup=lookup_parties(PARTIES),
+    evaluate=evaluate,
+    existing_record=existing_record,
+    subject_key=subject_key,
+    subject_name=subject_name,
+    register=RegisterSpec(classify=classify, summary=summary, personal_id_from_result=True),
+    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth),
+    # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
+    # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
+    limits=TimeLimits(1, 1, BIRTH_REGISTRATION_DAYS),
+    documents=(
+        DocumentKind(
+            "birth_certificate",
+            "Giấy khai sinh",
+            "giay_khai_sinh",
+            certificate_context,
+            with_copies,
+            resolves=True,
+        ),
+    ),
+    registry_operations=MappingProxyType(
+        {"registry/register_birth": RegistryOperation(register_in_registry, keep_personal_id)}
+    ),
+    event_date_path=("child", "birth_date"),
+    event_date_parser=parse_date,
+    search_fields=(
+        ("child", "full_name"),
+        ("mother", "full_name"),
+        ("father", "full_name"),
+        ("requester", "full_name"),
+    ),
+    future_date_fields=(
+        ("child", "birth_date"),
+        ("birth_certificate", "issued_on"),
+        ("parents_marriage", "date"),
+    ),
+)

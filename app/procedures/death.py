@@ -1,0 +1,163 @@
+"""Đăng ký khai tử (death registration): Luật Hộ tịch Art. 32–34; process death_registration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from app.domain.deadlines import DEATH_REGISTRATION_DAYS, TimeLimits
+from app.domain.fees import FeeRule
+from app.domain.findings import Finding
+from app.domain.rules import RuleContext, evaluate_death
+from app.domain.rules.fields import parse_moment
+from app.domain.text import fold
+from app.procedures.documents import person_block, registration, with_copies
+from app.procedures.record import (
+    DocumentKind,
+    DocumentSource,
+    Procedure,
+    RegisterSpec,
+    RegistryOperation,
+)
+from app.procedures.registry_calls import lookup_parties, record_registry_outcome
+
+if TYPE_CHECKING:
+    from app.integrations.registry import RegistryClient
+
+PARTIES = ("deceased", "requester")
+
+
+def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """KT-01…KT-14; `existing`: completed registrations of the death of the same person (KT-06)."""
+    return evaluate_death(data, replace(ctx, existing_deaths=tuple(existing)))
+
+
+def existing_record(code: str, data: dict[str, Any]) -> dict[str, Any]:
+    person = data.get("deceased") or {}
+    return {
+        "code": code,
+        "full_name": person.get("full_name"),
+        "birth_date": person.get("birth_date"),
+        "mother_personal_id": (data.get("mother") or {}).get("personal_id"),
+    }
+
+
+def subject_key(data: dict[str, Any]) -> str | None:
+    """The deceased's personal id, else folded name + birth date (or year)."""
+    person = data.get("deceased") or {}
+    if person.get("personal_id"):
+        return f"death|{person['personal_id']}"
+    born = person.get("birth_date") or person.get("birth_year")
+    return f"death|{fold(person.get('full_name', ''))}|{born}"
+
+
+def subject_name(data: dict[str, Any]) -> str:
+    person = data.get("deceased")
+    return str(person.get("full_name") or "") if isinstance(person, dict) else ""
+
+
+def died_on(value: Any) -> date | None:
+    """The local date of the moment of death ("2026-03-08T10:30:00+07:00")."""
+    moment = parse_moment(value)
+    return moment[0] if moment else None
+
+
+def classify(data: dict[str, Any], late: bool) -> str:
+    return "qua_han" if late else "dung_han"  # domain.md §6.8.2
+
+
+def summary(data: dict[str, Any]) -> dict[str, Any]:
+    form, lookups = data.get("dossier") or {}, data.get("lookups") or {}
+    person, record = form.get("deceased") or {}, lookups.get("deceased") or {}
+    record = record if isinstance(record, dict) else {}
+    death = form.get("death") or {}
+    name = person.get("full_name") or record.get("full_name")
+    out = {
+        "full_name": str(name) if name else None,
+        "sex": person.get("sex") or record.get("sex"),
+        "personal_id": person.get("personal_id"),
+        "died_at": death.get("at"),
+        "death_place": death.get("place"),
+        "declarant_name": (form.get("requester") or {}).get("full_name"),
+    }
+    birth = person.get("birth_date") or record.get("birth_date")
+    if birth:
+        out["birth_date"] = birth
+    else:
+        out["birth_year"] = person.get("birth_year")
+    return out
+
+
+def extract_context(src: DocumentSource) -> dict[str, Any]:
+    """Trích lục khai tử: the deceased, the death, the notice, the declarant, the register entry."""
+    d, lookups = src.form, src.lookups
+    requester = d.get("requester") or {}
+    return {
+        **registration(src),
+        "deceased": {
+            **(person_block(d.get("deceased"), lookups.get("deceased")) or {}),
+            "sex": (d.get("deceased") or {}).get("sex", ""),
+            "last_residence": (d.get("deceased") or {}).get("last_residence", ""),
+        },
+        "death": d.get("death") or {},
+        "death_notice": d.get("death_notice") or {},
+        "declarant": {
+            "full_name": requester.get("full_name", ""),
+            "id_document": requester.get("personal_id", ""),
+            "relationship": requester.get("relationship", ""),
+        },
+    }
+
+
+def register_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """Mark the person dead (and their record locked) in the population registry."""
+    person = dossier_data.get("deceased") or {}
+    pid = person.get("personal_id")
+    if not pid or registry.lookup(pid) is None:
+        # a person the registry does not know: the extract is still issued, the registry is told by hand
+        return {"recorded": False, "reason": "Người chết không có trong Cơ sở dữ liệu dân cư."}
+    registry.record_death(pid, str((dossier_data.get("death") or {}).get("at"))[:10], code)
+    return {"recorded": True, "locked": True}
+
+
+PROCEDURE = Procedure(
+    key="death",
+    process_key="death_registration",
+    title="Đăng ký khai tử",
+    name="đăng ký khai tử",
+    book_name="khai tử",
+    form_title="Tờ khai đăng ký khai tử",
+    parties=PARTIES,
+    lookup=lookup_parties(PARTIES),
+    evaluate=evaluate,
+    existing_record=existing_record,
+    subject_key=subject_key,
+    subject_name=subject_name,
+    register=RegisterSpec(classify=classify, summary=summary),
+    fee=FeeRule("khai tử", amount=lambda schedule: schedule.late_death),
+    # Luật Hộ tịch Art. 5(3), portal record 1.000656: 1 working day; portal case 1.000656.01 lists 5 working
+    # days, read as the verification case (domain.md §6.5, design).
+    limits=TimeLimits(1, 5, DEATH_REGISTRATION_DAYS),
+    documents=(
+        DocumentKind(
+            "death_extract",
+            "Trích lục khai tử",
+            "trich_luc_khai_tu",
+            extract_context,
+            with_copies,
+            resolves=True,
+        ),
+    ),
+    registry_operations=MappingProxyType(
+        {"registry/register_death": RegistryOperation(register_in_registry, record_registry_outcome)}
+    ),
+    event_date_path=("death", "at"),
+    event_date_parser=died_on,
+    search_fields=(("requester", "full_name"), ("deceased", "full_name")),
+    future_date_fields=(("deceased", "birth_date"), ("death", "at"), ("death_notice", "issued_on")),
+)

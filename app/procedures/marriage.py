@@ -1,0 +1,186 @@
+"""Đăng ký kết hôn (marriage registration): Luật Hộ tịch Art. 17–18; process marriage_registration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from app.domain.calendar import LOCAL_TZ
+from app.domain.deadlines import TimeLimits
+from app.domain.fees import FeeRule
+from app.domain.findings import Finding, blocking
+from app.domain.rules import RuleContext, evaluate_handover, evaluate_marriage
+from app.domain.rules.marriage import check_registered_marriage
+from app.procedures.documents import person_block, registration
+from app.procedures.record import (
+    DocumentKind,
+    DocumentSource,
+    Procedure,
+    RegisterRefusal,
+    RegisterSpec,
+    RegistryOperation,
+    draft_variant,
+)
+from app.procedures.registry_calls import lookup_parties, record_registry_outcome
+
+if TYPE_CHECKING:
+    from app.integrations.registry import RegistryClient
+
+PARTIES = ("bride", "groom", "requester")
+SPOUSES = ("bride", "groom")
+FAMILY_DEPTH = 3
+_lookup = lookup_parties(PARTIES)
+
+
+def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
+    """KH-01…KH-13 (a marriage has no earlier registration of the same subject to compare with)."""
+    return evaluate_marriage(data, ctx)
+
+
+def lookup_with_family(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """The parties' records plus their family, for the prohibited-relationship rules (LHT Art. 5(2)(d))."""
+    result: dict[str, Any] = _lookup(registry, dossier_data, code, now)
+    result["family"] = family(registry, [r["personal_id"] for r in result.values() if r])
+    return result
+
+
+def family(registry: RegistryClient, roots: list[str]) -> dict[str, Any]:
+    """Parents (and their parents) up to three generations, for the prohibited-relationship rules."""
+    found: dict[str, Any] = {}
+    frontier = list(roots)
+    for _ in range(FAMILY_DEPTH):
+        nxt = []
+        for pid in frontier:
+            rec = found.get(pid) or registry.lookup(pid)
+            if not rec:
+                continue
+            found[pid] = rec
+            nxt += [
+                p
+                for p in (rec.get("mother_personal_id"), rec.get("father_personal_id"))
+                if p and p not in found
+            ]
+        frontier = nxt
+    return found
+
+
+def register_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """Both parties married, each other's spouse; then read them back (KH-13, LHT Art. 5(6))."""
+    a = (dossier_data.get("bride") or {}).get("personal_id")
+    b = (dossier_data.get("groom") or {}).get("personal_id")
+    known = {pid: registry.lookup(pid) for pid in (a, b) if pid}
+    if not a or not b or any(record is None for record in known.values()):
+        return {
+            "recorded": False,
+            "reason": "Một bên không có trong Cơ sở dữ liệu quốc gia về dân cư; cập nhật tình trạng hôn nhân "
+            "theo quy trình điều chỉnh dữ liệu.",
+        }
+    married_on = now.astimezone(LOCAL_TZ).date()
+    registry.record_marriage(a, b, married_on.isoformat(), code)
+    problems = check_registered_marriage(registry.lookup(a), registry.lookup(b), married_on)
+    return {"recorded": True, "check": [f.to_dict() for f in problems]}
+
+
+def subject_key(data: dict[str, Any]) -> str | None:
+    return None  # duplicates are caught by the parties' marital status (KH-04), not by a subject key
+
+
+def subject_name(data: dict[str, Any]) -> str:
+    """ "bride – groom" (name, else personal id)."""
+    names = [
+        str((data.get(b) or {}).get("full_name") or (data.get(b) or {}).get("personal_id") or "")
+        for b in SPOUSES
+        if isinstance(data.get(b), dict)
+    ]
+    return " – ".join(n for n in names if n)
+
+
+def classify(data: dict[str, Any], late: bool) -> str:
+    return "ket_hon_lan_dau"  # a new registration (not "Đăng ký lại" nor "Ghi chú kết hôn"), domain.md §5.8.2
+
+
+def summary(data: dict[str, Any]) -> dict[str, Any]:
+    form, lookups = data.get("dossier") or {}, data.get("lookups") or {}
+    out: dict[str, Any] = {}
+    for role in SPOUSES:
+        person, record = form.get(role) or {}, lookups.get(role) or {}
+        record = record if isinstance(record, dict) else {}
+        out[f"{role}_name"] = person.get("full_name") or record.get("full_name") or None
+        out[f"{role}_birth_date"] = person.get("birth_date") or record.get("birth_date")
+        out[f"{role}_personal_id"] = person.get("personal_id")
+        out[f"{role}_marriage_count"] = person.get("marriage_count")
+    return out
+
+
+def handover_guard(data: dict[str, Any]) -> RegisterRefusal | None:
+    """LHT Art. 18: the marriage is entered only after both parties, present, confirmed it (KH-02, KH-11)."""
+    refused = blocking(evaluate_handover(data.get("marriage_handover") or {}))
+    if not refused:
+        return None
+    return RegisterRefusal(
+        "Chưa thể ghi sổ: hai bên phải có mặt và xác nhận tự nguyện kết hôn.",
+        sorted({f.rule for f in refused}),
+    )
+
+
+def certificate_context(src: DocumentSource) -> dict[str, Any]:
+    d, lookups = src.form, src.lookups
+    return {
+        **registration(src),
+        "bride": person_block(d.get("bride"), lookups.get("bride")),
+        "groom": person_block(d.get("groom"), lookups.get("groom")),
+    }
+
+
+def certificate_variants(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
+    """One original for each spouse; a single draft for both to check."""
+    if draft:
+        return [{**draft_variant(), "original_for": "bride"}]
+    return [
+        {"suffix": f"ban_chinh_{i}", "copy": None, "original_for": who}
+        for i, who in ((1, "bride"), (2, "groom"))
+    ]
+
+
+PROCEDURE = Procedure(
+    key="marriage",
+    process_key="marriage_registration",
+    title="Đăng ký kết hôn",
+    name="đăng ký kết hôn",
+    book_name="kết hôn",
+    form_title="Tờ khai đăng ký kết hôn",
+    parties=PARTIES,
+    lookup=lookup_with_family,
+    evaluate=evaluate,
+    subject_key=subject_key,
+    subject_name=subject_name,
+    register=RegisterSpec(classify=classify, summary=summary, guard=handover_guard),
+    # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
+    fee=FeeRule(
+        "kết hôn", amount=lambda schedule: schedule.marriage, late_only=False, free_reason="domestic_marriage"
+    ),
+    # Luật Hộ tịch Art. 5(3), portal record 1.000894: 1 working day; Art. 18(2): at most 5 working days when
+    # the conditions need verification. No registration period.
+    limits=TimeLimits(1, 5, None),
+    documents=(
+        DocumentKind(
+            "marriage_certificate",
+            "Giấy chứng nhận kết hôn",
+            "giay_chung_nhan_ket_hon",
+            certificate_context,
+            certificate_variants,
+            resolves=True,
+        ),
+    ),
+    registry_operations=MappingProxyType(
+        {"registry/register_marriage": RegistryOperation(register_in_registry, record_registry_outcome)}
+    ),
+    search_fields=(("requester", "full_name"), ("bride", "full_name"), ("groom", "full_name")),
+    future_date_fields=(("bride", "birth_date"), ("groom", "birth_date")),
+)

@@ -1,0 +1,165 @@
+"""What one civil-status procedure is made of: a frozen record every other module asks instead of branching.
+
+Records import no Flask and no SQL: they hold plain functions over the dossier data (rules, register rows,
+document contexts, registry calls) and the numbers the law sets; the services run them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from app.domain.deadlines import TimeLimits
+from app.domain.fees import FeeRule
+from app.domain.findings import Finding
+from app.domain.rules import RuleContext
+from app.domain.rules.fields import parse_date
+
+if TYPE_CHECKING:
+    from app.integrations.registry import RegistryClient
+    from app.models import Dossier
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LOOKUP_OPERATION = "registry/lookup_parties"
+
+# (dossier data, rule context without earlier registrations, earlier registrations) -> findings
+RuleEvaluator = Callable[[dict[str, Any], RuleContext, Sequence[Mapping[str, Any]]], list[Finding]]
+# (registry client, dossier data, dossier code, now) -> the result fed back to the service task
+RegistryCall = Callable[["RegistryClient", dict[str, Any], str, datetime], dict[str, Any]]
+# (dossier, the call's result) -> None: what the result changes in dossier.result / dossier.findings
+ResultApplier = Callable[["Dossier", dict[str, Any]], None]
+Path2 = tuple[str, str]  # (block, key) of a dossier field, e.g. ("child", "birth_date")
+
+
+@dataclass(frozen=True)
+class DocumentSource:
+    """What a document context builder reads: the dossier, the process data, the moment, the shared header."""
+
+    dossier: Dossier
+    data: dict[str, Any]
+    now: datetime
+    header: dict[
+        str, Any
+    ]  # issuer, issued_on, dossier_code, procedure_name, requester, signer, receiver_name
+
+    @property
+    def form(self) -> dict[str, Any]:
+        return dict(self.data.get("dossier") or {})
+
+    @property
+    def lookups(self) -> dict[str, Any]:
+        return dict(self.data.get("lookups") or {})
+
+
+ContextBuilder = Callable[[DocumentSource], dict[str, Any]]
+# (dossier data, draft?) -> the variants to issue: {"suffix", "copy", ["electronic", "draft", "original_for"]}
+VariantPlan = Callable[[dict[str, Any], bool], list[dict[str, Any]]]
+
+
+def draft_variant() -> dict[str, Any]:
+    return {"suffix": "du_thao", "copy": None, "electronic": True, "draft": True}
+
+
+def single_variant(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
+    """One document (or its electronic draft)."""
+    return [draft_variant() if draft else {"suffix": "", "copy": None}]
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """A kind of document: its title, file name, context builder and how many are issued."""
+
+    kind: str  # "birth_certificate"; the app/documents template is <kind>.html
+    title: str  # "Giấy khai sinh"
+    file_name: str  # "giay_khai_sinh"
+    build: ContextBuilder
+    variants: VariantPlan = single_variant
+    resolves: bool = False  # issuing it settles the dossier: the on-time outcome (QĐ 766) is measured
+
+
+@dataclass(frozen=True)
+class RegisterRefusal:
+    """Why an entry may not be made yet (message for the official, rule ids)."""
+
+    message: str
+    rules: list[str]
+
+
+@dataclass(frozen=True)
+class RegisterSpec:
+    """The procedure's register book: its row (summary) and classification box (domain.md §4.8.2 …)."""
+
+    classify: Callable[[dict[str, Any], bool], str]  # (process data, late?) -> classification code
+    summary: Callable[[dict[str, Any]], dict[str, Any]]  # process data -> the printed row
+    guard: Callable[[dict[str, Any]], RegisterRefusal | None] | None = None  # checked before the entry
+    personal_id_from_result: bool = False  # the row shows the personal id the registry assigned later
+
+
+@dataclass(frozen=True)
+class RegistryOperation:
+    """An external population-registry operation (run as a job) and how its result is kept on the dossier."""
+
+    call: RegistryCall
+    apply: ResultApplier | None = None
+
+
+@dataclass(frozen=True)
+class Procedure:
+    """Everything that differs between procedures; see README "Adding a procedure"."""
+
+    key: str  # "birth": Dossier.procedure, register book kind
+    process_key: str  # "birth_registration": BPMN process id, forms folder name
+    title: str  # "Đăng ký khai sinh"
+    name: str  # "đăng ký khai sinh" (inside a sentence)
+    book_name: str  # "khai sinh": "Sổ đăng ký khai sinh", fee lines
+    form_title: str  # "Tờ khai đăng ký khai sinh" (counter page)
+    parties: tuple[str, ...]  # roles whose personal ids the registry lookup fetches
+    lookup: RegistryCall  # the registry/lookup_parties job
+    evaluate: RuleEvaluator  # the KS-/KH-/KT- rules
+    subject_key: Callable[[dict[str, Any]], str | None]  # the same child / deceased registered twice
+    subject_name: Callable[[dict[str, Any]], str]  # who the dossier is about, for lists
+    register: RegisterSpec
+    fee: FeeRule
+    limits: TimeLimits
+    documents: tuple[DocumentKind, ...] = ()  # documents of this procedure (certificates, extracts)
+    registry_operations: Mapping[str, RegistryOperation] = field(default_factory=lambda: MappingProxyType({}))
+    # earlier completed registration (code, data) -> the record the duplicate rules compare with
+    existing_record: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+    event_date_path: Path2 | None = None  # the birth / death whose registration may be late
+    event_date_parser: Callable[[Any], date | None] = parse_date
+    search_fields: tuple[Path2, ...] = ()  # names the inbox search finds
+    future_date_fields: tuple[Path2, ...] = ()  # dates that cannot lie after the day of submission
+    attachment_kinds: tuple[str, ...] | None = None  # allowed forms/common attachment kinds; None = all
+    process_dir: Path | None = None  # default processes/<process_key>/ of the repository
+    forms_dir: Path | None = None  # default <forms root>/<process_key>/ (forms/, or $HOTICH_FORMS_DIR)
+
+    @property
+    def process_folder(self) -> Path:
+        return self.process_dir or REPO_ROOT / "processes" / self.process_key
+
+    @property
+    def bpmn_path(self) -> Path:
+        return self.process_folder / f"{self.process_key}.bpmn"
+
+    def event_date(self, data: dict[str, Any]) -> date | None:
+        """The date of the registered event (birth, death), None when the procedure has none."""
+        if self.event_date_path is None:
+            return None
+        block = data.get(self.event_date_path[0])
+        return self.event_date_parser(
+            (block or {}).get(self.event_date_path[1]) if isinstance(block, dict) else None
+        )
+
+    def registry_call(self, operation: str) -> RegistryCall | None:
+        """The external call behind a registry/… service task, None when this procedure has no such call."""
+        if operation == LOOKUP_OPERATION:
+            return self.lookup
+        found = self.registry_operations.get(operation)
+        return found.call if found else None
+
+    def document(self, kind: str) -> DocumentKind | None:
+        return next((d for d in self.documents if d.kind == kind), None)

@@ -1,0 +1,102 @@
+"""A fourth procedure needs only its record, diagram and forms: registered from tests/fixtures, it runs end to
+end through the JSON API like the shipped three (submission, tasks, jobs, register, documents)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app import procedures
+from app.extensions import db
+from app.models import RegisterEntry
+from app.services.processes import deploy_shipped_processes
+from tests.api_client import Api
+from tests.fixtures.fourth_procedure.guardianship import PROCEDURE
+from tests.services.procedures import DUNG, MAI, RECEPTION, jobs
+
+OFFICER = "officer.hoankiem"
+
+
+@pytest.fixture
+def guardianship(app: Any) -> Iterator[procedures.Procedure]:
+    """Register the fixture procedure and deploy its diagram; unregister it afterwards."""
+    procedures.register(PROCEDURE)
+    try:
+        with app.app_context():
+            deployed = deploy_shipped_processes()
+            assert [v.key for v in deployed] == ["guardianship_registration"]
+            db.session.remove()
+        yield PROCEDURE
+    finally:
+        procedures.unregister(PROCEDURE.key)
+
+
+def submission() -> dict[str, Any]:
+    return {
+        "procedure": "guardianship",
+        "commune_code": "00070",
+        "channel": "counter",
+        "data": {
+            "requester": {"full_name": MAI[1], "personal_id": MAI[0]},
+            "ward": {"full_name": "Ngô Minh Khang", "birth_date": "2015-05-01"},
+            "guardian": {"full_name": DUNG[1], "personal_id": DUNG[0]},
+            "copies": 1,
+        },
+    }
+
+
+def test_fourth_procedure_runs_end_to_end(app: Any, client: Any, guardianship: procedures.Procedure) -> None:
+    api = Api(client)
+    resp = api.post(RECEPTION, "/dossiers", json=submission())
+    assert resp.status_code == 201, resp.get_json()
+    code = resp.get_json()["code"]
+    jobs(app)  # registry/lookup_parties
+    d = api.get(RECEPTION, f"/dossiers/{code}").get_json()
+    assert d["status"] == "submitted" and d["findings"] == []
+    assert d["data"]["guardian"]["personal_id"] == DUNG[0]
+
+    assert api.complete(RECEPTION, code, "reception_check", {"decision": "accept"}).status_code == 200
+    d = api.get(RECEPTION, f"/dossiers/{code}").get_json()
+    assert d["status"] == "processing" and d["result"]["fee"]["exempt_reason"] == "free"
+
+    resp = api.complete(OFFICER, code, "officer_examine", {"decision": "approve"})
+    assert resp.status_code == 200, resp.get_json()
+    jobs(app)
+    d = api.get(RECEPTION, f"/dossiers/{code}").get_json()
+    assert d["status"] == "result_ready", d
+    assert d["result"]["register"]["number"] == 1
+
+    assert api.complete(RECEPTION, code, "return_result", {"delivered_via": "counter"}).status_code == 200
+    d = api.get(RECEPTION, f"/dossiers/{code}").get_json()
+    assert d["status"] == "completed"
+
+    docs = {doc["name"] for doc in api.get(RECEPTION, f"/dossiers/{code}/documents").get_json()}
+    assert {"phieu_hen", "trich_luc_giam_ho", "trich_luc_giam_ho_ban_sao_1"} <= docs
+    with app.app_context():
+        entry = db.session.query(RegisterEntry).one_or_none()
+        assert entry is not None
+        assert entry.summary == {"ward_name": "Ngô Minh Khang", "guardian_name": DUNG[1]}
+        db.session.remove()
+
+
+def test_unknown_guardian_blocks(app: Any, client: Any, guardianship: procedures.Procedure) -> None:
+    api = Api(client)
+    body = submission()
+    body["data"]["guardian"]["personal_id"] = "001099999999"
+    resp = api.post(RECEPTION, "/dossiers", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    jobs(app)
+    d = api.get(RECEPTION, f"/dossiers/{resp.get_json()['code']}").get_json()
+    assert [f["rule"] for f in d["findings"]] == ["GH-01"]
+
+
+def test_unregistered_procedure_is_refused(client: Any) -> None:
+    """Without its record the procedure does not exist: the submission is refused, never read as another."""
+    assert "guardianship" not in procedures.keys()
+    with pytest.raises(procedures.UnknownProcedure):
+        procedures.get("guardianship")
+    resp = Api(client).post(RECEPTION, "/dossiers", json=submission())
+    assert resp.status_code == 422
+    assert "procedure" in resp.get_json()["error"]["fields"]
