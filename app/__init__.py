@@ -11,7 +11,7 @@ from app.extensions import babel, csrf, db, login_manager, migrate
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: configuration, extensions, runtime collaborators, blueprints and CLI commands."""
+    """Build the app: configuration, extensions, the services' collaborators, blueprints and CLI commands."""
     app = Flask(
         __name__, instance_path=os.environ.get("HOTICH_INSTANCE_PATH") or None, instance_relative_config=True
     )
@@ -41,7 +41,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         from app.database import configure_engine
 
         configure_engine(db.engine)
-    _install_runtime(app)
+    _install_collaborators(app)
     from app.services import job_signal
 
     job_signal.install()  # wakes the job runner after a commit that created a job
@@ -61,13 +61,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     return app
 
 
-def _install_runtime(app: Flask) -> None:
+def _install_collaborators(app: Flask) -> None:
     from app.domain.calendar import WorkingCalendar
     from app.domain.fees import FeeSchedule
     from app.engine.clock import SystemClock
     from app.forms import default_registry
     from app.integrations.registry import EmbeddedRegistry, HttpRegistry
-    from app.services.runtime import Runtime
+    from app.services.collaborators import Collaborators
 
     registry = (
         HttpRegistry(
@@ -78,7 +78,7 @@ def _install_runtime(app: Flask) -> None:
         if app.config["HOTICH_REGISTRY_URL"]
         else EmbeddedRegistry()
     )
-    app.extensions["hotich"] = Runtime(
+    app.extensions["hotich"] = Collaborators(
         clock=app.config.get("HOTICH_CLOCK") or SystemClock(),
         registry=registry,
         forms=default_registry(),

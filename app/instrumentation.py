@@ -2,7 +2,7 @@
 
 The hook is None in the app; a marked section then costs one `is None` test. bench/ sets it with
 `set_section_hook` to a callable that returns a context manager for the section's name. Marked sections:
-"engine" (the public methods of app.engine.runtime.Instance), "service ops" (a service task's dispatch),
+"engine" (the public methods of app.engine.instance.Instance), "service ops" (a service task's dispatch),
 "mail" (queueing the requester's status mail) and "feed-back command" (services.jobs.feed_result).
 """
 

@@ -176,7 +176,7 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
     """The same path on app.engine alone: no database, no HTTP, a dispatcher with canned results."""
     from app.engine.clock import FixedClock
     from app.engine.definition import load_definition
-    from app.engine.runtime import Instance
+    from app.engine.instance import Instance
     from app.engine.scripting import DEFERRED, ServiceDispatcher
     from app.services.operations import EXTERNAL_OPERATIONS
 

@@ -31,7 +31,7 @@ class _Category:
 
 
 class Probe:
-    """Exclusive time per category inside a request: `engine` (app.engine.runtime.Instance methods),
+    """Exclusive time per category inside a request: `engine` (app.engine.instance.Instance methods),
     `service ops` (internal operations the engine dispatches: rules, receipt, documents, register book),
     `mail` (queueing the requester's status mail; it is composed and sent after commit on the mail thread,
     off the request), `SQL driver` (inside cursor.execute and the DB-API commit/rollback); the remainder of

@@ -173,6 +173,11 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TZ)
 
 
+def local_date(moment: datetime) -> date:
+    """The calendar day of an aware moment in Hà Nội (the day an event counts for the law)."""
+    return to_local(moment).date()
+
+
 @lru_cache(maxsize=1)
 def default_calendar() -> WorkingCalendar:
     """The shared calendar with national holidays only (no Saturday counter, no local swaps)."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from app.domain.calendar import LOCAL_TZ
+from app.domain.calendar import local_date
 from app.domain.deadlines import TimeLimits
 from app.domain.fees import FeeRule
 from app.domain.findings import Finding, blocking
@@ -81,7 +81,7 @@ def register_in_registry(
             "reason": "Một bên không có trong Cơ sở dữ liệu quốc gia về dân cư; cập nhật tình trạng hôn nhân "
             "theo quy trình điều chỉnh dữ liệu.",
         }
-    married_on = now.astimezone(LOCAL_TZ).date()
+    married_on = local_date(now)
     registry.record_marriage(a, b, married_on.isoformat(), code)
     problems = check_registered_marriage(registry.lookup(a), registry.lookup(b), married_on)
     return {"recorded": True, "check": [f.to_dict() for f in problems]}

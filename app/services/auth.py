@@ -12,8 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from app.models import ApiToken, LoginAttempt, User, db
+from app.services.collaborators import collaborators
 from app.services.errors import RateLimited, Unauthorized
-from app.services.runtime import runtime
 from app.services.transaction import write
 
 # tests and benchmarks may ask for cheap hashes (HOTICH_FAST_HASH=1); production keeps argon2's defaults
@@ -34,7 +34,7 @@ def hash_password(password: str) -> str:
 
 def authenticate(username: str, password: str, client: str) -> User:
     """The active user with these credentials; 429 after repeated failures for the user or the client."""
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     keys = [f"user:{username.lower()}", f"ip:{client}"]
     since = now - FAILURE_WINDOW
     per_key = db.session.execute(
@@ -64,7 +64,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
     row = ApiToken(
         token_hash=hashlib.sha256(token.encode()).hexdigest(),
         user_id=user.id,
-        expires_at=runtime().clock.now() + TOKEN_TTL,
+        expires_at=collaborators().clock.now() + TOKEN_TTL,
     )
     write(lambda: db.session.add(row))
     return token, row
@@ -72,7 +72,7 @@ def issue_token(user: User) -> tuple[str, ApiToken]:
 
 def user_for_token(token: str) -> User | None:
     row = db.session.get(ApiToken, hashlib.sha256(token.encode()).hexdigest())
-    if row is None or row.expires_at <= runtime().clock.now() or not row.user.active:
+    if row is None or row.expires_at <= collaborators().clock.now() or not row.user.active:
         return None
     return row.user
 

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
-from app.engine.runtime import EngineError, Instance
+from app.engine.instance import EngineError, Instance
 from app.models import ClosedTask, Dossier, Job, OpenTask, db
 from app.procedures import all_procedures
 from app.services.audit import PendingEvent, append_events

@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.domain.calendar import LOCAL_TZ
+from app.domain.calendar import local_date
 from app.models import Dossier, OpenTask, User, db
 from app.services import dossiers, tasks
+from app.services.collaborators import collaborators
 from app.services.jobs import run_pending
-from app.services.runtime import runtime
 
 SIGN = {"decision": "sign", "signer_title": "chu_tich"}
 BIRTH_STEPS: list[tuple[str, str, dict[str, Any]]] = [
@@ -91,7 +91,7 @@ def seed_demo_dossiers() -> int:
     """Create the demo dossiers unless any dossier exists; returns how many were created."""
     if db.session.scalar(select(func.count()).select_from(Dossier)):
         return 0
-    today = runtime().clock.now().astimezone(LOCAL_TZ).date()
+    today = local_date(collaborators().clock.now())
     hk = {r: f"{r}.hoankiem" for r in ("reception", "officer", "chairman")}
     bd = {r: f"{r}.badinh" for r in ("reception", "officer", "chairman")}
     an = ("001095012345", "Nguyễn Văn An")

@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.domain.calendar import local_date
 from app.engine.definition import canonical_json
 from app.models import Commune, Document, Dossier, db
 from app.procedures import DocumentKind, DocumentSource
 from app.procedures import get as get_procedure
 from app.procedures.documents import signer
-from app.services.runtime import runtime
+from app.services.collaborators import collaborators
 
 
 # -- the documents every procedure issues (their certificates and extracts live in app/procedures) ----------
@@ -55,7 +56,7 @@ def _refusal_letter_context(src: DocumentSource) -> dict[str, Any]:
 def _apology_context(src: DocumentSource) -> dict[str, Any]:
     dossier = src.dossier
     acc = src.data.get("acceptance") or {}
-    new_due = src.data.get("new_due_at") or runtime().calendar.due_at(src.now, 1).isoformat()
+    new_due = src.data.get("new_due_at") or collaborators().calendar.due_at(src.now, 1).isoformat()
     verified = bool((dossier.result.get("verification") or {}).get("requests"))
     return {
         "received_at": dossier.received_at.isoformat(),
@@ -126,7 +127,7 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
             "electronic": bool(variant.get("electronic")),
             "draft": bool(variant.get("draft")),
             "verify_token": token,
-            "verify_url": f"{runtime().verify_base_url}/verify/{token}",
+            "verify_url": f"{collaborators().verify_base_url}/verify/{token}",
         }
         if "original_for" in variant:
             doc_ctx["original_for"] = variant["original_for"]
@@ -162,7 +163,6 @@ def issuer_of(commune_code: str) -> dict[str, str]:
 
 def _context(dossier: Dossier, spec: DocumentKind, data: dict[str, Any], now: datetime) -> dict[str, Any]:
     """The header every document prints, then what its kind's builder adds."""
-    from app.services.operations import local_date
 
     requester = (data.get("dossier") or {}).get("requester") or {}
     header: dict[str, Any] = {

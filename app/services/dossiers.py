@@ -13,19 +13,20 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
+from app.domain.calendar import local_date
 from app.domain.text import nfc
 from app.engine.clock import FixedClock
-from app.engine.runtime import Instance
+from app.engine.instance import Instance
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
 from app.procedures import get as get_procedure
 from app.procedures import keys
 from app.services.access import ensure_readable, scope_dossiers
 from app.services.audit import PendingEvent
+from app.services.collaborators import collaborators
 from app.services.commands import dossier_command, persist, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
-from app.services.operations import CommandDispatcher, local_date
+from app.services.operations import CommandDispatcher
 from app.services.processes import active_version_id, definition_for
-from app.services.runtime import runtime
 from app.services.transaction import write
 
 CHANNELS = ("online", "counter", "post")
@@ -69,7 +70,7 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
     data = payload.get("data")
     record = get_procedure(procedure)
     key = record.process_key
-    rt = runtime()
+    rt = collaborators()
     errors = rt.forms.validate(key, "submission", data)
     now = rt.clock.now()
     if isinstance(data, dict):
@@ -300,7 +301,7 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
     payload = nfc(payload)
     dossier = get_dossier(actor, code)
     merged = deep_merge(dossier.data, payload.get("data") or {})
-    rt = runtime()
+    rt = collaborators()
     now = rt.clock.now()
     errors = rt.forms.validate(get_procedure(dossier.procedure).process_key, "submission", merged)
     errors.update(future_dates(dossier.procedure, merged, local_date(now)))
@@ -333,7 +334,7 @@ def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
         raise Invalid("Thiếu xác nhận.", fields={"confirmed": "«Xác nhận» phải là true hoặc false."})
     answer = nfc({"confirmed": payload["confirmed"], "corrections": str(payload.get("corrections") or "")})
     get_dossier(actor, code)
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     event = PendingEvent(
         "message", actor.username, "draft_confirmation", {"name": "draft_confirmation", "payload": answer}
     )
@@ -376,7 +377,7 @@ def withdraw(actor: User, code: str, payload: Any) -> Dossier:
         raise Invalid("Lý do rút hồ sơ không hợp lệ.", fields={"reason": "«Lý do» phải là chuỗi ký tự."})
     reason = nfc((reason or "").strip())[:MAX_NOTE]
     get_dossier(actor, code)
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     event = PendingEvent("withdrawn", actor.username, None, {"reason": reason})
 
     def apply(dossier: Dossier) -> Dossier:
@@ -416,7 +417,7 @@ def verification_reply(actor: User, code: str, payload: Any) -> Dossier:
     if note is not None and not isinstance(note, str):
         raise Invalid("Ghi chú không hợp lệ.", fields={"note": "«Ghi chú» phải là chuỗi ký tự."})
     get_dossier(actor, code)
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     answer = nfc(
         {
             "confirmed_single": payload["confirmed_single"],

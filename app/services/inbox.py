@@ -15,11 +15,10 @@ from typing import Any
 
 from sqlalchemy import Select, and_, case, func, or_, select
 
-from app.domain.calendar import LOCAL_TZ
+from app.domain.calendar import LOCAL_TZ, local_date
 from app.models import Dossier, OpenTask, User, db
 from app.procedures import all_procedures
 from app.procedures import get as get_procedure
-from app.services.operations import local_date
 from app.services.processes import active_version, definition_for
 from app.services.tasks import inbox_query, task_view
 

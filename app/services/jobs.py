@@ -21,17 +21,17 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from app.engine.runtime import EngineError
+from app.engine.instance import EngineError
 from app.instrumentation import measured
 from app.integrations.registry import RegistryRejected
 from app.models import Dossier, Job, User, db
 from app.procedures import get as get_procedure
 from app.services import job_signal
 from app.services.audit import PendingEvent
+from app.services.collaborators import collaborators
 from app.services.commands import dossier_command, lock_dossier, run_command
 from app.services.errors import Conflict, Forbidden, NotFound
 from app.services.notifications import deliver_mail
-from app.services.runtime import runtime
 from app.services.transaction import write
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def claim_jobs(worker: str, limit: int = 10) -> list[int]:
     """Atomically take up to `limit` due jobs (pending, or running with an expired lease).
 
     An idle runner only reads: the write lock is taken when there is something to claim."""
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     if db.session.scalar(select(Job.id).where(_due(now)).limit(1)) is None:
         db.session.commit()
         return []
@@ -76,7 +76,7 @@ def perform_call(job: Job, dossier_data: dict[str, Any], procedure: str, code: s
     call = get_procedure(procedure).registry_call(op)
     if call is None:
         raise RegistryRejected(f"unknown operation {op}")
-    return call(runtime().registry, dossier_data, code, runtime().clock.now())
+    return call(collaborators().registry, dossier_data, code, collaborators().clock.now())
 
 
 def run_job(job_id: int) -> str:
@@ -129,7 +129,7 @@ def feed_result(job_id: int, result: Any) -> None:
         _apply_result(dossier, operation, result)
         _finish(job_id)
 
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     try:
         write(apply)
     except EngineError:
@@ -140,7 +140,7 @@ def feed_result(job_id: int, result: Any) -> None:
 def _finish(job_id: int) -> None:
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is not None:
-        job.status, job.finished_at = "done", runtime().clock.now()
+        job.status, job.finished_at = "done", collaborators().clock.now()
         job.locked_by = job.locked_until = None
 
 
@@ -155,7 +155,7 @@ def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
 
 def _record_failure(job_id: int, error: str) -> None:
     """Back off and retry later; after the last attempt the job is an incident (status failed)."""
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None:
         return
@@ -171,7 +171,7 @@ def _record_failure(job_id: int, error: str) -> None:
 def fire_due_timers(limit: int = 20) -> int:
     """Advance the dossiers whose next timer is due, each in its own transaction; a timer that fails
     becomes a `timer` job of that dossier (retried with backoff, then an incident) and blocks no other."""
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     ids = db.session.scalars(select(Dossier.id).where(Dossier.next_timer_at < now).limit(limit)).all()
     db.session.commit()
     fired = 0
@@ -195,7 +195,7 @@ def fire_timer(dossier_id: int, *, forced: bool = False) -> int:
     """Fire the dossier's due timers in one command; 1 when an event was recorded.
 
     `forced`: a retried timer job (its `next_timer_at` was cleared when it failed)."""
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
 
     def apply(dossier: Dossier) -> int:
         due = dossier.next_timer_at
@@ -272,7 +272,7 @@ def retry_incident(actor: User, job_id: int) -> None:
         job = db.session.get(Job, job_id, populate_existing=True)
         if job is None or job.status != "failed":
             raise NotFound("Không tìm thấy sự cố.")
-        job.status, job.attempts, job.run_at = "pending", 0, runtime().clock.now()
+        job.status, job.attempts, job.run_at = "pending", 0, collaborators().clock.now()
         job_signal.wake_after_commit()
 
     write(retry)

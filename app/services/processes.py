@@ -20,9 +20,9 @@ from app.engine.scripting import UnsafeScriptError, compile_expression, compile_
 from app.engine.xml import UnsafeXmlError
 from app.models import ProcessVersion, User, db
 from app.procedures import all_procedures
+from app.services.collaborators import collaborators
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.operations import is_known_operation
-from app.services.runtime import runtime
 from app.services.transaction import write
 
 
@@ -48,7 +48,7 @@ def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
                 )
     except UnsafeXmlError as exc:
         errors.append({"element_id": None, "code": "unsafe_xml", "message": str(exc)})
-    forms = runtime().forms
+    forms = collaborators().forms
     for info in definition.user_tasks.values():
         if not info.form:
             errors.append(
@@ -107,7 +107,7 @@ def _store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
         bpmn_xml=xml.decode("utf-8"),
         sha256=hashlib.sha256(xml).hexdigest(),
         deployed_by=deployed_by,
-        deployed_at=runtime().clock.now(),
+        deployed_at=collaborators().clock.now(),
         active=True,
     )
     db.session.add(version)

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.domain.calendar import LOCAL_TZ
+from app.domain.calendar import local_date
 from app.models import Dossier, RegisterBook, RegisterEntry, db
 from app.procedures import get as get_procedure
 from app.services.errors import Conflict, Invalid
@@ -25,7 +25,7 @@ def enter_in_register(dossier: Dossier, kind: str, data: dict[str, Any], now: da
     refusal = guard(data) if guard else None
     if refusal is not None:
         raise Invalid(refusal.message, rules=refusal.rules)
-    registered_on = now.astimezone(LOCAL_TZ).date()
+    registered_on = local_date(now)
     bumped = _next_number(dossier.commune_code, kind, registered_on.year)
     if bumped is None:
         # first entry of the year (or the book is closed): make sure the book exists, then try once more

@@ -14,15 +14,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.domain.calendar import local_date
 from app.models import Dossier, RegisterBook, RegisterEntry, User, db
 from app.procedures import get as get_procedure
 from app.procedures import keys as procedure_keys
 from app.services.access import OFFICIAL_ROLES
+from app.services.collaborators import collaborators
 from app.services.documents import issuer_of
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.operations import local_date
 from app.services.register_entries import open_book
-from app.services.runtime import runtime
 from app.services.transaction import write
 
 # [design] entries per printed page of the electronic book (the landscape register_book layout)
@@ -122,7 +122,7 @@ def close_register_book(actor: User, kind: str, year: int) -> dict[str, Any]:
     _check(kind, year)
     if not actor.has_role(*CLOSING_ROLES):
         raise Forbidden("Chỉ lãnh đạo UBND hoặc công chức hộ tịch được khóa sổ.")
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     today = local_date(now)
     if today < date(year, 12, 31):
         raise Conflict(
@@ -170,12 +170,12 @@ def register_book_context(actor: User, kind: str, year: int, commune: str | None
         closer = db.session.scalars(select(User).where(User.username == book["closed_by"])).first()
         if closer is not None and closer.has_role("chairman"):
             signer = {"name": closer.full_name, "title": "chu_tich"}
-    today = local_date(runtime().clock.now())
+    today = local_date(collaborators().clock.now())
     return {
         "issuer": issuer_of(code),
         "issued_on": today.isoformat(),
         "verify_token": token,
-        "verify_url": f"{runtime().verify_base_url}/verify/{token}",
+        "verify_url": f"{collaborators().verify_base_url}/verify/{token}",
         "dossier_code": f"Sổ {get_procedure(kind).book_name} {book['number']}",
         "copy": None,
         "electronic": True,

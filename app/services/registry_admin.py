@@ -12,8 +12,8 @@ from app.domain.personal_id import is_valid_format
 from app.domain.text import fold, nfc
 from app.integrations.registry import EmbeddedRegistry, new_person, person_to_dict
 from app.models import Person, User, db
+from app.services.collaborators import collaborators
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
-from app.services.runtime import runtime
 from app.services.transaction import write
 
 SEXES = ("male", "female")
@@ -21,7 +21,7 @@ MARITAL = ("single", "married", "divorced", "widowed")
 
 
 def _embedded() -> None:
-    if not isinstance(runtime().registry, EmbeddedRegistry):
+    if not isinstance(collaborators().registry, EmbeddedRegistry):
         raise NotFound("Cơ sở dữ liệu dân cư mô phỏng không được bật.")
 
 
@@ -42,7 +42,7 @@ def create_person(actor: User, body: Any) -> str:
     for name in ("birth_date", "deceased_on"):
         if isinstance(body.get(name), str):
             try:
-                if date.fromisoformat(body[name]) > runtime().clock.now().date():
+                if date.fromisoformat(body[name]) > collaborators().clock.now().date():
                     fields[name] = "Ngày không được ở tương lai."
             except ValueError:
                 fields[name] = "Ngày không đúng định dạng YYYY-MM-DD."

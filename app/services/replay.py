@@ -8,7 +8,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import select
 
 from app.engine.clock import FixedClock
-from app.engine.runtime import EngineError, Instance
+from app.engine.instance import EngineError, Instance
 from app.models import AuditEvent, Dossier, User, db
 from app.services.access import ensure_readable
 from app.services.audit import chain_break, event_to_dict

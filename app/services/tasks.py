@@ -8,15 +8,15 @@ from sqlalchemy import select
 
 from app.domain.findings import blocking, routing
 from app.domain.text import fold, nfc
-from app.engine.runtime import EngineError, Instance
+from app.engine.instance import EngineError, Instance
 from app.models import ClosedTask, Dossier, OpenTask, User, db
 from app.services.access import OFFICIAL_ROLES
 from app.services.audit import PendingEvent, append_events
+from app.services.collaborators import collaborators
 from app.services.commands import dossier_command, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import evaluate_rules
 from app.services.processes import definition_for
-from app.services.runtime import runtime
 
 INBOX_PAGE = 50
 
@@ -37,7 +37,7 @@ def task_view(t: OpenTask) -> dict[str, Any]:
         "assignee": t.assignee,
         "created_at": t.created_at.isoformat(),
         "due_at": t.due_at.isoformat() if t.due_at else None,
-        "overdue": t.due_at is not None and t.due_at < runtime().clock.now(),
+        "overdue": t.due_at is not None and t.due_at < collaborators().clock.now(),
     }
 
 
@@ -107,7 +107,7 @@ def get_task(actor: User, task_id: str) -> dict[str, Any]:
     definition = definition_for(dossier.process_version_id)
     info = definition.user_tasks[task.task_key]
     form_name = (info.form or f"{task.task_key}.json").removesuffix(".json")
-    forms = runtime().forms
+    forms = collaborators().forms
     return {
         **task_view(task),
         "form": {
@@ -134,7 +134,7 @@ def release(actor: User, task_id: str) -> dict[str, Any]:
 
 def _assign(actor: User, task_id: str, assignee: str | None) -> dict[str, Any]:
     task = open_task_for(actor, task_id)
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
 
     def apply(dossier: Dossier) -> OpenTask:
         # the dossier lock serializes this with completions of the same dossier
@@ -158,7 +158,7 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
         raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON có trường data.")
     form = nfc(payload["data"])
     task = open_task_for(actor, task_id)
-    rt = runtime()
+    rt = collaborators()
     now = rt.clock.now()
     actor_info = {"username": actor.username, "full_name": actor.full_name}
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})

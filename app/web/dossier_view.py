@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import procedures
-from app.services.runtime import runtime
+from app.services.collaborators import collaborators
 from app.web import labels
 from app.web.forms_render import FormSpec, ReadGroup, build_form, display_value, get_path, read_only
 
@@ -27,7 +27,7 @@ LOOKUP_FIELDS = (
 
 def submission_spec(procedure: str) -> FormSpec | None:
     key = procedures.get(procedure).process_key
-    forms = runtime().forms
+    forms = collaborators().forms
     if not forms.exists(key, "submission"):
         return None
     return build_form(forms, key, "submission")

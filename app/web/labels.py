@@ -146,7 +146,7 @@ def commune_name(code: Any) -> str:
 
 def attachment_kind(code: Any) -> str:
     """The Vietnamese name of an attachment kind (forms/common/defs.json "attachment_kind")."""
-    from app.services.runtime import runtime
+    from app.services.collaborators import collaborators
 
-    kind = runtime().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
     return str((kind.get("x-enum-labels") or {}).get(code, code or ""))

@@ -12,7 +12,7 @@ import pytest
 
 from app.engine.clock import FixedClock
 from app.engine.definition import DefinitionError, load_definition
-from app.engine.runtime import EngineError, Instance
+from app.engine.instance import EngineError, Instance
 from app.engine.scripting import DEFERRED, ServiceDispatcher
 from app.engine.xml import UnsafeXmlError, parse_untrusted_xml
 

@@ -9,7 +9,7 @@ from app.extensions import db
 from app.integrations.registry import EmbeddedRegistry, RegistryUnavailable
 from app.models import Job
 from app.services import jobs
-from app.services.runtime import runtime
+from app.services.collaborators import collaborators
 from tests.api_client import Api, birth_submission
 
 
@@ -49,7 +49,7 @@ def test_failures_back_off_then_become_an_incident_an_admin_retries(
     api = Api(client)
     with app.app_context():
         flaky = FlakyRegistry(failures=100)
-        runtime().registry = flaky
+        collaborators().registry = flaky
     code = api.post("reception.hoankiem", "/dossiers", json=no_mail_submission()).get_json()["code"]
     delays = []
     for attempt in range(1, 6):

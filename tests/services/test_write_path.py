@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from app.engine.clock import FixedClock
-from app.engine.runtime import Instance
+from app.engine.instance import Instance
 from app.extensions import db
 from app.models import Dossier, Job, LoginAttempt
 from app.services import jobs

@@ -12,10 +12,10 @@ from flask_login import login_required
 
 from app import procedures
 from app.models import User
+from app.services.collaborators import collaborators
 from app.services.dossiers import submit_dossier
 from app.services.errors import Invalid, TooLarge
 from app.services.processes import active_version
-from app.services.runtime import runtime
 from app.web.forms_render import (
     FormSpec,
     build_form,
@@ -32,7 +32,7 @@ ATTACHMENT_ROWS = 3
 
 def available_procedures() -> list[str]:
     """Procedures with a deployed process and a submission form."""
-    forms = runtime().forms
+    forms = collaborators().forms
     return [
         p.key
         for p in procedures.all_procedures()
@@ -43,14 +43,14 @@ def available_procedures() -> list[str]:
 
 def attachment_kinds(procedure: str) -> list[tuple[str, str]]:
     """The forms/common attachment kinds the procedure accepts (all of them unless its record lists some)."""
-    kind = runtime().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
     names = kind.get("x-enum-labels") or {}
     allowed = procedures.get(procedure).attachment_kinds
     return [(str(v), str(names.get(v, v))) for v in kind["enum"] if allowed is None or v in allowed]
 
 
 def _spec(procedure: str) -> FormSpec:
-    return build_form(runtime().forms, procedures.get(procedure).process_key, "submission")
+    return build_form(collaborators().forms, procedures.get(procedure).process_key, "submission")
 
 
 @pages.get("/counter")
@@ -113,7 +113,7 @@ def counter_submit(procedure: str) -> Any:
     attachments, kept = _attachments()
     token = (request.form.get("submission_token") or "")[:64] or uuid.uuid4().hex
     if submission.errors:
-        errors = runtime().forms.validate(
+        errors = collaborators().forms.validate(
             procedures.get(procedure).process_key, "submission", submission.data
         )
         errors.update(submission.errors)

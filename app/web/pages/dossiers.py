@@ -11,11 +11,11 @@ from flask_login import login_required
 
 from app.services import dossier_details, replay
 from app.services.access import OFFICIAL_ROLES
+from app.services.collaborators import collaborators
 from app.services.documents import render_document
 from app.services.dossiers import dossier_view, get_document, get_dossier, list_documents
 from app.services.errors import ServiceError
 from app.services.processes import definition_for
-from app.services.runtime import runtime
 from app.web import dossier_view as view
 from app.web.pages import pages
 from app.web.pages.access import require_roles
@@ -37,7 +37,7 @@ def dossier_page(code: str) -> Any:
     markers = _diagram_markers(user, dossier)
     issued = [n for n in (request.args.get("issued") or "").split(",") if n]
     documents = list_documents(user, code)
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     verification = (
         replay.verify(user, dossier) if request.args.get("verify") and user.has_role("auditor") else None
     )

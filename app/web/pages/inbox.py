@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from app import procedures
 from app.services import inbox as svc
 from app.services.access import OFFICIAL_ROLES
-from app.services.runtime import runtime
+from app.services.collaborators import collaborators
 from app.web.forms_render import format_date, parse_date
 from app.web.pages import pages
 from app.web.pages.access import require_roles
@@ -45,7 +45,7 @@ def filters_from_request() -> svc.InboxFilters:
 def inbox() -> Any:
     user = require_roles(*OFFICIAL_ROLES)
     f = filters_from_request()
-    now = runtime().clock.now()
+    now = collaborators().clock.now()
     page = svc.inbox_page(user, f, now, request.args.get("after"))
     counts = svc.tab_counts(user, f, now)
     args = {k: v for k, v in request.args.items() if k not in ("after", "tab") and v}
@@ -77,4 +77,4 @@ def inbox_poll() -> Any:
         since = None
     if since is not None and since.tzinfo is None:
         since = None
-    return jsonify(svc.poll(current_user, since, runtime().clock.now()))
+    return jsonify(svc.poll(current_user, since, collaborators().clock.now()))

@@ -13,9 +13,9 @@ from app.models import User
 from app.services import dossier_details
 from app.services import tasks as task_svc
 from app.services.access import OFFICIAL_ROLES
+from app.services.collaborators import collaborators
 from app.services.dossiers import get_dossier, list_documents
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.runtime import runtime
 from app.web import dossier_view, labels
 from app.web.forms_render import (
     FormSpec,
@@ -34,7 +34,7 @@ def _form_of(task: dict[str, Any]) -> tuple[str, str, FormSpec]:
     """(process key, form name, spec) of the task's form, from the schema's $id."""
     uri = str(task["form"]["schema"]["$id"]).removeprefix(BASE_URI).removesuffix(".json")
     key, _sep, name = uri.partition("/")
-    return key, name, build_form(runtime().forms, key, name)
+    return key, name, build_form(collaborators().forms, key, name)
 
 
 def _render(
@@ -103,7 +103,7 @@ def task_submit(task_id: str) -> Any:
     submission = read_submission(spec, request.form)
     if submission.errors:
         # what could not even be read (a date like 31/02/2026) wins over the schema's message for it
-        errors = {**runtime().forms.validate(key, name, submission.data), **submission.errors}
+        errors = {**collaborators().forms.validate(key, name, submission.data), **submission.errors}
         return _render(user, task, submission.raw, errors, _("Biểu mẫu có trường không hợp lệ."), status=422)
     before = {d["name"] for d in list_documents(user, task["dossier_code"])}
     try:

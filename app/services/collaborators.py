@@ -15,7 +15,7 @@ from app.integrations.registry import RegistryClient
 
 
 @dataclass
-class Runtime:
+class Collaborators:
     clock: Clock
     registry: RegistryClient
     forms: FormRegistry
@@ -25,7 +25,7 @@ class Runtime:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def runtime() -> Runtime:
-    """The Runtime of the current application."""
-    rt: Runtime = current_app.extensions["hotich"]
+def collaborators() -> Collaborators:
+    """The Collaborators of the current application."""
+    rt: Collaborators = current_app.extensions["hotich"]
     return rt

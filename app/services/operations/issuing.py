@@ -1,0 +1,90 @@
+"""documents/issue (with what some kinds change on the dossier) and notice/post (an abandoned child)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from app.domain.calendar import LOCAL_TZ
+from app.domain.deadlines import (
+    supplement_request_due_at,
+)
+from app.models import Dossier
+from app.services.collaborators import collaborators
+from app.services.documents import issue_documents, resolves_dossier
+
+if TYPE_CHECKING:
+    from app.services.operations.dispatch import CommandDispatcher
+
+
+# NĐ 123/2015 Art. 14(1): the finding of an abandoned child is posted for 7 consecutive days.
+POSTING_DAYS = 7
+
+
+def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """Issue a document; a few kinds also move the dossier: apology (new appointment), supplement request
+    (C11 timeliness), the certificate or refusal letter (the dossier is resolved: on time or not)."""
+    kind = str(params["kind"])
+    dossier = d.dossier
+    out: dict[str, Any] = {}
+    if kind == "apology_slip":
+        # C10: the slip gives a new appointment; the statutory due date stays in result["original_due_at"]
+        new_due = collaborators().calendar.due_at(d.now, 1)
+        data = {**data, "new_due_at": new_due.isoformat()}
+        dossier.due_at = new_due
+        dossier.result = {
+            **dossier.result,
+            "apology": {"issued_at": d.now.isoformat(), "new_due_at": new_due.isoformat()},
+        }
+        out["new_due_at"] = new_due.isoformat()
+    elif kind == "supplement_request":
+        out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
+    out["documents"] = issue_documents(dossier, kind, data, d.now)
+    if resolves_dossier(dossier.procedure, kind):
+        original = dossier.result.get("original_due_at")
+        on_time = d.now <= datetime.fromisoformat(original) if original else None
+        extra: dict[str, Any] = {"resolved_at": d.now.isoformat(), "on_time": on_time}
+        if kind == "refusal_letter":
+            src = data.get("officer_examine") or {}
+            extra["refused"] = True
+            extra["reasons"] = list(src.get("reasons") or []) + ([src["note"]] if src.get("note") else [])
+        dossier.result = {**dossier.result, **extra}
+    return out
+
+
+def _check_supplement_timeliness(dossier: Dossier, data: dict[str, Any], now: datetime) -> bool:
+    """C11 (NQ 66.7/2025): a supplement request is due within 8 working hours of an online submission (1
+    working day otherwise), counted from the receipt or the latest supplement; a late one is flagged."""
+    received = dossier.received_at
+    latest = (data.get("supplement") or {}).get("received_at")
+    if isinstance(latest, str):
+        received = datetime.fromisoformat(latest)
+    due = supplement_request_due_at(received, dossier.channel, collaborators().calendar)
+    if now <= due:
+        return True
+    limit = "8 giờ làm việc" if dossier.channel == "online" else "1 ngày làm việc"
+    flag = {
+        "rule": "C11",
+        "severity": "flag",
+        "message": f"Yêu cầu bổ sung hồ sơ phát hành lúc {now.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}, quá hạn "
+        f"{limit} kể từ khi nhận hồ sơ (hạn {due.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}).",
+        "field": None,
+    }
+    dossier.result = {**dossier.result, "flags": [*(dossier.result.get("flags") or []), flag]}
+    dossier.findings = [*(dossier.findings or []), flag]
+    return False
+
+
+def post_notice(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """NĐ 123/2015 Art. 14: post the finding of an abandoned child; the first posting stands (idempotent)."""
+    existing = d.dossier.result.get("posting")
+    if existing:
+        return dict(existing)
+    days = int(params.get("days") or POSTING_DAYS)
+    posting = {
+        "started_at": d.now.isoformat(),
+        "ends_at": (d.now + timedelta(days=days)).isoformat(),
+        "days": days,
+    }
+    d.dossier.result = {**d.dossier.result, "posting": posting}
+    return posting
