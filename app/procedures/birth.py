@@ -24,6 +24,7 @@ from app.procedures.record import (
     RegistryOperation,
 )
 from app.procedures.registry_calls import lookup_parties
+from app.services.dossier_result import record_result
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -137,7 +138,7 @@ def register_in_registry(
 
 
 def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:
-    dossier.result = {**dossier.result, "personal_id": result.get("personal_id")}
+    record_result(dossier, personal_id=result.get("personal_id"))
 
 
 PROCEDURE = Procedure(

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from app.procedures.record import RegistryCall
+from app.services.dossier_result import Flag, add_flags, record_result
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -37,16 +38,11 @@ def lookup_parties(roles: tuple[str, ...]) -> RegistryCall:
 def record_registry_outcome(dossier: Dossier, result: dict[str, Any]) -> None:
     """Keep whether the registry was updated; problems found reading it back become dossier flags."""
     registry = {k: result[k] for k in ("recorded", "reason", "locked") if k in result}
-    known = dossier.result.get("flags") or []
-    flags = []
-    for f in result.get("check") or []:
-        flag = {"rule": f["rule"], "severity": "flag", "message": f["message"], "field": f.get("field")}
-        if flag not in known:
-            flags.append(flag)
-    dossier.result = {
-        **dossier.result,
-        "registry": registry,
-        "flags": [*(dossier.result.get("flags") or []), *flags],
-    }
-    if flags:
-        dossier.findings = [*(dossier.findings or []), *flags]
+    record_result(dossier, registry=registry)
+    add_flags(
+        dossier,
+        [
+            Flag(rule=f["rule"], severity="flag", message=f["message"], field=f.get("field"))
+            for f in result.get("check") or []
+        ],
+    )

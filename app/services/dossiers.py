@@ -24,6 +24,7 @@ from app.services.access import ensure_readable, scope_dossiers
 from app.services.audit import PendingEvent
 from app.services.collaborators import collaborators
 from app.services.commands import dossier_command, persist, run_command
+from app.services.dossier_result import record_result
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.services.operations import CommandDispatcher
 from app.services.processes import active_version_id, definition_for
@@ -390,15 +391,8 @@ def withdraw(actor: User, code: str, payload: Any) -> Dossier:
         run_command(dossier, event, now, lambda inst: inst.workflow.cancel(), status="withdrawn")
         dossier.next_timer_at = None
         dossier.completed_at = now
-        dossier.result = {
-            **dossier.result,
-            "withdrawn": {
-                "at": now.isoformat(),
-                "by": actor.username,
-                "reason": reason,
-                "status_before": previous,
-            },
-        }
+        withdrawn = {"at": now.isoformat(), "by": actor.username, "reason": reason, "status_before": previous}
+        record_result(dossier, withdrawn=withdrawn)
         return dossier
 
     return dossier_command(apply, code=code)

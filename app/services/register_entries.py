@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app.domain.calendar import local_date
 from app.models import Dossier, RegisterBook, RegisterEntry, db
 from app.procedures import get as get_procedure
+from app.services.dossier_result import record_result
 from app.services.errors import Conflict, Invalid
 
 
@@ -57,12 +58,12 @@ def enter_in_register(dossier: Dossier, kind: str, data: dict[str, Any], now: da
         "registered_on": registered_on.isoformat(),
         "classification": classification,
     }
-    dossier.result = {
-        **dossier.result,
-        "register": {"book": book_number, "number": number},
-        "registered_on": registered_on.isoformat(),
-        "classification": classification,
-    }
+    record_result(
+        dossier,
+        register={"book": book_number, "number": number},
+        registered_on=registered_on.isoformat(),
+        classification=classification,
+    )
     return entry
 
 

@@ -15,6 +15,7 @@ from app.models import Dossier
 from app.procedures import get as procedure_of
 from app.services.collaborators import collaborators
 from app.services.documents import issue_documents
+from app.services.dossier_result import record_result
 
 if TYPE_CHECKING:
     from app.services.operations.dispatch import CommandDispatcher
@@ -63,12 +64,12 @@ def accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -
             "lines": [list(line) for line in fee.lines],
         },
     }
-    dossier.result = {
-        **dossier.result,
-        "fee": result["fee"],
-        "original_due_at": due.isoformat(),
-        "deadline": {"start": start.isoformat(), "working_days": days, "paused_working_days": 0},
-    }
+    record_result(
+        dossier,
+        fee=result["fee"],
+        original_due_at=due.isoformat(),
+        deadline={"start": start.isoformat(), "working_days": days, "paused_working_days": 0},
+    )
     result["documents"] = issue_documents(dossier, "appointment_slip", {**data, "acceptance": result}, d.now)
     return result
 

@@ -12,6 +12,7 @@ from app.domain.deadlines import (
 from app.models import Dossier
 from app.services.collaborators import collaborators
 from app.services.documents import issue_documents, resolves_dossier
+from app.services.dossier_result import Flag, add_flags, record_result
 
 if TYPE_CHECKING:
     from app.services.operations.dispatch import CommandDispatcher
@@ -32,10 +33,7 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
         new_due = collaborators().calendar.due_at(d.now, 1)
         data = {**data, "new_due_at": new_due.isoformat()}
         dossier.due_at = new_due
-        dossier.result = {
-            **dossier.result,
-            "apology": {"issued_at": d.now.isoformat(), "new_due_at": new_due.isoformat()},
-        }
+        record_result(dossier, apology={"issued_at": d.now.isoformat(), "new_due_at": new_due.isoformat()})
         out["new_due_at"] = new_due.isoformat()
     elif kind == "supplement_request":
         out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
@@ -48,7 +46,7 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
             src = data.get("officer_examine") or {}
             extra["refused"] = True
             extra["reasons"] = list(src.get("reasons") or []) + ([src["note"]] if src.get("note") else [])
-        dossier.result = {**dossier.result, **extra}
+        record_result(dossier, **extra)
     return out
 
 
@@ -63,15 +61,14 @@ def _check_supplement_timeliness(dossier: Dossier, data: dict[str, Any], now: da
     if now <= due:
         return True
     limit = "8 giờ làm việc" if dossier.channel == "online" else "1 ngày làm việc"
-    flag = {
+    flag: Flag = {
         "rule": "C11",
         "severity": "flag",
         "message": f"Yêu cầu bổ sung hồ sơ phát hành lúc {now.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}, quá hạn "
         f"{limit} kể từ khi nhận hồ sơ (hạn {due.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}).",
         "field": None,
     }
-    dossier.result = {**dossier.result, "flags": [*(dossier.result.get("flags") or []), flag]}
-    dossier.findings = [*(dossier.findings or []), flag]
+    add_flags(dossier, [flag])
     return False
 
 
@@ -86,5 +83,5 @@ def post_notice(d: CommandDispatcher, data: dict[str, Any], params: dict[str, An
         "ends_at": (d.now + timedelta(days=days)).isoformat(),
         "days": days,
     }
-    d.dossier.result = {**d.dossier.result, "posting": posting}
+    record_result(d.dossier, posting=posting)
     return posting

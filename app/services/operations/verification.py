@@ -13,6 +13,7 @@ from app.domain.deadlines import (
 )
 from app.procedures import get as procedure_of
 from app.services.collaborators import collaborators
+from app.services.dossier_result import record_result
 
 if TYPE_CHECKING:
     from app.services.operations.dispatch import CommandDispatcher
@@ -59,7 +60,7 @@ def request_verification(d: CommandDispatcher, data: dict[str, Any], params: dic
     if deadline:
         pause = _working_days_paused(datetime.fromisoformat(paused_since), due)
         dossier.due_at = _statutory_due(deadline, int(deadline.get("paused_working_days") or 0) + pause)
-    dossier.result = {**dossier.result, "verification": verification}
+    record_result(dossier, verification=verification)
     return request
 
 
@@ -81,12 +82,7 @@ def resume_verification(d: CommandDispatcher, data: dict[str, Any], params: dict
     deadline["paused_working_days"] = int(deadline.get("paused_working_days") or 0) + paused
     due = _statutory_due(deadline, deadline["paused_working_days"])
     dossier.due_at = due
-    dossier.result = {
-        **dossier.result,
-        "verification": verification,
-        "deadline": deadline,
-        "original_due_at": due.isoformat(),
-    }
+    record_result(dossier, verification=verification, deadline=deadline, original_due_at=due.isoformat())
     return {"due_at": due.isoformat(), "paused_working_days": paused, "answered": isinstance(reply, dict)}
 
 
@@ -100,7 +96,7 @@ def extend_deadline(d: CommandDispatcher, data: dict[str, Any], params: dict[str
     deadline.setdefault("start", dossier.received_at.isoformat())
     due = _statutory_due(deadline, int(deadline.get("paused_working_days") or 0))
     dossier.due_at = due
-    dossier.result = {**dossier.result, "deadline": deadline, "original_due_at": due.isoformat()}
+    record_result(dossier, deadline=deadline, original_due_at=due.isoformat())
     return {"due_at": due.isoformat(), "working_days": deadline["working_days"]}
 
 
