@@ -372,7 +372,8 @@ def withdraw(actor: User, code: str, payload: Any) -> Dossier:
     """
     if not actor.has_role("portal", "reception"):
         raise Forbidden("Vai trò của bạn không được rút hồ sơ.")
-    payload = payload if isinstance(payload, dict) else {}
+    if not isinstance(payload, dict):
+        raise BadRequest("Nội dung yêu cầu rút hồ sơ phải là một đối tượng JSON.")
     reason = payload.get("reason")
     if reason is not None and not isinstance(reason, str):
         raise Invalid("Lý do rút hồ sơ không hợp lệ.", fields={"reason": "«Lý do» phải là chuỗi ký tự."})
