@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.concurrency.live_load import Load, describe, drive, live_stack  # noqa: E402
+from tests.concurrency.live_load import Load, describe, drive, fresh_postgres_database, live_stack  # noqa: E402
 
 PG_ADMIN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -31,32 +31,19 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=Load.max_seconds)
     args = parser.parse_args()
     load = Load(threads=args.threads, dossiers=args.dossiers, max_seconds=args.seconds)
-    database_url, name = None, None
-    if args.postgres:
-        import psycopg
-
-        name = f"hotich_live_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        database_url = f"{args.postgres.rsplit('/', 1)[0]}/{name}"
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="hotich-live-") as tmp,
-            live_stack(Path(tmp), database_url) as stack,
-        ):
-            report = drive(stack, load)
-            print(f"live stack on {'postgres' if name else 'sqlite'}, {load.threads} threads")
-            print(report.summary())
-            failed = report.server_errors() + report.no_answer()
-            if failed:
-                print(f"\n5xx / no answer:\n{describe(failed)}")
-                print(f"\nexceptions in the server log:\n{stack.log_errors()}")
-    finally:
-        if name and args.postgres:
-            import psycopg
-
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    backend = "postgres" if args.postgres else "sqlite"
+    with (
+        fresh_postgres_database(args.postgres) if args.postgres else nullcontext(None) as database_url,
+        tempfile.TemporaryDirectory(prefix="hotich-live-") as tmp,
+        live_stack(Path(tmp), database_url) as stack,
+    ):
+        report = drive(stack, load)
+        print(f"live stack on {backend}, {load.threads} threads")
+        print(report.summary())
+        failed = report.server_errors() + report.no_answer()
+        if failed:
+            print(f"\n5xx / no answer:\n{describe(failed)}")
+            print(f"\nexceptions in the server log:\n{stack.log_errors()}")
     return 0
 
 

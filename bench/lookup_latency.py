@@ -15,12 +15,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
+from contextlib import nullcontext
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.concurrency.live_load import Client, Report, birth_payload, live_stack  # noqa: E402
+from tests.concurrency.live_load import Client, Report, birth_payload, fresh_postgres_database, live_stack  # noqa: E402
 
 PG_ADMIN_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 
@@ -49,31 +49,18 @@ def main() -> int:
     parser.add_argument("--postgres", nargs="?", const=PG_ADMIN_DEFAULT, default=None, metavar="ADMIN_URL")
     parser.add_argument("-n", type=int, default=20)
     args = parser.parse_args()
-    database_url, name = None, None
-    if args.postgres:
-        import psycopg
-
-        name = f"hotich_lat_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        database_url = f"{args.postgres.rsplit('/', 1)[0]}/{name}"
-    try:
-        with (
-            tempfile.TemporaryDirectory(prefix="hotich-lat-") as tmp,
-            live_stack(Path(tmp), database_url) as st,
-        ):
-            ms = sorted(measure(st.base_url, args.n))
-            p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
-            print(
-                f"lookup visible after submission ({'postgres' if name else 'sqlite'}, n={len(ms)}): "
-                f"p50 {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
-            )
-    finally:
-        if name and args.postgres:
-            import psycopg
-
-            with psycopg.connect(args.postgres, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    backend = "postgres" if args.postgres else "sqlite"
+    with (
+        fresh_postgres_database(args.postgres, "hotich_lat") if args.postgres else nullcontext(None) as url,
+        tempfile.TemporaryDirectory(prefix="hotich-lat-") as tmp,
+        live_stack(Path(tmp), url) as stack,
+    ):
+        ms = sorted(measure(stack.base_url, args.n))
+    p95 = ms[min(len(ms) - 1, int(0.95 * len(ms)))]
+    print(
+        f"lookup visible after submission ({backend}, n={len(ms)}): "
+        f"p50 {statistics.median(ms):.0f} ms, p95 {p95:.0f} ms, max {ms[-1]:.0f} ms"
+    )
     return 0
 
 

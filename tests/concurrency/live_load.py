@@ -65,6 +65,23 @@ CHILD_NAMES = (
 
 
 # -- the stack -------------------------------------------------------------------------------------------
+@contextmanager
+def fresh_postgres_database(admin_url: str, prefix: str = "hotich_live") -> Iterator[str]:
+    """A new, empty PostgreSQL database on the server of `admin_url` (psycopg form), dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

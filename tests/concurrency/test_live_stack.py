@@ -13,13 +13,12 @@ Runs on the backend of the run: SQLite in the default `pytest`, PostgreSQL with 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.concurrency.live_load import Load, Stack, describe, drive, live_stack
+from tests.concurrency.live_load import Load, Stack, describe, drive, fresh_postgres_database, live_stack
 from tests.conftest import PG_ADMIN_URL, require_postgres
 
 pytestmark = pytest.mark.live
@@ -32,17 +31,8 @@ def live_database_url(backend: str) -> Iterator[str | None]:
         yield None
         return
     require_postgres()
-    import psycopg
-
-    name = f"hotich_live_{uuid.uuid4().hex[:12]}"
-    admin = PG_ADMIN_URL.replace("+psycopg", "")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"{admin.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_postgres_database(PG_ADMIN_URL.replace("+psycopg", "")) as url:
+        yield url
 
 
 @pytest.fixture

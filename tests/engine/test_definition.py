@@ -18,14 +18,14 @@ from app.engine.xml import UnsafeXmlError, parse_untrusted_xml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIRTH = (ROOT / "processes/birth_registration/birth_registration.bpmn").read_bytes()
-# the MIWG reference diagrams live in the team's shared folder beside the checkout (../shared/miwg)
+# the MIWG reference diagrams live in the team's shared folder beside the checkout (../shared/miwg), or
+# beside a folder that holds the checkout (a CI clone one level deeper); HOTICH_SHARED_DIR overrides
 SHARED = next(
     (
         p
         for p in (
             Path(os.environ.get("HOTICH_SHARED_DIR", "/nonexistent")),
-            ROOT.parent / "shared",
-            Path("/work/shared"),
+            *(ancestor / "shared" for ancestor in ROOT.parents),
         )
         if (p / "miwg").is_dir()
     ),
