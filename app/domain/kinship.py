@@ -6,16 +6,21 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Relationship = Literal["self", "direct_line", "within_three_generations", "adoptive", "in_law", "spouse"]
+Relationship = Literal[
+    "self", "direct_line", "within_three_generations", "adoptive", "parent_in_law", "step_parent", "spouse"
+]
 
 MAX_DIRECT_LINE_DEPTH = 6
 # HN&GĐ Art. 3(18): the common ancestor is generation 1, its children 2, grandchildren 3 —
 # so both persons are at most 2 steps below the common ancestor (siblings, first cousins, uncle–niece).
 MAX_THREE_GENERATION_STEPS = 2
 
-# HN&GĐ Art. 5(2)(d): direct line, within three generations, (former) adoptive parent–child, in-law and step.
+# HN&GĐ Art. 5(2)(d): direct line, within three generations, (former) adoptive parent–child, father-in-law –
+# daughter-in-law and mother-in-law – son-in-law, stepfather – wife's child and stepmother – husband's child;
+# the in-law and step relations stand even when the marriage that made them ended by death or divorce
+# ("người đã từng là ..."), so spouses_of() lists former spouses too.
 MARRIAGE_BARS: frozenset[Relationship] = frozenset(
-    {"self", "direct_line", "within_three_generations", "adoptive", "in_law"}
+    {"self", "direct_line", "within_three_generations", "adoptive", "parent_in_law", "step_parent"}
 )
 
 
@@ -79,11 +84,15 @@ def ancestors(person: str, graph: KinshipGraph, max_depth: int = MAX_DIRECT_LINE
     return found
 
 
-def _is_in_law(a: str, b: str, graph: KinshipGraph) -> bool:
-    """a is a parent-in-law or step-parent of b (HN&GĐ Art. 5(2)(d))."""
-    if any(a in _blood_parents(spouse, graph) for spouse in graph.spouses_of(b)):
-        return True
-    return any(a in graph.spouses_of(parent) for parent in _blood_parents(b, graph))
+def _is_parent_in_law(a: str, b: str, graph: KinshipGraph) -> bool:
+    """a is the father or mother of b's spouse, current or former (cha chồng – con dâu, mẹ vợ – con rể)."""
+    return any(a in _blood_parents(spouse, graph) for spouse in graph.spouses_of(b))
+
+
+def _is_step_parent(a: str, b: str, graph: KinshipGraph) -> bool:
+    """a is (or was) married to b's father or mother without being b's parent (cha dượng, mẹ kế)."""
+    parents = _blood_parents(b, graph)
+    return a not in parents and any(a in graph.spouses_of(parent) for parent in parents)
 
 
 def relationship(a: str, b: str, graph: KinshipGraph) -> Relationship | None:
@@ -99,8 +108,10 @@ def relationship(a: str, b: str, graph: KinshipGraph) -> Relationship | None:
             return "within_three_generations"
     if b in graph.adoptive_parents_of(a) or a in graph.adoptive_parents_of(b):
         return "adoptive"
-    if _is_in_law(a, b, graph) or _is_in_law(b, a, graph):
-        return "in_law"
+    if _is_parent_in_law(a, b, graph) or _is_parent_in_law(b, a, graph):
+        return "parent_in_law"
+    if _is_step_parent(a, b, graph) or _is_step_parent(b, a, graph):
+        return "step_parent"
     if b in graph.spouses_of(a) or a in graph.spouses_of(b):
         return "spouse"
     return None

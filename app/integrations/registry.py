@@ -47,9 +47,32 @@ PERSON_FIELDS = (
     "spouse_personal_id",
     "mother_personal_id",
     "father_personal_id",
+    "former_spouse_personal_ids",
+    "adoptive_mother_personal_id",
+    "adoptive_father_personal_id",
+    "legal_capacity",
     "deceased_on",
     "civil_status_locked",
 )
+LEGAL_CAPACITIES = ("full", "lost", "limited")
+
+
+def normalized_record(data: dict[str, Any]) -> dict[str, Any]:
+    """A record as any registry sends it, with the family-link fields of spec/api.md always present.
+
+    A remote registry that omits them reads as "no former spouse, no adoptive parent, full capacity";
+    malformed values are dropped rather than trusted (a list of 12-character ids, one of LEGAL_CAPACITIES).
+    """
+    out = dict(data)
+    former = out.get("former_spouse_personal_ids")
+    out["former_spouse_personal_ids"] = (
+        [str(p) for p in former if isinstance(p, str) and p] if isinstance(former, list) else []
+    )
+    for name in ("adoptive_mother_personal_id", "adoptive_father_personal_id"):
+        out[name] = out.get(name) if isinstance(out.get(name), str) and out.get(name) else None
+    if out.get("legal_capacity") not in LEGAL_CAPACITIES:
+        out["legal_capacity"] = "full"
+    return out
 
 
 def person_to_dict(p: Person) -> dict[str, Any]:
@@ -57,7 +80,7 @@ def person_to_dict(p: Person) -> dict[str, Any]:
     for name in PERSON_FIELDS:
         value = getattr(p, name)
         out[name] = value.isoformat() if isinstance(value, date) else value
-    return out
+    return normalized_record(out)
 
 
 HANOI_PROVINCE_CODE = "001"
@@ -69,6 +92,16 @@ class EmbeddedRegistry:
     def lookup(self, personal_id: str) -> dict[str, Any] | None:
         person = db.session.get(Person, personal_id)
         return person_to_dict(person) if person else None
+
+    def children_of(self, parent_id: str) -> list[dict[str, Any]]:
+        """Persons recorded with this parent (mother or father): an existing birth registration (KS-10)."""
+        rows = db.session.scalars(
+            select(Person)
+            .where((Person.mother_personal_id == parent_id) | (Person.father_personal_id == parent_id))
+            .order_by(Person.personal_id)
+            .limit(100)
+        )
+        return [person_to_dict(p) for p in rows]
 
     # each registry write is its own transaction through the one write path (it stands for a remote call)
     def create_person(self, record: dict[str, Any], idempotency_key: str) -> str:
@@ -86,6 +119,10 @@ class EmbeddedRegistry:
             if pa is None or pb is None:
                 raise RegistryRejected("unknown person")
             for p, other in ((pa, b), (pb, a)):
+                # a widowed or divorced party's earlier spouse stays on record ("đã từng", HN&GĐ Art. 5(2)(d))
+                earlier = p.spouse_personal_id
+                if earlier and earlier != other and earlier not in (p.former_spouse_personal_ids or []):
+                    p.former_spouse_personal_ids = [*(p.former_spouse_personal_ids or []), earlier]
                 p.marital_status, p.spouse_personal_id = "married", other
 
         write(record)
@@ -127,6 +164,10 @@ def new_person(record: dict[str, Any], source_ref: str | None = None) -> Person:
         spouse_personal_id=record.get("spouse_personal_id"),
         mother_personal_id=record.get("mother_personal_id"),
         father_personal_id=record.get("father_personal_id"),
+        former_spouse_personal_ids=list(record.get("former_spouse_personal_ids") or []),
+        adoptive_mother_personal_id=record.get("adoptive_mother_personal_id"),
+        adoptive_father_personal_id=record.get("adoptive_father_personal_id"),
+        legal_capacity=record.get("legal_capacity") or "full",
         deceased_on=date.fromisoformat(record["deceased_on"]) if record.get("deceased_on") else None,
         source_ref=source_ref,
     )
@@ -173,8 +214,21 @@ class HttpRegistry:
             return None
         if resp.status_code != 200:
             raise RegistryRejected(f"registry answered {resp.status_code}")
-        data: dict[str, Any] = resp.json()
-        return data
+        data = resp.json()
+        if not isinstance(data, dict):
+            raise RegistryRejected("registry answered a record that is not an object")
+        return normalized_record(data)
+
+    def children_of(self, parent_id: str) -> list[dict[str, Any]]:
+        """GET /persons?parent_personal_id=…: the persons recorded with this parent (KS-10)."""
+        resp = self._call("GET", "/persons", params={"parent_personal_id": parent_id})
+        if resp.status_code == 404:
+            return []
+        if resp.status_code != 200:
+            raise RegistryRejected(f"registry answered {resp.status_code}")
+        data = resp.json()
+        items = data.get("items") if isinstance(data, dict) else data
+        return [normalized_record(r) for r in items or [] if isinstance(r, dict)]
 
     def create_person(self, record: dict[str, Any], idempotency_key: str) -> str:
         resp = self._call("POST", "/persons", idempotency_key, json=record)

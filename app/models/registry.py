@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import Date, String
+from sqlalchemy import JSON, Date, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base
@@ -21,6 +21,12 @@ class Person(Base):
     spouse_personal_id: Mapped[str | None] = mapped_column(String(12))
     mother_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
     father_personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    # spec/api.md: earlier spouses (divorced, or died), adoptive parents (current or former), and civil act
+    # capacity ("full" | "lost" | "limited", BLDS 2015 Art. 22–24); the marriage bars read them (KH-03, KH-05)
+    former_spouse_personal_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    adoptive_mother_personal_id: Mapped[str | None] = mapped_column(String(12))
+    adoptive_father_personal_id: Mapped[str | None] = mapped_column(String(12))
+    legal_capacity: Mapped[str] = mapped_column(String(7), default="full")
     deceased_on: Mapped[date | None] = mapped_column(Date)
     civil_status_locked: Mapped[bool] = mapped_column(default=False)
     birth_registered: Mapped[bool] = mapped_column(default=True)

@@ -23,7 +23,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
 )
-from app.procedures.registry_calls import lookup_parties
+from app.procedures.registry_calls import children_in_registry, lookup_parties_with_family
 from app.services.dossier_result import record_result
 
 if TYPE_CHECKING:
@@ -115,6 +115,43 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
     }
 
 
+_lookup_parties = lookup_parties_with_family(PARTIES)
+
+
+def lookup_birth(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """The parents and requester with their family links, plus two registry checks of their own:
+    `registry_births` — persons already recorded as the mother's (else father's) children (KS-10, LHT
+    Art. 5(4)); `parents_marriage` — when a marriage of the parents is declared, whether the registry records
+    them married to each other, now or before (KS-11; None = not found)."""
+    result = _lookup_parties(registry, dossier_data, code, now)
+    mother, father = result.get("mother"), result.get("father")
+    parent = mother if isinstance(mother, dict) else father if isinstance(father, dict) else None
+    if parent is not None:
+        result["registry_births"] = [
+            {k: c.get(k) for k in ("personal_id", "full_name", "birth_date", "mother_personal_id")}
+            for c in children_in_registry(registry, str(parent["personal_id"]))
+        ]
+    if (
+        isinstance(dossier_data.get("parents_marriage"), dict)
+        and isinstance(mother, dict)
+        and isinstance(father, dict)
+    ):
+        spouses = [mother.get("spouse_personal_id"), *(mother.get("former_spouse_personal_ids") or [])]
+        married = father.get("personal_id") in spouses
+        result["parents_marriage"] = (
+            {
+                "mother_personal_id": mother.get("personal_id"),
+                "father_personal_id": father.get("personal_id"),
+                "current": mother.get("spouse_personal_id") == father.get("personal_id"),
+            }
+            if married
+            else None
+        )
+    return result
+
+
 def register_in_registry(
     registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
 ) -> dict[str, Any]:
@@ -149,7 +186,7 @@ PROCEDURE = Procedure(
     book_name="khai sinh",
     form_title="Tờ khai đăng ký khai sinh",
     parties=PARTIES,
-    lookup=lookup_parties(PARTIES),
+    lookup=lookup_birth,
     evaluate=evaluate,
     existing_record=existing_record,
     subject_key=subject_key,

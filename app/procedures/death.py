@@ -22,7 +22,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
 )
-from app.procedures.registry_calls import lookup_parties, record_registry_outcome
+from app.procedures.registry_calls import lookup_parties_with_family, record_registry_outcome
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -133,7 +133,7 @@ PROCEDURE = Procedure(
     book_name="khai tử",
     form_title="Tờ khai đăng ký khai tử",
     parties=PARTIES,
-    lookup=lookup_parties(PARTIES),
+    lookup=lookup_parties_with_family(PARTIES),
     evaluate=evaluate,
     existing_record=existing_record,
     subject_key=subject_key,

@@ -23,14 +23,13 @@ from app.procedures.record import (
     RegistryOperation,
     draft_variant,
 )
-from app.procedures.registry_calls import lookup_parties, record_registry_outcome
+from app.procedures.registry_calls import family_records, lookup_parties, record_registry_outcome
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
 
 PARTIES = ("bride", "groom", "requester")
 SPOUSES = ("bride", "groom")
-FAMILY_DEPTH = 3
 _lookup = lookup_parties(PARTIES)
 
 
@@ -42,30 +41,15 @@ def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[
 def lookup_with_family(
     registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
 ) -> dict[str, Any]:
-    """The parties' records plus their family, for the prohibited-relationship rules (LHT Art. 5(2)(d))."""
+    """The parties' records plus what the marriage bars need (HN&GĐ Art. 5(2)(d)): ancestors to three
+    generations, spouses current and former with their parents, the parents' spouses, adoptive links.
+
+    The whole result is the lookup job's recorded outcome: it is kept with the dossier and in its audit trail.
+    """
     result: dict[str, Any] = _lookup(registry, dossier_data, code, now)
-    result["family"] = family(registry, [r["personal_id"] for r in result.values() if r])
+    roots = [str(r["personal_id"]) for r in result.values() if isinstance(r, dict) and r.get("personal_id")]
+    result["family"] = family_records(registry, roots)
     return result
-
-
-def family(registry: RegistryClient, roots: list[str]) -> dict[str, Any]:
-    """Parents (and their parents) up to three generations, for the prohibited-relationship rules."""
-    found: dict[str, Any] = {}
-    frontier = list(roots)
-    for _ in range(FAMILY_DEPTH):
-        nxt = []
-        for pid in frontier:
-            rec = found.get(pid) or registry.lookup(pid)
-            if not rec:
-                continue
-            found[pid] = rec
-            nxt += [
-                p
-                for p in (rec.get("mother_personal_id"), rec.get("father_personal_id"))
-                if p and p not in found
-            ]
-        frontier = nxt
-    return found
 
 
 def register_in_registry(

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.personal_id import is_valid_format
 from app.domain.text import fold, nfc
-from app.integrations.registry import EmbeddedRegistry, new_person, person_to_dict
+from app.integrations.registry import LEGAL_CAPACITIES, EmbeddedRegistry, new_person, person_to_dict
 from app.models import Person, User, db
 from app.services.collaborators import collaborators
 from app.services.errors import Conflict, Forbidden, Invalid, NotFound
@@ -36,9 +36,25 @@ def create_person(actor: User, body: Any) -> str:
     for name in ("full_name", "birth_date", "sex"):
         if not isinstance(body.get(name), str) or not body[name]:
             fields[name] = "Trường bắt buộc."
-    for name in ("personal_id", "spouse_personal_id", "mother_personal_id", "father_personal_id"):
+    for name in (
+        "personal_id",
+        "spouse_personal_id",
+        "mother_personal_id",
+        "father_personal_id",
+        "adoptive_mother_personal_id",
+        "adoptive_father_personal_id",
+    ):
         if body.get(name) is not None and not is_valid_format(body[name]):
             fields[name] = "Số định danh cá nhân phải gồm đúng 12 chữ số."
+    former = body.get("former_spouse_personal_ids")
+    if former is not None and (
+        not isinstance(former, list) or not all(isinstance(p, str) and is_valid_format(p) for p in former)
+    ):
+        fields["former_spouse_personal_ids"] = (
+            "Số định danh của vợ/chồng trước đây phải là danh sách các số gồm đúng 12 chữ số."
+        )
+    if body.get("legal_capacity") not in (None, *LEGAL_CAPACITIES):
+        fields["legal_capacity"] = "Năng lực hành vi dân sự phải là full, lost hoặc limited."
     for name in ("birth_date", "deceased_on"):
         if isinstance(body.get(name), str):
             try:

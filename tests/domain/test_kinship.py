@@ -48,9 +48,9 @@ GRAPH = FunctionKinshipGraph(
         ("P2", "GC1", None),  # great-aunt: outside three generations
         ("P2", "A1", "adoptive"),
         ("A1", "C3", None),  # adoptive siblings are not barred
-        ("GF", "W1", "in_law"),  # father-in-law – daughter-in-law
-        ("W1", "GM", "in_law"),
-        ("W1", "C4", "in_law"),  # stepmother – husband's child
+        ("GF", "W1", "parent_in_law"),  # father-in-law – daughter-in-law
+        ("W1", "GM", "parent_in_law"),
+        ("W1", "C4", "step_parent"),  # stepmother – husband's child
         ("H2", "C1", None),  # aunt's husband: not a listed relationship
         ("P1", "W1", "spouse"),
         ("P1", "W2", "spouse"),

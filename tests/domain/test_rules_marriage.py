@@ -298,7 +298,7 @@ def kin_graph(relation: str) -> FunctionKinshipGraph:
             "C": (SHARED_MOTHER_ID, None),
             "D": (SHARED_MOTHER_ID, None),
         }
-    elif relation == "in_law":  # the groom was married to the bride's mother... (stepfather)
+    elif relation == "step_parent":  # the groom was married to the bride's mother... (stepfather)
         parents = {BRIDE_ID: (SHARED_MOTHER_ID, None)}
         spouses = {GROOM_ID: [SHARED_MOTHER_ID], SHARED_MOTHER_ID: [GROOM_ID]}
     elif relation == "adoptive":
@@ -317,7 +317,7 @@ def kin_graph(relation: str) -> FunctionKinshipGraph:
     [
         ("siblings", True),
         ("first_cousins", True),
-        ("in_law", True),
+        ("step_parent", True),
         ("adoptive", True),
         ("second_cousins", False),
         ("former_spouses", False),

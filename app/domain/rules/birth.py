@@ -11,6 +11,7 @@ from typing import Any
 from app.domain.date_words import date_in_words, matches_date
 from app.domain.deadlines import BIRTH_REGISTRATION_DAYS
 from app.domain.findings import Finding
+from app.domain.kinship import relationship
 from app.domain.provinces import mentions_current_province
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import (
@@ -32,7 +33,7 @@ from app.domain.rules.persons import (
     record_birth_year,
     required_text,
 )
-from app.domain.text import nfc, same_name
+from app.domain.text import fold, nfc, same_name
 
 SPECIAL_CASES = frozenset({"father_unknown", "abandoned", "surrogacy", "parents_unknown"})
 NO_PARENT_CASES = frozenset({"abandoned", "parents_unknown"})
@@ -101,6 +102,7 @@ def evaluate_birth(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     out += _competence(ctx, parents, special)
     out += _birth_date(data, ctx, born)
     out += _parents_declared(parents, special)
+    out += _parent_sexes(parents)
     out += _parent_ages(parents, born)
     out += _follows_parents(data, parents, special)
     out += _child_name(data)
@@ -120,6 +122,8 @@ def evaluate_birth(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     out += _parents_marriage(data, ctx)
     out += _date_in_words(data, born)
     out += _foreign_element(data, parents)
+    out += _requester_age(data, ctx)
+    out += _requester_family_link(data, parents, ctx)
     out += officer_conflicts("KS-14", ctx, [(p.role, p.personal_id) for p in parents])
     out += _birth_place(data, born)
     out += _newborn_death(data, born)
@@ -614,7 +618,7 @@ def _duplicate(
     name = text(data, "child.full_name")
     if name is None or born is None:
         return []
-    for existing in ctx.existing_births:
+    for existing in (*ctx.existing_births, *ctx.registry_births):
         other_name, other_mother = existing.get("full_name"), existing.get("mother_personal_id")
         if not (isinstance(other_name, str) and same_name(other_name, name)):
             continue
@@ -622,11 +626,18 @@ def _duplicate(
             continue
         if other_mother and mother.personal_id and other_mother != mother.personal_id:
             continue
+        where = (
+            f" (Cơ sở dữ liệu dân cư: số định danh {existing['personal_id']})"
+            if existing.get("personal_id")
+            else f" (hồ sơ {existing['code']})"
+            if existing.get("code")
+            else ""
+        )
         return [
             Finding(
                 "KS-10",
                 "block",
-                f"Trẻ '{name}' sinh ngày {born:%d/%m/%Y} đã được đăng ký khai sinh; mỗi "
+                f"Trẻ '{name}' sinh ngày {born:%d/%m/%Y} đã được đăng ký khai sinh{where}; mỗi "
                 "sự kiện hộ tịch chỉ đăng ký một lần.",
                 "child.full_name",
             )
@@ -694,6 +705,17 @@ def _date_in_words(data: Mapping[str, Any], born: date | None) -> list[Finding]:
 def _foreign_element(data: Mapping[str, Any], parents: list[_Parent]) -> list[Finding]:
     """KS-13 (LHT Art. 35): a foreign child or parent routes to the foreign-element procedure 2.000528."""
     out: list[Finding] = []
+    abroad = _born_abroad(data)
+    if abroad:
+        out.append(
+            Finding(
+                "KS-13",
+                "route",
+                f"Trẻ sinh ở nước ngoài ({abroad}): thủ tục trong nước không giải quyết; chuyển sang thủ tục "
+                "đăng ký khai sinh có yếu tố nước ngoài (2.000528).",
+                "child.birth_place",
+            )
+        )
     child_nat = text(data, "child.nationality")
     if child_nat and not is_vietnamese(child_nat):
         out.append(
@@ -780,5 +802,183 @@ def _newborn_death(data: Mapping[str, Any], born: date | None) -> list[Finding]:
             "Trẻ chết trong ngày sinh (sống dưới 24 giờ): không bắt buộc đăng ký khai sinh, "
             "khai tử trừ khi cha mẹ yêu cầu.",
             "child.died_at",
+        )
+    ]
+
+
+# LHT Art. 35 / NĐ 123 Art. 35: a birth abroad is a foreign element (procedure 2.000528).
+# The place of birth is free text; these are the countries Vietnamese children are most often born in,
+# matched on the place's last part, plus an explicit `child.born_abroad`.
+FOREIGN_COUNTRIES = frozenset(
+    fold(c)
+    for c in (
+        "Hoa Kỳ",
+        "Mỹ",
+        "USA",
+        "Nhật Bản",
+        "Hàn Quốc",
+        "Trung Quốc",
+        "Đài Loan",
+        "Pháp",
+        "Đức",
+        "Anh",
+        "Úc",
+        "Australia",
+        "Canada",
+        "Nga",
+        "Lào",
+        "Campuchia",
+        "Thái Lan",
+        "Singapore",
+        "Malaysia",
+        "Séc",
+        "Ba Lan",
+        "Japan",
+        "Korea",
+        "China",
+        "Taiwan",
+        "France",
+        "Germany",
+        "United Kingdom",
+    )
+)
+
+
+def _born_abroad(data: Mapping[str, Any]) -> str | None:
+    """The place abroad where the child was born, or None (KS-13)."""
+    place = text(data, "child.birth_place")
+    if get(data, "child.born_abroad") is True:
+        return place or "nước ngoài"
+    if place and fold(place.split(",")[-1]).strip() in FOREIGN_COUNTRIES:
+        return place
+    return None
+
+
+PARENT_SEX = {"mother": "female", "father": "male"}
+
+
+def _parent_sexes(parents: list[_Parent]) -> list[Finding]:
+    """KS-04: the mother is a woman and the father a man by the sex the population registry records."""
+    out: list[Finding] = []
+    for p in parents:
+        sex = p.record.get("sex") if p.record else None
+        if member(sex, ("male", "female")) and sex != PARENT_SEX[p.role]:
+            label = ROLE_VI[p.role]
+            recorded = "nam" if sex == "male" else "nữ"
+            out.append(
+                Finding(
+                    "KS-04",
+                    "block",
+                    f"Cơ sở dữ liệu dân cư ghi người khai là {label} (số định danh {p.personal_id}) có giới "
+                    f"tính {recorded}; {label} của trẻ phải là {'nữ' if p.role == 'mother' else 'nam'}.",
+                    f"{p.role}.personal_id",
+                )
+            )
+    return out
+
+
+ADULT_AGE = 18  # BLDS 2015 Art. 20–21: a person under 18 is a minor and acts through a legal representative
+
+
+def _requester_age(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
+    """KS-08 (C18; LHT Art. 6(3), BLDS Art. 21): a minor cannot declare the birth alone."""
+    record = ctx.record("requester") if text(data, "requester.personal_id") else None
+    born = parse_date(record.get("birth_date")) if record else None
+    born = born or parse_date(get(data, "requester.birth_date"))
+    if born is None or age_on(born, ctx.registration_date) >= ADULT_AGE:
+        return []
+    return [
+        Finding(
+            "KS-08",
+            "block",
+            f"Người yêu cầu sinh ngày {born:%d/%m/%Y}, đến ngày đăng ký {ctx.registration_date:%d/%m/%Y} "
+            f"chưa đủ {ADULT_AGE} tuổi: người chưa thành niên không tự mình đi đăng ký khai sinh, phải do "
+            "người đại diện theo pháp luật thực hiện.",
+            "requester.personal_id",
+        )
+    ]
+
+
+LINK_VI = {
+    "direct_line": "có quan hệ trực hệ với",
+    "within_three_generations": "có họ trong phạm vi ba đời với",
+    "adoptive": "là cha/mẹ nuôi hoặc con nuôi của",
+    "parent_in_law": "là cha/mẹ vợ (chồng) hoặc con dâu (rể) của",
+    "step_parent": "là cha dượng/mẹ kế hoặc con riêng của",
+    "spouse": "là vợ/chồng (hoặc đã từng) của",
+}
+
+
+def _requester_family_link(
+    data: Mapping[str, Any], parents: list[_Parent], ctx: RuleContext
+) -> list[Finding]:
+    """KS-08 (LHT Art. 15(1)): a requester declared as grandparent or relative, checked against the registry.
+
+    The link the registry shows is given to the official as `warn` (a grandparent confirmed as a parent of the
+    mother or father, or the relative's actual link); `block` when the registry holds the parents of everyone
+    involved and no family link connects the requester with the child's parents.
+    """
+    relation = get(data, "requester.relationship")
+    requester = text(data, "requester.personal_id")
+    if relation not in ("grandparent", "relative") or not requester or ctx.kinship is None:
+        return []
+    requester_record = ctx.record("requester")
+    known = [p for p in parents if p.declared and p.personal_id and p.record is not None]
+    if requester_record is None or not known:
+        return []
+    fld = "requester.relationship"
+    for p in known:
+        record = p.record or {}
+        mother_id, father_id = record.get("mother_personal_id"), record.get("father_personal_id")
+        if requester in (mother_id, father_id):
+            who = "mẹ" if requester == mother_id else "cha"
+            if relation == "grandparent":
+                return [
+                    Finding(
+                        "KS-08",
+                        "warn",
+                        f"Cơ sở dữ liệu dân cư ghi người yêu cầu là {who} của {ROLE_VI[p.role]} trẻ "
+                        "(ông/bà của trẻ).",
+                        fld,
+                    )
+                ]
+            return [
+                Finding(
+                    "KS-08",
+                    "warn",
+                    f"Cơ sở dữ liệu dân cư ghi người yêu cầu là {who} của {ROLE_VI[p.role]} trẻ: là ông/bà, "
+                    "không phải người thân thích khác.",
+                    fld,
+                )
+            ]
+    links = [(p, relationship(requester, str(p.personal_id), ctx.kinship)) for p in known]
+    found = [(p, link) for p, link in links if link not in (None, "self")]
+    if found:
+        p, link = found[0]
+        what = "ông/bà" if relation == "grandparent" else "người thân thích"
+        return [
+            Finding(
+                "KS-08",
+                "warn",
+                f"Người yêu cầu khai là {what} của trẻ; Cơ sở dữ liệu dân cư ghi người yêu cầu "
+                f"{LINK_VI.get(str(link), 'có quan hệ với')} {ROLE_VI[p.role]} trẻ.",
+                fld,
+            )
+        ]
+    complete = all(
+        r.get("mother_personal_id") and r.get("father_personal_id")
+        for r in [requester_record, *(p.record for p in known if p.record is not None)]
+    )
+    if not complete:
+        return []
+    what = "ông/bà" if relation == "grandparent" else "người thân thích"
+    return [
+        Finding(
+            "KS-08",
+            "block",
+            f"Người yêu cầu khai là {what} của trẻ, nhưng Cơ sở dữ liệu dân cư không ghi nhận quan hệ "
+            "gia đình nào giữa người yêu cầu và cha, mẹ của trẻ; người khác đi đăng ký phải có văn bản "
+            "ủy quyền.",
+            fld,
         )
     ]

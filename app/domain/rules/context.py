@@ -21,6 +21,7 @@ class RuleContext:
     officer_personal_id: str | None = None  # deciding official, for KS-14 / KH-12 / KT-12
     kinship: KinshipGraph | None = None
     existing_births: Sequence[Mapping[str, Any]] = ()  # registered births matching this child (KS-10)
+    registry_births: Sequence[Mapping[str, Any]] = ()  # persons the registry records as the mother's children
     existing_deaths: Sequence[Mapping[str, Any]] = ()  # registered deaths of this person (KT-06)
     registry_birth_registered: bool | None = None  # death of a newborn: is there a birth registration (KT-09)
     calendar: WorkingCalendar | None = None  # for statutory deadlines; None = national holidays only

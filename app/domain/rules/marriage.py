@@ -31,12 +31,17 @@ PARTIES = ("bride", "groom")
 MINIMUM_AGE = {"groom": 20, "bride": 18}
 EXPECTED_SEX = {"bride": "female", "groom": "male"}
 MARITAL_OK = frozenset({"single", "divorced", "widowed"})
+# HN&GĐ Art. 5(2)(d), each relation named as the law names it; in-law, step and adoptive relations bar the
+# marriage even after the marriage or adoption that made them ended ("người đã từng là ...").
 KINSHIP_VI = {
     "self": "là cùng một người",
     "direct_line": "có cùng dòng máu về trực hệ",
     "within_three_generations": "có họ trong phạm vi ba đời",
-    "adoptive": "là cha, mẹ nuôi và con nuôi (kể cả đã từng)",
-    "in_law": "là cha/mẹ chồng (vợ) với con dâu (rể), hoặc cha dượng/mẹ kế với con riêng",
+    "adoptive": "là cha, mẹ nuôi với con nuôi (hoặc đã từng là cha, mẹ nuôi với con nuôi)",
+    "parent_in_law": "là (hoặc đã từng là) cha chồng với con dâu, mẹ vợ với con rể, kể cả khi hôn nhân "
+    "đã chấm dứt do vợ/chồng chết hoặc ly hôn",
+    "step_parent": "là (hoặc đã từng là) cha dượng với con riêng của vợ, mẹ kế với con riêng của chồng, "
+    "kể cả khi hôn nhân đã chấm dứt do vợ/chồng chết hoặc ly hôn",
 }
 
 
@@ -125,12 +130,15 @@ def _capacity(ctx: RuleContext, role: str) -> list[Finding]:
                 f"{role}.personal_id",
             )
         ]
-    if record.get("legal_capacity_lost") is True:
+    # Art. 8(1)(c) bars only "mất năng lực hành vi dân sự" (BLDS 2015 Art. 22, by court decision); restricted
+    # capacity (Art. 24) and difficulty in cognition (Art. 23) are not a bar, so "limited" passes.
+    if record.get("legal_capacity") == "lost" or record.get("legal_capacity_lost") is True:
         return [
             Finding(
                 "KH-03",
                 "block",
-                f"{label.capitalize()} bị Tòa án tuyên bố mất năng lực hành vi dân sự.",
+                f"Cơ sở dữ liệu dân cư ghi {label} bị Tòa án tuyên bố mất năng lực hành vi dân sự: "
+                "không đủ điều kiện kết hôn (Điều 8 khoản 1 điểm c Luật Hôn nhân và gia đình).",
                 f"{role}.personal_id",
             )
         ]

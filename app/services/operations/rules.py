@@ -20,24 +20,45 @@ if TYPE_CHECKING:
 
 
 INACTIVE_STATUSES = ("refused", "receipt_refused", "withdrawn")
+# lookup entries that are not a party's record
+NOT_ROLES = ("family", "official_family", "marital_verification", "registry_births")
 
 
 def kinship_from_lookups(lookups: dict[str, Any]) -> FunctionKinshipGraph:
-    """A kinship graph over the family records the lookup job fetched (parents up to three generations)."""
-    family: dict[str, dict[str, Any]] = dict(lookups.get("family") or {})
+    """A kinship graph over the records the lookup job fetched (and the deciding official's family, if any).
+
+    Marriages count from either side and include former ones (`former_spouse_personal_ids`, and the late
+    spouse a widowed person keeps as `spouse_personal_id`), adoptions from the adoptive-parent fields.
+    """
+    family: dict[str, dict[str, Any]] = {}
+    for source in (lookups.get("family"), lookups.get("official_family")):
+        if isinstance(source, dict):
+            family.update({k: v for k, v in source.items() if isinstance(v, dict)})
     for value in lookups.values():
         if isinstance(value, dict) and value.get("personal_id"):
             family.setdefault(value["personal_id"], value)
+    married: dict[str, set[str]] = {}
+    for pid, rec in family.items():
+        others = [rec.get("spouse_personal_id"), *(rec.get("former_spouse_personal_ids") or [])]
+        for other in others:
+            if isinstance(other, str) and other and other != pid:
+                married.setdefault(pid, set()).add(other)
+                married.setdefault(other, set()).add(pid)
 
     def parents(pid: str) -> tuple[str | None, str | None]:
         rec = family.get(pid) or {}
         return rec.get("mother_personal_id"), rec.get("father_personal_id")
 
-    def spouses(pid: str) -> list[str]:
+    def adoptive(pid: str) -> list[str]:
         rec = family.get(pid) or {}
-        return [rec["spouse_personal_id"]] if rec.get("spouse_personal_id") else []
+        return [
+            p for p in (rec.get("adoptive_mother_personal_id"), rec.get("adoptive_father_personal_id")) if p
+        ]
 
-    return FunctionKinshipGraph(parents=parents, spouses=spouses)
+    def spouses(pid: str) -> list[str]:
+        return sorted(married.get(pid, ()))
+
+    return FunctionKinshipGraph(parents=parents, adoptive_parents=adoptive, spouses=spouses)
 
 
 def evaluate_rules(
@@ -46,6 +67,7 @@ def evaluate_rules(
     lookups: dict[str, Any],
     now: datetime,
     officer_personal_id: str | None = None,
+    official_family: dict[str, Any] | None = None,
 ) -> list[Finding]:
     """Run the procedure's rules (KS-/KH-/KT-) against the dossier data and the recorded lookups.
 
@@ -54,7 +76,10 @@ def evaluate_rules(
     flags recorded by the process itself (e.g. C11: a supplement request issued late).
     """
     procedure = procedure_of(dossier.procedure)
-    roles = {k: v for k, v in lookups.items() if k not in ("family", "marital_verification")}
+    if official_family:  # the deciding official's own family links, looked up before the command
+        lookups = {**lookups, "official_family": official_family}
+    births = lookups.get("registry_births")
+    roles = {k: v for k, v in lookups.items() if k not in NOT_ROLES}
     verification = lookups.get("marital_verification")
     existing = _existing_registrations(dossier) if dossier.subject_key else []
     ctx = RuleContext(
@@ -63,6 +88,7 @@ def evaluate_rules(
         lookups=roles,
         officer_personal_id=officer_personal_id,
         kinship=kinship_from_lookups(lookups),
+        registry_births=tuple(b for b in births if isinstance(b, dict)) if isinstance(births, list) else (),
         calendar=collaborators().calendar,
         attachments=_attachment_kinds(dossier),
         marital_verification=verification if isinstance(verification, dict) else None,
