@@ -36,7 +36,7 @@ def lookup_parties(roles: tuple[str, ...]) -> RegistryCall:
 
 
 # lookup entries that are not one party's record (the page shows them apart)
-LOOKUP_EXTRAS = ("family", "official_family", "marital_verification", "registry_births")
+LOOKUP_EXTRAS = ("family", "official_family", "marital_verification", "registry_births", "parents_marriage")
 ANCESTOR_GENERATIONS = 3  # HN&GĐ Art. 3(18): three generations, counted from the common ancestor
 
 

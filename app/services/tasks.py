@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.findings import blocking, routing
+from app.domain.rules.persons import CONFLICT_RULES
 from app.domain.text import fold, nfc
 from app.engine.instance import EngineError, Instance
 from app.models import ClosedTask, Dossier, OpenTask, User, db
+from app.procedures.registry_calls import family_records
 from app.services.access import OFFICIAL_ROLES
 from app.services.audit import PendingEvent, append_events
 from app.services.collaborators import collaborators
@@ -161,6 +163,9 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
     rt = collaborators()
     now = rt.clock.now()
     actor_info = {"username": actor.username, "full_name": actor.full_name}
+    # LHT Art. 12(1)(h): the deciding official's own family, read from the registry before the command
+    # (an external call stays outside the dossier transaction)
+    official_family = official_family_of(actor) if task.role in DECIDING_ROLES else None
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
 
     def apply(dossier: Dossier) -> Instance:
@@ -188,7 +193,9 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
             if ready is None:
                 raise task_closed()
             if form.get("decision") in info.blocked_decisions:
-                refuse_if_blocked(dossier, instance, actor, now)
+                refuse_if_blocked(dossier, instance, actor, now, official_family)
+            elif info.role == "chairman":
+                refuse_if_relative(dossier, instance, actor, now, official_family)
             actors = dict(ready.data.get("actors") or {})
             actors[task.task_key] = actor_info
             try:
@@ -210,7 +217,46 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
     }
 
 
-def refuse_if_blocked(dossier: Dossier, instance: Instance, actor: User, now: Any) -> None:
+DECIDING_ROLES = ("officer", "chairman")
+
+
+def official_family_of(actor: User) -> dict[str, Any] | None:
+    """Registry records around a deciding official (parents, spouses, ancestors): KS-14/KH-12/KT-12."""
+    if not actor.personal_id:
+        return None
+    return family_records(collaborators().registry, [actor.personal_id])
+
+
+def refuse_if_relative(
+    dossier: Dossier, instance: Instance, actor: User, now: Any, official_family: dict[str, Any] | None
+) -> None:
+    """KS-14 / KH-12 / KT-12 at the chairman's signature (or refusal): the official who signs decides the
+    registration, so may not be the person concerned or a relative of them (LHT Art. 12(1)(h))."""
+    if not actor.personal_id:
+        return
+    data = instance.data()
+    findings = evaluate_rules(
+        dossier,
+        data.get("dossier") or {},
+        data.get("lookups") or {},
+        now,
+        officer_personal_id=actor.personal_id,
+        official_family=official_family,
+    )
+    conflicts = [f for f in findings if f.rule in CONFLICT_RULES and f.severity == "block"]
+    if conflicts:
+        dossier.findings = [f.to_dict() for f in findings]
+        raise Invalid(
+            "Người ký là người được đăng ký hoặc người thân thích của họ; phải giao Chủ tịch hoặc "
+            "Phó Chủ tịch khác ký.",
+            rules=sorted({f.rule for f in conflicts}),
+            extra={"findings": [f.to_dict() for f in conflicts]},
+        )
+
+
+def refuse_if_blocked(
+    dossier: Dossier, instance: Instance, actor: User, now: Any, official_family: dict[str, Any] | None = None
+) -> None:
     """An approving decision is refused while a blocking (or `route`) finding stands; the rules run again
     with the acting officer known (e.g. KS-/KH- rules on the officer's own family)."""
     data = instance.data()
@@ -220,6 +266,7 @@ def refuse_if_blocked(dossier: Dossier, instance: Instance, actor: User, now: An
         data.get("lookups") or {},
         now,
         officer_personal_id=actor.personal_id,
+        official_family=official_family,
     )
     dossier.findings = [f.to_dict() for f in findings]
     blocked = blocking(findings) + routing(findings)  # a `route` finding: not ours to approve

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app import procedures
+from app.procedures.registry_calls import LOOKUP_EXTRAS
 from app.services.collaborators import collaborators
 from app.web import labels
 from app.web.forms_render import FormSpec, ReadGroup, build_form, display_value, get_path, read_only
@@ -89,7 +90,7 @@ def lookup_cards(lookups: dict[str, Any], data: dict[str, Any]) -> list[LookupCa
     """One card per person looked up in the population registry (found or not)."""
     cards = []
     for role, record in lookups.items():
-        if role == "family":
+        if role in LOOKUP_EXTRAS:
             continue
         pid = str(get_path(data, f"{role}.personal_id") or (record or {}).get("personal_id") or "")
         if not isinstance(record, dict):
@@ -196,8 +197,10 @@ def _result_text(operation: str, result: Any, documents: dict[str, str]) -> str:
     if not isinstance(result, dict):
         return ""
     if operation == "registry/lookup_parties":
-        found = [labels.label(labels.PARTIES, k) for k, v in result.items() if k != "family" and v]
-        missing = [labels.label(labels.PARTIES, k) for k, v in result.items() if k != "family" and not v]
+        found = [labels.label(labels.PARTIES, k) for k, v in result.items() if k not in LOOKUP_EXTRAS and v]
+        missing = [
+            labels.label(labels.PARTIES, k) for k, v in result.items() if k not in LOOKUP_EXTRAS and not v
+        ]
         text = _("Tìm thấy: %(names)s", names=", ".join(found)) if found else ""
         if missing:
             text += ("; " if text else "") + _("Không tìm thấy: %(names)s", names=", ".join(missing))

@@ -24,6 +24,8 @@ ROLE_LABELS: dict[str, str] = {
     "deceased": "người chết",
 }
 SEX_LABELS: dict[str, str] = {"male": "nam", "female": "nữ"}
+# LHT Art. 12(1)(h): no official decides for self or a relative — birth, marriage, death
+CONFLICT_RULES = frozenset({"KS-14", "KH-12", "KT-12"})
 
 
 def age_on(born: date, on: date) -> int:
@@ -160,7 +162,8 @@ def officer_conflicts(
                 Finding(
                     rule,
                     "block",
-                    f"Công chức giải quyết chính là {label} trong hồ sơ; phải giao người khác giải quyết.",
+                    f"Người giải quyết (công chức hoặc người ký) chính là {label} trong hồ sơ; phải "
+                    "giao người khác giải quyết.",
                     f"{role}.personal_id",
                 )
             )
@@ -169,7 +172,8 @@ def officer_conflicts(
                 Finding(
                     rule,
                     "block",
-                    f"Công chức giải quyết là người thân thích của {label}; phải giao người khác giải quyết.",
+                    f"Người giải quyết (công chức hoặc người ký) là người thân thích của {label}; phải giao "
+                    "người khác giải quyết.",
                     f"{role}.personal_id",
                 )
             )
