@@ -242,6 +242,128 @@ DEMO_PERSONS: list[tuple[Any, ...]] = [
 ]
 
 
+# --- law-rules: persons showing each marriage bar and birth check (README "Demo registry cases") ---
+DEMO_USER_PERSONAL_IDS = {"chairman.hoankiem": "001070100001", "officer.hoankiem": "001075100002"}
+
+
+def _p(pid: str, name: str, born: str, sex: str, marital: str = "single", **links: Any) -> dict[str, Any]:
+    return {
+        "personal_id": pid,
+        "full_name": name,
+        "birth_date": born,
+        "sex": sex,
+        "residence_commune_code": links.pop("commune", "00070"),
+        "marital_status": marital,
+        **links,
+    }
+
+
+DEMO_CASE_PERSONS: list[dict[str, Any]] = [
+    # KH-05, in-law ended by death: widow Xuân and her late husband Tùng's father Thọ
+    _p("001055200001", "Phạm Văn Thọ", "1955-03-03", "male", "widowed"),
+    _p(
+        "001080200002",
+        "Phạm Văn Tùng",
+        "1980-06-06",
+        "male",
+        "married",
+        spouse_personal_id="001182200003",
+        father_personal_id="001055200001",
+        deceased_on="2023-05-01",
+    ),
+    _p(
+        "001182200003",
+        "Nguyễn Thị Xuân",
+        "1982-08-08",
+        "female",
+        "widowed",
+        spouse_personal_id="001080200002",
+    ),
+    # KH-05, in-law ended by divorce: Long, divorced from Diệp, and Diệp's mother Mận
+    _p("001162200004", "Đoàn Thị Mận", "1962-02-02", "female", "widowed"),
+    _p(
+        "001187200005",
+        "Lý Thị Diệp",
+        "1987-07-07",
+        "female",
+        "divorced",
+        mother_personal_id="001162200004",
+        former_spouse_personal_ids=["001085200006"],
+    ),
+    _p(
+        "001085200006",
+        "Trịnh Văn Long",
+        "1985-05-05",
+        "male",
+        "divorced",
+        former_spouse_personal_ids=["001187200005"],
+    ),
+    # KH-05, step-parent: Tâm, widower of Quyên, and Quyên's daughter Giang
+    _p("001065200007", "Cao Văn Tâm", "1965-01-15", "male", "widowed", spouse_personal_id="001168200008"),
+    _p(
+        "001168200008",
+        "Hà Thị Quyên",
+        "1968-04-20",
+        "female",
+        "married",
+        spouse_personal_id="001065200007",
+        deceased_on="2020-10-10",
+    ),
+    _p("001300200009", "Hà Thu Giang", "2000-09-09", "female", mother_personal_id="001168200008"),
+    # KH-05, adoptive: Kiều Văn Bảo and the daughter he adopted, Kiều Thị Lam
+    _p("001070200010", "Kiều Văn Bảo", "1970-12-12", "male", "divorced"),
+    _p("001199200011", "Kiều Thị Lam", "1999-11-11", "female", adoptive_father_personal_id="001070200010"),
+    # KH-03: Khánh has lost civil act capacity (court decision); Ngân's capacity is only limited
+    _p("001090200012", "Mai Văn Khánh", "1990-10-01", "male", legal_capacity="lost"),
+    _p("001195200013", "Tạ Thị Ngân", "1995-05-15", "female", legal_capacity="limited"),
+    # KS-14: chairman Lê Quang Huy (chairman.hoankiem) is the father of Lê Thị Hồng, who is expecting with
+    # Đinh Văn Quân; officer Trần Văn Minh (officer.hoankiem) is a registry person too
+    _p("001070100001", "Lê Quang Huy", "1970-03-10", "male", "married", spouse_personal_id="001172100003"),
+    _p("001075100002", "Trần Văn Minh", "1975-07-07", "male"),
+    _p(
+        "001172100003",
+        "Nguyễn Thị Thanh",
+        "1972-02-14",
+        "female",
+        "married",
+        spouse_personal_id="001070100001",
+    ),
+    _p(
+        "001198100004",
+        "Lê Thị Hoa",
+        "1998-06-01",
+        "female",
+        "married",
+        spouse_personal_id="001096100005",
+        mother_personal_id="001172100003",
+        father_personal_id="001070100001",
+    ),
+    _p(
+        "001096100005",
+        "Đinh Văn Quân",
+        "1996-01-20",
+        "male",
+        "married",
+        spouse_personal_id="001198100004",
+        mother_personal_id="001170100006",
+        father_personal_id="001068100007",
+    ),
+    _p("001170100006", "Bạch Thị Nga", "1970-09-09", "female", "married", spouse_personal_id="001068100007"),
+    _p("001068100007", "Đinh Văn Sơn", "1968-08-08", "male", "married", spouse_personal_id="001170100006"),
+    # KS-08: Tô Văn Phúc, whose parents are known, is no relative of Hồng or Quân
+    _p(
+        "001090100008",
+        "Tô Văn Phúc",
+        "1990-04-04",
+        "male",
+        mother_personal_id="001162100009",
+        father_personal_id="001060100010",
+    ),
+    _p("001162100009", "Võ Thị Lành", "1962-06-06", "female", "married", spouse_personal_id="001060100010"),
+    _p("001060100010", "Tô Văn Lợi", "1960-01-01", "male", "married", spouse_personal_id="001162100009"),
+]
+
+
 def seed_demo(password: str) -> dict[str, int]:
     """Create what is missing (safe to run again: nothing is duplicated)."""
 
@@ -271,6 +393,7 @@ def seed_demo(password: str) -> dict[str, int]:
                         roles_csv=role,
                         commune_code=commune,
                         scope_csv="",
+                        personal_id=DEMO_USER_PERSONAL_IDS.get(username),
                     )
                 )
                 counts["users"] += 1
@@ -290,6 +413,10 @@ def seed_demo(password: str) -> dict[str, int]:
                         "deceased_on": died,
                     }
                 )
+                counts["persons"] += 1
+        for record in DEMO_CASE_PERSONS:
+            if db.session.get(Person, record["personal_id"]) is None:
+                new_person(dict(record))
                 counts["persons"] += 1
         return counts
 

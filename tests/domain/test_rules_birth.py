@@ -507,3 +507,14 @@ def test_to_dict_payload_for_api() -> None:
 
 
 Mutation = Callable[[dict[str, Any]], None]
+
+
+def test_ks13_declared_born_abroad_routes_law_rules() -> None:
+    from datetime import date
+
+    from app.domain.rules import RuleContext, evaluate_birth
+
+    data = {"child": {"birth_place": "Seoul", "born_abroad": True, "nationality": "Việt Nam"}}
+    ctx = RuleContext(registration_date=date(2026, 3, 10), commune_code="00070", lookups={})
+    found = [f for f in evaluate_birth(data, ctx) if f.rule == "KS-13"]
+    assert [f.severity for f in found] == ["route"] and "2.000528" in found[0].message

@@ -166,3 +166,24 @@ def test_birth_flow_against_the_http_registry(
     assert state.keys == {code: pid}
     with app.app_context():
         db.engine.dispose()
+
+
+def test_http_client_reads_the_family_link_fields(standin: tuple[StandIn, str]) -> None:
+    """spec/api.md fields come through the HTTP client; a registry that omits them reads as no link, full."""
+    state, url = standin
+    state.persons["001095012345"].update(
+        former_spouse_personal_ids=["001198056789"],
+        adoptive_father_personal_id="001045001234",
+        legal_capacity="lost",
+    )
+    client = HttpRegistry(url, timeout=2)
+    record = client.lookup("001095012345")
+    assert record is not None
+    assert record["former_spouse_personal_ids"] == ["001198056789"]
+    assert record["adoptive_father_personal_id"] == "001045001234"
+    assert record["adoptive_mother_personal_id"] is None
+    assert record["legal_capacity"] == "lost"
+    plain = client.lookup("001196023456")
+    assert plain is not None
+    assert (plain["former_spouse_personal_ids"], plain["legal_capacity"]) == ([], "full")
+    assert client.children_of("001196023456") == []  # this registry has no search: KS-10 falls back
