@@ -222,7 +222,7 @@ class HttpRegistry:
     def children_of(self, parent_id: str) -> list[dict[str, Any]]:
         """GET /persons?parent_personal_id=…: the persons recorded with this parent (KS-10)."""
         resp = self._call("GET", "/persons", params={"parent_personal_id": parent_id})
-        if resp.status_code in (404, 405, 501):  # a registry without this search: KS-10 falls back to dossiers
+        if resp.status_code in (404, 405, 501):  # no such search there: KS-10 falls back to dossiers
             return []
         if resp.status_code != 200:
             raise RegistryRejected(f"registry answered {resp.status_code}")

@@ -23,7 +23,14 @@ LOOKUP_FIELDS = (
     ("residence_commune_code", _l("Nơi cư trú")),
     ("marital_status", _l("Tình trạng hôn nhân")),
     ("deceased_on", _l("Ngày chết")),
+    # issue 8 §2: the links the marriage bars (KH-03, KH-05) read, shown where the registry has them
+    ("spouse_personal_id", _l("Vợ/chồng (số định danh)")),
+    ("former_spouse_personal_ids", _l("Vợ/chồng trước đây (số định danh)")),
+    ("adoptive_mother_personal_id", _l("Mẹ nuôi (số định danh)")),
+    ("adoptive_father_personal_id", _l("Cha nuôi (số định danh)")),
+    ("legal_capacity", _l("Năng lực hành vi dân sự")),
 )
+LEGAL_CAPACITY = {"lost": _l("Mất năng lực hành vi dân sự"), "limited": _l("Hạn chế năng lực hành vi dân sự")}
 
 
 def submission_spec(procedure: str) -> FormSpec | None:
@@ -99,8 +106,12 @@ def lookup_cards(lookups: dict[str, Any], data: dict[str, Any]) -> list[LookupCa
         rows = []
         for key, title in LOOKUP_FIELDS:
             value = record.get(key)
-            if value in (None, ""):
+            if value in (None, "", [], "full"):
                 continue
+            if key == "former_spouse_personal_ids":
+                value = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            elif key == "legal_capacity":
+                value = LEGAL_CAPACITY.get(str(value), str(value))
             if key == "sex":
                 value = labels.label(labels.SEXES, value)
             elif key == "marital_status":

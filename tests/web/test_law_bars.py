@@ -306,3 +306,17 @@ def test_kh12_chairman_related_to_a_party_cannot_sign(app: Any, client: Any) -> 
     code = at_signature(api, app, marriage_submission(("001199014567", "Lê Thị Hoa"), DUNG))
     resp = api.complete(CHAIRMAN, code, "chairman_sign", SIGN)
     assert resp.status_code == 422 and resp.get_json()["error"]["rules"] == ["KH-12"]
+
+
+def test_dossier_page_shows_the_registry_links_and_the_bar(app: Any, client: Any) -> None:
+    from tests.page_client import Pages
+
+    api = Api(client)
+    code = prepared(api, app, marriage_submission(XUAN, THO, requester="bride"))
+    lost = prepared(api, app, marriage_submission(MAI, KHANH))
+    pages = Pages(app)
+    pages.login(OFFICER)
+    html = pages.text(f"/dossiers/{code}")
+    assert "KH-05" in html and "cha chồng với con dâu" in html
+    assert "Vợ/chồng (số định danh)" in html and "001080200002" in html  # the late husband
+    assert "Mất năng lực hành vi dân sự" in pages.text(f"/dossiers/{lost}")
