@@ -256,7 +256,7 @@ def local_date(moment: datetime) -> date:
 @lru_cache(maxsize=1)
 def default_calendar() -> WorkingCalendar:
     """The shared calendar: national holidays and the shipped official swaps (no Saturday counter, no admin
-    corrections — those come from the database through app.services.calendar)."""
+    corrections — those come from the database through app.services.working_calendar)."""
     return calendar_with()
 
 
