@@ -60,7 +60,7 @@ class WorkingCalendar:
     # --- days -------------------------------------------------------------------------------------------
 
     def is_public_holiday(self, d: date) -> bool:
-        """True on a Vietnamese public holiday (incl. Tết), an official swapped day off or an extra holiday."""
+        """True on a public holiday (incl. Tết), an official swapped day off or an extra holiday."""
         if d in self._on:
             return False
         return d in self._off or d in self._public
@@ -202,7 +202,9 @@ class WorkingCalendar:
         _ = date(year, 1, 1) in self._public
         days: dict[date, str] = {d: str(n) for d, n in self._public.items() if d.year == year}
         days.update({d: "Ngày nghỉ" for d in self.extra_holidays if d.year == year})
-        days.update({d: o.name for d, o in self.overrides.items() if d.year == year and o.kind == "non_working"})
+        days.update(
+            {d: o.name for d, o in self.overrides.items() if d.year == year and o.kind == "non_working"}
+        )
         return sorted((d, n) for d, n in days.items() if d not in self._on)
 
     def working_weekend_days(self, year: int) -> list[tuple[date, str]]:
@@ -234,7 +236,9 @@ def _official_overrides() -> tuple[tuple[date, DayOverride], ...]:
     return tuple(out)
 
 
-def calendar_with(corrections: Iterable[DayOverride] = (), *, saturday_morning: bool = False) -> WorkingCalendar:
+def calendar_with(
+    corrections: Iterable[DayOverride] = (), *, saturday_morning: bool = False
+) -> WorkingCalendar:
     """The official calendar (statutory holidays + shipped swaps) with `corrections` applied on top."""
     overrides = official_overrides()
     overrides.update({o.day: o for o in corrections})

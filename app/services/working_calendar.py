@@ -31,7 +31,9 @@ def effective_calendar(*, saturday_morning: bool = False) -> WorkingCalendar:
 
 @lru_cache(maxsize=8)
 def _built(rows: tuple[tuple[date, str, str, str], ...], saturday_morning: bool) -> WorkingCalendar:
-    corrections = [DayOverride(d, "working" if k == "working" else "non_working", n, s) for d, k, n, s in rows]
+    corrections = [
+        DayOverride(d, "working" if k == "working" else "non_working", n, s) for d, k, n, s in rows
+    ]
     return calendar_with(corrections, saturday_morning=saturday_morning)
 
 
@@ -57,7 +59,9 @@ def due(received_at: str | None, working_days: str | None, calendar: WorkingCale
     except ValueError:
         moment = None
     if moment is None or moment.utcoffset() is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
-        fields["received_at"] = "Thời điểm tiếp nhận phải là ngày giờ ISO 8601 có múi giờ, ví dụ 2025-12-31T15:30:00+07:00."
+        fields["received_at"] = (
+            "Thời điểm tiếp nhận phải là ngày giờ ISO 8601 có múi giờ, ví dụ 2025-12-31T15:30:00+07:00."
+        )
     days: int | None = None
     try:
         days = _int(working_days, "working_days", "Số ngày làm việc", 1, MAX_WORKING_DAYS)
@@ -105,10 +109,11 @@ def set_day(actor: User, body: Any, now: datetime) -> dict[str, Any]:
     if fields or day is None or not isinstance(name, str) or not isinstance(source, str):
         raise Invalid("Ngày trong lịch làm việc không hợp lệ.", fields=fields, code="validation_failed")
     the_day: date = day
+    the_kind, the_name, the_source = str(kind), name.strip(), source.strip()
 
     def work() -> dict[str, Any]:
         row = db.session.get(CalendarDay, the_day, populate_existing=True) or CalendarDay(day=the_day)
-        row.kind, row.name, row.source = str(kind), name.strip(), source.strip()
+        row.kind, row.name, row.source = the_kind, the_name, the_source
         row.changed_by, row.changed_at = actor.username, now
         db.session.add(row)
         db.session.flush()
@@ -123,7 +128,8 @@ def delete_day(actor: User, day_text: str) -> None:
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        raise BadRequest("Ngày phải có dạng YYYY-MM-DD.", fields={"date": "Ngày phải có dạng YYYY-MM-DD."}) from None
+        message = "Ngày phải có dạng YYYY-MM-DD."
+        raise BadRequest(message, fields={"date": message}) from None
 
     def work() -> None:
         row = db.session.get(CalendarDay, day)
