@@ -96,3 +96,4 @@ from app.web.pages import (  # noqa: E402,F401
     tasks,
     verify,
 )
+from app.web.pages import admin_calendar  # noqa: E402,F401  (law-calendar)
