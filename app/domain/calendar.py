@@ -226,7 +226,7 @@ def official_overrides() -> dict[date, DayOverride]:
 @lru_cache(maxsize=1)
 def _official_overrides() -> tuple[tuple[date, DayOverride], ...]:
     raw = json.loads(OFFICIAL_DAYS_OFF_FILE.read_text(encoding="utf-8"))
-    out = []
+    out: list[tuple[date, DayOverride]] = []
     for item in raw["days"]:
         kind = item["kind"]
         if kind not in DAY_KINDS:

@@ -15,16 +15,19 @@ from app.models import CalendarDay, User, db
 from app.services.errors import BadRequest, Forbidden, Invalid, NotFound
 from app.services.transaction import write
 
-MIN_YEAR, MAX_YEAR = 1900, 2200
-MAX_WORKING_DAYS = 366
+# The lunar holidays of `holidays` (Tết, Hùng Kings) are known for 1901–2099 only.
+MIN_YEAR, MAX_YEAR = 1901, 2099
+MAX_WORKING_DAYS = 366  # a due date stays inside MAX_YEAR for a receipt up to MAX_YEAR - 2
 
 
 def effective_calendar(*, saturday_morning: bool = False) -> WorkingCalendar:
     """The calendar with the admin's corrections as they are in the database now (read on every call, so
     every process of a multi-worker install sees a correction at once; built once per set of rows)."""
-    rows = db.session.execute(
-        select(CalendarDay.day, CalendarDay.kind, CalendarDay.name, CalendarDay.source)
-    ).all()
+    # no autoflush: a command asks for the calendar while it builds rows that are not complete yet
+    with db.session.no_autoflush:
+        rows = db.session.execute(
+            select(CalendarDay.day, CalendarDay.kind, CalendarDay.name, CalendarDay.source)
+        ).all()
     key = tuple(sorted((r.day, r.kind, r.name, r.source) for r in rows))
     return _built(key, saturday_morning)
 
@@ -58,7 +61,7 @@ def due(received_at: str | None, working_days: str | None, calendar: WorkingCale
         moment = datetime.fromisoformat(text) if text else None
     except ValueError:
         moment = None
-    if moment is None or moment.utcoffset() is None or not MIN_YEAR <= moment.year <= MAX_YEAR:
+    if moment is None or moment.utcoffset() is None or not MIN_YEAR <= moment.year <= MAX_YEAR - 2:
         fields["received_at"] = (
             "Thời điểm tiếp nhận phải là ngày giờ ISO 8601 có múi giờ, ví dụ 2025-12-31T15:30:00+07:00."
         )

@@ -87,6 +87,7 @@ def _filter_money(value: Any) -> str:
 
 from app.web.pages import (  # noqa: E402,F401
     admin,
+    admin_calendar,
     auth,
     counter,
     dossiers,
@@ -96,4 +97,3 @@ from app.web.pages import (  # noqa: E402,F401
     tasks,
     verify,
 )
-from app.web.pages import admin_calendar  # noqa: E402,F401  (law-calendar)
