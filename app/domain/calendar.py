@@ -194,7 +194,6 @@ class WorkingCalendar:
             d += timedelta(days=1)
         return d
 
-
     # --- the published calendar (api.md § Calendar) -------------------------------------------------------
 
     def non_working_days(self, year: int) -> list[tuple[date, str]]:
