@@ -62,7 +62,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _install_collaborators(app: Flask) -> None:
-    from app.domain.calendar import WorkingCalendar
     from app.domain.fees import FeeSchedule
     from app.engine.clock import SystemClock
     from app.forms import default_registry
@@ -82,7 +81,6 @@ def _install_collaborators(app: Flask) -> None:
         clock=app.config.get("HOTICH_CLOCK") or SystemClock(),
         registry=registry,
         forms=default_registry(),
-        calendar=WorkingCalendar(),
         # provincial amounts in VND (HĐND resolution; unverified for Hà Nội, so late fees default to 0)
         fees=FeeSchedule(
             late_birth=_amount(app, "HOTICH_FEE_LATE_BIRTH", 0),

@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 import holidays
 
 LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DayKind = Literal["non_working", "working"]
+DAY_KINDS: tuple[DayKind, ...] = ("non_working", "working")
+# The Government's day-off swaps, each with its source document (shipped data, see the file's "_about").
+OFFICIAL_DAYS_OFF_FILE = Path(__file__).parent / "data" / "official_days_off.json"
+
+
+@dataclass(frozen=True)
+class DayOverride:
+    """One day the official calendar says differently from the weekly rhythm and the statutory holidays:
+    a weekday made a day off (`non_working`) or a weekend day made a working day (`working`)."""
+
+    day: date
+    kind: DayKind
+    name: str
+    source: str = ""
 
 
 @dataclass
@@ -20,7 +38,11 @@ class WorkingCalendar:
     saturday_morning: bool = False
     extra_holidays: frozenset[date] = frozenset()
     extra_working_days: frozenset[date] = frozenset()
+    # the Government's swaps and admin corrections; they win over the statutory holidays of `holidays`
+    overrides: Mapping[date, DayOverride] = field(default_factory=dict)
     _public: holidays.HolidayBase = field(init=False, repr=False, compare=False)
+    _off: frozenset[date] = field(init=False, repr=False, compare=False)
+    _on: frozenset[date] = field(init=False, repr=False, compare=False)
 
     OPENS_AT: ClassVar[time] = time(8, 0)
     CLOSES_AT: ClassVar[time] = time(17, 0)
@@ -31,17 +53,21 @@ class WorkingCalendar:
 
     def __post_init__(self) -> None:
         # `holidays` expands lazily to any year queried; it includes Tết and official swapped days off.
-        self._public = holidays.country_holidays("VN")
+        self._public = holidays.country_holidays("VN", language="vi")
+        self._off = self.extra_holidays | {d for d, o in self.overrides.items() if o.kind == "non_working"}
+        self._on = self.extra_working_days | {d for d, o in self.overrides.items() if o.kind == "working"}
 
     # --- days -------------------------------------------------------------------------------------------
 
     def is_public_holiday(self, d: date) -> bool:
-        """True on a Vietnamese public holiday (incl. Tết) or a configured extra holiday."""
-        return d in self.extra_holidays or d in self._public
+        """True on a public holiday (incl. Tết), an official swapped day off or an extra holiday."""
+        if d in self._on:
+            return False
+        return d in self._off or d in self._public
 
     def is_working_day(self, d: date) -> bool:
         """True when the office works on d (weekday, or Saturday morning if configured, or a make-up day)."""
-        if d in self.extra_working_days:
+        if d in self._on:
             return True
         if self.is_public_holiday(d):
             return False
@@ -84,7 +110,7 @@ class WorkingCalendar:
         """Office periods of day d in local time (empty on a non-working day)."""
         if not self.is_working_day(d):
             return []
-        if d.weekday() == 5 and self.saturday_morning and d not in self.extra_working_days:
+        if d.weekday() == 5 and self.saturday_morning and d not in self._on:
             if d not in self._public.weekend_workdays:
                 return [(self.OPENS_AT, self.SATURDAY_CLOSES_AT)]
         return [(self.OPENS_AT, self.LUNCH_START), (self.LUNCH_END, self.CLOSES_AT)]
@@ -110,9 +136,12 @@ class WorkingCalendar:
         if working_days < 1:
             raise ValueError("working_days must be >= 1")
         local = to_local(received_at)
-        limit = min(cutoff, self.closing_time(local.date()))
+        # "after 15:00" (C7): 15:00:00 itself is still before the cut-off, 15:00:01 is after; counted in
+        # whole seconds, as the receipt time is shown. A Saturday counter's closing time bounds it too.
+        clock = local.time().replace(microsecond=0, tzinfo=None)
         start = local.date()
-        if not (self.is_working_day(start) and local.time() < limit):
+        before_cutoff = clock <= cutoff and clock < self.closing_time(start)
+        if not (self.is_working_day(start) and before_cutoff):
             start = self.next_working_day(start)
         due_day = self.add_working_days(start, working_days - 1 + paused_working_days)
         return datetime.combine(due_day, self.closing_time(due_day), LOCAL_TZ).astimezone(UTC)
@@ -152,7 +181,7 @@ class WorkingCalendar:
 
     def _is_business_day(self, d: date) -> bool:
         # BLDS Art. 148 speaks of weekend rest days and holidays; a Saturday-morning counter does not count.
-        if d in self.extra_working_days:
+        if d in self._on:
             return True
         if self.is_public_holiday(d):
             return False
@@ -164,6 +193,55 @@ class WorkingCalendar:
         while not self._is_business_day(d):
             d += timedelta(days=1)
         return d
+
+    # --- the published calendar (api.md § Calendar) -------------------------------------------------------
+
+    def non_working_days(self, year: int) -> list[tuple[date, str]]:
+        """The year's days off falling on a weekday or holiday list: statutory holidays and swaps, by date."""
+        _ = date(year, 1, 1) in self._public
+        days: dict[date, str] = {d: str(n) for d, n in self._public.items() if d.year == year}
+        days.update({d: "Ngày nghỉ" for d in self.extra_holidays if d.year == year})
+        days.update(
+            {d: o.name for d, o in self.overrides.items() if d.year == year and o.kind == "non_working"}
+        )
+        return sorted((d, n) for d, n in days.items() if d not in self._on)
+
+    def working_weekend_days(self, year: int) -> list[tuple[date, str]]:
+        """The year's Saturdays and Sundays made working days (official make-up days, admin corrections)."""
+        _ = date(year, 1, 1) in self._public
+        days: dict[date, str] = {
+            d: "Ngày làm bù" for d in self._public.weekend_workdays if d.year == year and d not in self._off
+        }
+        days.update({d: "Ngày làm việc" for d in self.extra_working_days if d.year == year})
+        days.update({d: o.name for d, o in self.overrides.items() if d.year == year and o.kind == "working"})
+        return sorted((d, n) for d, n in days.items() if d.weekday() >= 5)
+
+
+def official_overrides() -> dict[date, DayOverride]:
+    """The shipped day-off swaps (app/domain/data/official_days_off.json), by date."""
+    return dict(_official_overrides())
+
+
+@lru_cache(maxsize=1)
+def _official_overrides() -> tuple[tuple[date, DayOverride], ...]:
+    raw = json.loads(OFFICIAL_DAYS_OFF_FILE.read_text(encoding="utf-8"))
+    out: list[tuple[date, DayOverride]] = []
+    for item in raw["days"]:
+        kind = item["kind"]
+        if kind not in DAY_KINDS:
+            raise ValueError(f"unknown day kind in {OFFICIAL_DAYS_OFF_FILE.name}: {kind!r}")
+        day = date.fromisoformat(item["date"])
+        out.append((day, DayOverride(day, kind, item["name"], item.get("source", ""))))
+    return tuple(out)
+
+
+def calendar_with(
+    corrections: Iterable[DayOverride] = (), *, saturday_morning: bool = False
+) -> WorkingCalendar:
+    """The official calendar (statutory holidays + shipped swaps) with `corrections` applied on top."""
+    overrides = official_overrides()
+    overrides.update({o.day: o for o in corrections})
+    return WorkingCalendar(saturday_morning=saturday_morning, overrides=overrides)
 
 
 def to_local(moment: datetime) -> datetime:
@@ -180,8 +258,9 @@ def local_date(moment: datetime) -> date:
 
 @lru_cache(maxsize=1)
 def default_calendar() -> WorkingCalendar:
-    """The shared calendar with national holidays only (no Saturday counter, no local swaps)."""
-    return WorkingCalendar()
+    """The shared calendar: national holidays and the shipped official swaps (no Saturday counter, no admin
+    corrections — those come from the database through app.services.working_calendar)."""
+    return calendar_with()
 
 
 def registration_deadline(event_date: date, days: int) -> date:

@@ -2,6 +2,7 @@
 
 from app.models.audit import AuditEvent
 from app.models.base import db
+from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
 from app.models.identity import ApiToken, Commune, LoginAttempt, User
 from app.models.job import Job
@@ -27,4 +28,5 @@ __all__ = [
     "RegisterBook",
     "RegisterEntry",
     "Person",
+    "CalendarDay",
 ]

@@ -19,10 +19,18 @@ class Collaborators:
     clock: Clock
     registry: RegistryClient
     forms: FormRegistry
-    calendar: WorkingCalendar
     fees: FeeSchedule
     verify_base_url: str
     settings: dict[str, Any] = field(default_factory=dict)
+    saturday_morning: bool = False  # domain.md §10: some communes receive on Saturday mornings
+
+    @property
+    def calendar(self) -> WorkingCalendar:
+        """The working-day calendar as it stands now: statutory holidays, the shipped official swaps and the
+        admin's corrections (every due date, late flag, fee and timer counts with this one)."""
+        from app.services.working_calendar import effective_calendar
+
+        return effective_calendar(saturday_morning=self.saturday_morning)
 
 
 def collaborators() -> Collaborators:

@@ -66,7 +66,7 @@ def test_working_days_between(a: date, b: date, n: int) -> None:
     [
         (local(2026, 2, 13, 14, 59), 1, local(2026, 2, 13, 17)),  # before 15:00: same day
         (local(2026, 2, 13, 15, 1), 1, local(2026, 2, 23, 17)),  # after 15:00 on the Friday before Tết
-        (local(2026, 2, 13, 15, 0), 1, local(2026, 2, 23, 17)),  # 15:00 itself is no longer "before"
+        (local(2026, 2, 13, 15, 0), 1, local(2026, 2, 13, 17)),  # C7 "after 15:00": 15:00 itself is before
         (local(2026, 3, 6, 16, 0), 1, local(2026, 3, 9, 17)),  # Friday after 15:00 → Monday
         (local(2026, 3, 7, 10, 0), 1, local(2026, 3, 9, 17)),  # Saturday → Monday
         (local(2026, 3, 10, 6, 30), 1, local(2026, 3, 10, 17)),  # online before opening: same day
@@ -157,3 +157,72 @@ def test_registration_deadline(event: date, days: int, deadline: date) -> None:
 def test_saturday_counter_does_not_shorten_statutory_deadline() -> None:
     cal = WorkingCalendar(saturday_morning=True)
     assert cal.registration_deadline(date(2026, 1, 13), 60) == date(2026, 3, 16)
+
+
+# --- issue 8 §4: the Government's day-off swaps, the 15:00 boundary ---------------------------------------
+
+
+def test_2026_new_year_swap_is_shipped_with_its_source() -> None:
+    from app.domain.calendar import default_calendar, official_overrides
+
+    cal = default_calendar()
+    assert not cal.is_working_day(date(2026, 1, 2))  # Fri 2/1/2026: day off (VPCP 12729/VPCP-KGVX)
+    assert cal.is_working_day(date(2026, 1, 10))  # Sat 10/1/2026: working day
+    assert "12729/VPCP-KGVX" in official_overrides()[date(2026, 1, 2)].source
+    assert (date(2026, 1, 2), official_overrides()[date(2026, 1, 2)].name) in cal.non_working_days(2026)
+    assert [d for d, _ in cal.working_weekend_days(2026)][:1] == [date(2026, 1, 10)]
+
+
+def test_receipt_on_31_december_2025_after_cutoff_is_due_monday_5_january() -> None:
+    from app.domain.calendar import default_calendar
+
+    due = default_calendar().due_at(local(2025, 12, 31, 15, 30), 1)
+    assert due == local(2026, 1, 5, 17)  # not Fri 2/1 (swapped day off), not the weekend
+
+
+def test_receipt_on_31_december_2025_before_cutoff_is_due_the_same_day() -> None:
+    from app.domain.calendar import default_calendar
+
+    assert default_calendar().due_at(local(2025, 12, 31, 14, 59), 1) == local(2025, 12, 31, 17)
+
+
+@pytest.mark.parametrize(
+    ("second", "due_local"),
+    [(0, local(2026, 3, 10, 17)), (1, local(2026, 3, 11, 17))],
+    ids=["15:00:00 before the cut-off", "15:00:01 after the cut-off"],
+)
+def test_cutoff_boundary_to_the_second(second: int, due_local: datetime) -> None:
+    received = datetime(2026, 3, 10, 15, 0, second, tzinfo=LOCAL_TZ)
+    assert CAL.due_at(received, 1) == due_local
+    assert CAL.due_at(received.replace(microsecond=999_999), 1) == due_local  # whole seconds count
+
+
+@pytest.mark.parametrize(
+    ("died", "registered", "late"),
+    [
+        (date(2025, 12, 18), date(2026, 1, 5), False),  # day 15 = Fri 2/1 (swapped day off) → Mon 5/1
+        (date(2025, 12, 18), date(2026, 1, 6), True),
+        (date(2025, 12, 19), date(2026, 1, 5), False),
+    ],
+)
+def test_death_deadline_across_the_2026_new_year_swap(died: date, registered: date, late: bool) -> None:
+    from app.domain.deadlines import is_registration_late
+    from app.procedures import get as procedure_of
+
+    limits = procedure_of("death").limits
+    assert is_registration_late(limits, died, registered) is late
+
+
+def test_admin_correction_wins_over_statutory_holiday_and_swap() -> None:
+    from app.domain.calendar import DayOverride, calendar_with
+
+    cal = calendar_with(
+        [
+            DayOverride(date(2026, 1, 2), "working", "Sửa: làm việc"),
+            DayOverride(date(2026, 3, 10), "non_working", "Nghỉ đột xuất", "QĐ 1/QĐ-UBND"),
+        ]
+    )
+    assert cal.is_working_day(date(2026, 1, 2))
+    assert not cal.is_working_day(date(2026, 3, 10))
+    assert (date(2026, 3, 10), "Nghỉ đột xuất") in cal.non_working_days(2026)
+    assert date(2026, 1, 2) not in dict(cal.non_working_days(2026))

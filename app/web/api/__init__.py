@@ -77,4 +77,13 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
     return jsonify(body), 500
 
 
-from app.web.api import audit, auth, dossiers, processes, registers, registry, tasks  # noqa: E402,F401
+from app.web.api import (  # noqa: E402,F401
+    audit,
+    auth,
+    calendar,
+    dossiers,
+    processes,
+    registers,
+    registry,
+    tasks,
+)

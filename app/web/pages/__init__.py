@@ -87,6 +87,7 @@ def _filter_money(value: Any) -> str:
 
 from app.web.pages import (  # noqa: E402,F401
     admin,
+    admin_calendar,
     auth,
     counter,
     dossiers,

@@ -57,5 +57,6 @@ def nav_items(user: User) -> list[NavItem]:
             NavItem("outbox", str(_l("Thư đã gửi")), url_for("pages.admin_outbox")),
             NavItem("incidents", str(_l("Sự cố")), url_for("pages.admin_incidents")),
             NavItem("registry", str(_l("CSDL dân cư")), url_for("pages.admin_registry")),
+            NavItem("calendar", str(_l("Lịch làm việc")), url_for("pages.admin_calendar")),  # law-calendar
         ]
     return items
