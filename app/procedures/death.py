@@ -125,6 +125,23 @@ def register_in_registry(
     return {"recorded": True, "locked": True}
 
 
+def revoke_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """Compensating call (Luật Hộ tịch Art. 34(2)): a death refused at the chairman's signature after the
+    entry; the person is alive and unlocked again in the registry (nothing deleted)."""
+    pid = (dossier_data.get("deceased") or {}).get("personal_id")
+    person = registry.lookup(pid) if pid else None
+    if not person or not person.get("deceased_on"):
+        return {"revoked": False, "reason": "Cơ sở dữ liệu dân cư chưa ghi nhận việc chết: không có gì để hủy."}
+    registry.revoke_death(pid, f"{code}:revoke")
+    return {"revoked": True, "personal_id": pid}
+
+
+def keep_revocation(dossier: Dossier, result: dict[str, Any]) -> None:
+    record_result(dossier, registry_revoked=dict(result))
+
+
 PROCEDURE = Procedure(
     key="death",
     process_key="death_registration",
@@ -154,7 +171,10 @@ PROCEDURE = Procedure(
         ),
     ),
     registry_operations=MappingProxyType(
-        {"registry/register_death": RegistryOperation(register_in_registry, record_registry_outcome)}
+        {
+            "registry/register_death": RegistryOperation(register_in_registry, record_registry_outcome),
+            "registry/revoke_death": RegistryOperation(revoke_in_registry, keep_revocation),
+        }
     ),
     event_date_path=("death", "at"),
     event_date_parser=died_on,

@@ -153,6 +153,22 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
     return names
 
 
+def sign_issued(dossier: Dossier, kind: str, signer_block: dict[str, str] | None, now: datetime) -> list[str]:
+    """Put the signer on the printed documents of `kind` (not drafts); returns their names."""
+    docs = db.session.scalars(
+        select(Document).where(Document.dossier_id == dossier.id, Document.kind == kind).order_by(Document.id)
+    ).all()
+    names = []
+    for doc in docs:
+        if (doc.context or {}).get("draft"):
+            continue
+        ctx = {**doc.context, "signer": signer_block, "signed_at": now.isoformat()}
+        doc.context = ctx
+        doc.content_sha256 = hashlib.sha256(canonical_json(ctx).encode()).hexdigest()
+        names.append(doc.name)
+    return names
+
+
 def issuer_of(commune_code: str) -> dict[str, str]:
     commune = db.session.get(Commune, commune_code)
     if commune is None:
