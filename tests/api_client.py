@@ -45,6 +45,12 @@ class Api:
     def sign_register(self, officer: str, code: str, mode: str = "in_person") -> None:
         """Luật Hộ tịch Art. 16(2), 34(2): the declarant and the officer sign the register before the chairman
         signs; a no-op when that step is not open (marriage: the parties sign at the handover)."""
+        from app.models import db
+        from app.services.jobs import run_pending
+
+        with self.client.application.app_context():
+            run_pending()  # the registry call before the register is signed
+            db.session.remove()
         tasks = self.get(officer, f"/tasks?dossier={code}").get_json()
         open_sign = [t for t in tasks if t["task"] == "register_sign"]
         if open_sign:
