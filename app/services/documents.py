@@ -45,6 +45,13 @@ def _receipt_refusal_context(src: DocumentSource) -> dict[str, Any]:
 
 
 def _refusal_letter_context(src: DocumentSource) -> dict[str, Any]:
+    chairman = src.data.get("chairman_sign") or {}
+    if chairman.get("decision") == "refuse":  # refused at the signature, after the entry (voided)
+        return {
+            "reasons": [str(chairman.get("note") or "Người có thẩm quyền từ chối ký.")],
+            "number": f"{src.dossier.code}/TC",
+            "signer": signer(src.data, "chairman_sign"),
+        }
     form = src.data.get("officer_examine") or {}
     return {
         "reasons": list(form.get("reasons") or []) + ([form["note"]] if form.get("note") else []),
