@@ -140,8 +140,8 @@ def register_in_registry(
 def revoke_in_registry(
     registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
 ) -> dict[str, Any]:
-    """Compensating call (Luật Hộ tịch Art. 16(2)): a birth refused at the chairman's signature after the entry;
-    the person the registration created is locked, never deleted (the idempotency key finds it again)."""
+    """Compensating call (Luật Hộ tịch Art. 16(2)): a birth refused at the chairman's signature after the
+    entry; the person the registration created is locked, never deleted."""
     pid = registration_personal_id(code)
     if not pid:
         return {"revoked": False, "reason": "Chưa cấp số định danh cá nhân: không có gì để hủy."}

@@ -133,7 +133,8 @@ def revoke_in_registry(
     pid = (dossier_data.get("deceased") or {}).get("personal_id")
     person = registry.lookup(pid) if pid else None
     if not person or not person.get("deceased_on"):
-        return {"revoked": False, "reason": "Cơ sở dữ liệu dân cư chưa ghi nhận việc chết: không có gì để hủy."}
+        reason = "Cơ sở dữ liệu dân cư chưa ghi nhận việc chết: không có gì để hủy."
+        return {"revoked": False, "reason": reason}
     registry.revoke_death(pid, f"{code}:revoke")
     return {"revoked": True, "personal_id": pid}
 

@@ -97,7 +97,8 @@ def revoke_in_registry(
     b = (dossier_data.get("groom") or {}).get("personal_id")
     ra, rb = (registry.lookup(a) if a else None), (registry.lookup(b) if b else None)
     if not a or not b or not ra or not rb or ra.get("spouse_personal_id") != b:
-        return {"revoked": False, "reason": "Cơ sở dữ liệu dân cư chưa ghi nhận việc kết hôn: không có gì để hủy."}
+        reason = "Cơ sở dữ liệu dân cư chưa ghi nhận việc kết hôn: không có gì để hủy."
+        return {"revoked": False, "reason": reason}
     restore = previous_statuses(code)
     registry.revoke_marriage(a, b, restore, f"{code}:revoke")
     return {"revoked": True, "restored": restore}

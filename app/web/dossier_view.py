@@ -223,7 +223,8 @@ def _result_text(operation: str, result: Any, documents: dict[str, str]) -> str:
             )
         )
     if operation == "register/void" and result.get("voided"):
-        return str(_("Số %(number)s đã hủy: %(reason)s", number=result.get("number", ""), reason=result.get("reason", "")))
+        number, reason = result.get("number", ""), result.get("reason", "")
+        return str(_("Số %(number)s đã hủy: %(reason)s", number=number, reason=reason))
     if operation.startswith("registry/revoke_"):
         return str(_("Đã hủy cập nhật") if result.get("revoked") else result.get("reason", ""))
     if operation == "registry/register_birth" and result.get("personal_id"):

@@ -1,5 +1,6 @@
-"""Register books (Luật Hộ tịch Art. 58, C14): gap-free numbering under concurrent approvals (the entry follows
-the examination, Art. 16(2)), the printable book, and the year-end closing after which no entry is accepted."""
+"""Register books (Luật Hộ tịch Art. 58, C14): gap-free numbering under concurrent approvals (the entry
+follows the examination, Art. 16(2)), the printable book, and the year-end closing after which no entry is
+accepted."""
 
 from __future__ import annotations
 

@@ -92,11 +92,12 @@ def test_online_birth_register_is_signed_at_collection(app: Any, client: Any) ->
     complete(api, OFFICER, code, "register_sign", {"mode": "at_collection", "officer_signed": True})
     assert dossier(api, code)["result"]["register_signature"]["mode"] == "at_collection"
     events = api.get("auditor", f"/dossiers/{code}/events").get_json()
-    signed = [e for e in events if e["type"] == "internal_result" and e["data"]["operation"] == "register/sign"]
+    results = [e for e in events if e["type"] == "internal_result"]
+    signed = [e for e in results if e["data"]["operation"] == "register/sign"]
     assert signed and signed[0]["data"]["result"]["mode"] == "at_collection"
 
 
-def test_birth_refused_after_the_entry_voids_it_and_revokes_the_registry_change(app: Any, client: Any) -> None:
+def test_birth_refused_after_the_entry_voids_it_and_revokes_the_registry(app: Any, client: Any) -> None:
     api = Api(client)
     code = submit(api, app, birth_submission())
     accept(api, code)
@@ -150,7 +151,7 @@ def test_death_refused_after_the_entry_brings_the_person_back(app: Any, client: 
     assert api.get(OFFICER, f"/registry/persons/{HANH[0]}").get_json()["marital_status"] == "married"
 
 
-def test_marriage_entry_and_certificate_exist_before_the_chairman_then_both_sign(app: Any, client: Any) -> None:
+def test_marriage_entry_and_certificate_exist_before_the_chairman_signs(app: Any, client: Any) -> None:
     api = Api(client)
     code = submit(api, app, marriage_submission())
     accept(api, code)

@@ -39,8 +39,8 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
     elif kind == "supplement_request":
         out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
     out["documents"] = issue_documents(dossier, kind, data, d.now)
-    # Luật Hộ tịch Art. 16(2), 34(2): printed with its Số and Quyển số before the chairman signs; the dossier is
-    # resolved when the chairman signs and issues it (documents/sign)
+    # Luật Hộ tịch Art. 16(2), 34(2): printed with its Số and Quyển số before the chairman signs; the dossier
+    # is resolved when the chairman signs and issues it (documents/sign)
     if resolves_dossier(dossier.procedure, kind) and not params.get("before_signature"):
         original = dossier.result.get("original_due_at")
         on_time = d.now <= datetime.fromisoformat(original) if original else None
