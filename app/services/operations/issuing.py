@@ -10,8 +10,8 @@ from app.domain.deadlines import (
     supplement_request_due_at,
 )
 from app.models import Dossier
-from app.services.collaborators import collaborators
 from app.procedures.documents import signer
+from app.services.collaborators import collaborators
 from app.services.documents import issue_documents, resolves_dossier, sign_issued
 from app.services.dossier_result import Flag, add_flags, record_result
 
