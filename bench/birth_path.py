@@ -4,8 +4,8 @@
                                          [--verbose] [--keep]
 
 Per dossier: submit (reception, counter channel) → registry lookup job → reception_check accept →
-officer_examine approve → registry job (personal id) → register_sign → chairman_sign sign → return_result. Each task is found
-first with GET /api/v1/tasks?dossier=<code>, as a client would. Jobs run in this process
+officer_examine approve → registry job (personal id) → register_sign → chairman_sign sign → return_result.
+Each task is found first with GET /api/v1/tasks?dossier=<code>, as a client would. Jobs run in this process
 (claim_jobs + run_job, what `flask run-jobs` does) against the same database, so their cost is measured,
 not a polling delay.
 See bench/README.md for what each figure means.

@@ -125,7 +125,14 @@ PATH: list[tuple[str, str, str | None, str | None, dict[str, Any] | None]] = [
     ),
     ("complete return_result", "task", "reception", "return_result", {"delivered_via": "counter"}),
 ]
-STAGES = ("reception_check", "officer_examine", "register_sign", "chairman_sign", "return_result", "completed")
+STAGES = (
+    "reception_check",
+    "officer_examine",
+    "register_sign",
+    "chairman_sign",
+    "return_result",
+    "completed",
+)
 
 
 class BenchFailure(RuntimeError):
