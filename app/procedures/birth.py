@@ -23,7 +23,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
 )
-from app.procedures.registry_calls import lookup_parties
+from app.procedures.registry_calls import keep_revocation, lookup_parties
 from app.services.dossier_result import record_result
 
 if TYPE_CHECKING:
@@ -160,10 +160,6 @@ def registration_personal_id(code: str) -> str | None:
     db.session.commit()  # no transaction stays open across the external call
     pid = (result or {}).get("personal_id")
     return str(pid) if pid else None
-
-
-def keep_revocation(dossier: Dossier, result: dict[str, Any]) -> None:
-    record_result(dossier, registry_revoked=dict(result))
 
 
 def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:

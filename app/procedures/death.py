@@ -22,7 +22,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
 )
-from app.procedures.registry_calls import lookup_parties, record_registry_outcome
+from app.procedures.registry_calls import keep_revocation, lookup_parties, record_registry_outcome
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -137,10 +137,6 @@ def revoke_in_registry(
         return {"revoked": False, "reason": reason}
     registry.revoke_death(pid, f"{code}:revoke")
     return {"revoked": True, "personal_id": pid}
-
-
-def keep_revocation(dossier: Dossier, result: dict[str, Any]) -> None:
-    record_result(dossier, registry_revoked=dict(result))
 
 
 PROCEDURE = Procedure(

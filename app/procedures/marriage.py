@@ -23,7 +23,7 @@ from app.procedures.record import (
     RegistryOperation,
     draft_variant,
 )
-from app.procedures.registry_calls import lookup_parties, record_registry_outcome
+from app.procedures.registry_calls import keep_revocation, lookup_parties, record_registry_outcome
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -114,10 +114,6 @@ def previous_statuses(code: str) -> dict[str, str]:
     result = db.session.scalars(select(DossierRow.result).where(DossierRow.code == code)).first()
     db.session.commit()  # no transaction stays open across the external call
     return dict(((result or {}).get("registry") or {}).get("previous_status") or {})
-
-
-def keep_revocation(dossier: Dossier, result: dict[str, Any]) -> None:
-    record_result(dossier, registry_revoked=dict(result))
 
 
 def subject_key(data: dict[str, Any]) -> str | None:

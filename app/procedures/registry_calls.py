@@ -46,3 +46,8 @@ def record_registry_outcome(dossier: Dossier, result: dict[str, Any]) -> None:
             for f in result.get("check") or []
         ],
     )
+
+
+def keep_revocation(dossier: Dossier, result: dict[str, Any]) -> None:
+    """The compensating registry call after a refusal past the entry, kept with the dossier."""
+    record_result(dossier, registry_revoked=dict(result))
