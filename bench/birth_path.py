@@ -4,8 +4,8 @@
                                          [--verbose] [--keep]
 
 Per dossier: submit (reception, counter channel) → registry lookup job → reception_check accept →
-officer_examine approve → chairman_sign sign → registry job (personal id) → return_result. Each task is found
-first with GET /api/v1/tasks?dossier=<code>, as a client would. Jobs run in this process
+officer_examine approve → registry job (personal id) → register_sign → chairman_sign sign → return_result.
+Each task is found first with GET /api/v1/tasks?dossier=<code>, as a client would. Jobs run in this process
 (claim_jobs + run_job, what `flask run-jobs` does) against the same database, so their cost is measured,
 not a polling delay.
 See bench/README.md for what each figure means.
@@ -54,8 +54,9 @@ COMMAND_STEPS = [
     "job lookup_parties: feed-back command",
     "complete reception_check",
     "complete officer_examine",
-    "complete chairman_sign",
     "job register_birth: feed-back command",
+    "complete register_sign",
+    "complete chairman_sign",
     "complete return_result",
 ]
 COMPLETIONS = [s for s in COMMAND_STEPS if s.startswith("complete ")]
@@ -229,11 +230,12 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
         ("feed lookup_parties", lambda inst: inst.complete_call("lookup_parties", lookups)),
         ("complete reception_check", user("reception_check", {"decision": "accept"})),
         ("complete officer_examine", user("officer_examine", {"decision": "approve"})),
-        ("complete chairman_sign", user("chairman_sign", {"decision": "sign", "signer_title": "chu_tich"})),
         (
             "feed registry_birth",
             lambda inst: inst.complete_call("registry_birth", {"personal_id": "001326000001"}),
         ),
+        ("complete register_sign", user("register_sign", {"mode": "in_person", "officer_signed": True})),
+        ("complete chairman_sign", user("chairman_sign", {"decision": "sign", "signer_title": "chu_tich"})),
         ("complete return_result", user("return_result", {"delivered_via": "counter"})),
     ]
 
@@ -447,7 +449,7 @@ def main() -> None:
         growth = []
         for s in COMMAND_STEPS + [
             f"find {k} (GET /tasks?dossier=)"
-            for k in ("reception_check", "officer_examine", "chairman_sign", "return_result")
+            for k in ("reception_check", "officer_examine", "register_sign", "chairman_sign", "return_result")
         ]:
             a, b = median(rec_lo.ms[s]), median(rec_hi.ms[s])
             if b > a * GROWTH_TOLERANCE and b - a > 0.5:

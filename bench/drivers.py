@@ -107,6 +107,15 @@ PATH: list[tuple[str, str, str | None, str | None, dict[str, Any] | None]] = [
     ("job lookup_parties", "job", None, None, None),
     ("complete reception_check", "task", "reception", "reception_check", {"decision": "accept"}),
     ("complete officer_examine", "task", "officer", "officer_examine", {"decision": "approve"}),
+    # Luật Hộ tịch Art. 16(2): entry, personal id, register signed, then the chairman
+    ("job register_birth", "job", None, None, None),
+    (
+        "complete register_sign",
+        "task",
+        "officer",
+        "register_sign",
+        {"mode": "in_person", "officer_signed": True},
+    ),
     (
         "complete chairman_sign",
         "task",
@@ -114,10 +123,16 @@ PATH: list[tuple[str, str, str | None, str | None, dict[str, Any] | None]] = [
         "chairman_sign",
         {"decision": "sign", "signer_title": "chu_tich"},
     ),
-    ("job register_birth", "job", None, None, None),
     ("complete return_result", "task", "reception", "return_result", {"delivered_via": "counter"}),
 ]
-STAGES = ("reception_check", "officer_examine", "chairman_sign", "return_result", "completed")
+STAGES = (
+    "reception_check",
+    "officer_examine",
+    "register_sign",
+    "chairman_sign",
+    "return_result",
+    "completed",
+)
 
 
 class BenchFailure(RuntimeError):

@@ -36,8 +36,27 @@ class Api:
         return matching[0]
 
     def complete(self, user: str, code: str, key: str, data: dict[str, Any]) -> Any:
+        if key == "chairman_sign" and user.startswith("chairman."):
+            self.sign_register(user.replace("chairman.", "officer.", 1), code)
         task = self.task(user, code, key)
         return self.post(user, f"/tasks/{task['id']}/complete", json={"data": data})
+
+
+    def sign_register(self, officer: str, code: str, mode: str = "in_person") -> None:
+        """Luật Hộ tịch Art. 16(2), 34(2): the declarant and the officer sign the register before the chairman
+        signs; a no-op when that step is not open (marriage: the parties sign at the handover)."""
+        from app.models import db
+        from app.services.jobs import run_pending
+
+        with self.client.application.app_context():
+            run_pending()  # the registry call before the register is signed
+            db.session.remove()
+        tasks = self.get(officer, f"/tasks?dossier={code}").get_json()
+        open_sign = [t for t in tasks if t["task"] == "register_sign"]
+        if open_sign:
+            data = {"mode": mode, "officer_signed": True}
+            resp = self.post(officer, f"/tasks/{open_sign[0]['id']}/complete", json={"data": data})
+            assert resp.status_code == 200, resp.get_json()
 
 
 def birth_submission(**overrides: Any) -> dict[str, Any]:

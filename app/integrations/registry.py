@@ -33,6 +33,10 @@ class RegistryClient(Protocol):
     def create_person(self, record: dict[str, Any], idempotency_key: str) -> str: ...
     def record_marriage(self, a: str, b: str, on: str, idempotency_key: str) -> None: ...
     def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None: ...
+    # compensating calls: a registration refused at the chairman's signature is undone, nothing deleted
+    def revoke_person(self, personal_id: str, idempotency_key: str) -> None: ...
+    def revoke_marriage(self, a: str, b: str, restore: dict[str, str], idempotency_key: str) -> None: ...
+    def revoke_death(self, personal_id: str, idempotency_key: str) -> None: ...
 
 
 PERSON_FIELDS = (
@@ -141,6 +145,45 @@ class EmbeddedRegistry:
 
         write(record)
 
+    def revoke_person(self, personal_id: str, idempotency_key: str) -> None:
+        """A birth registration refused after the entry: the person created stays, locked (never deleted)."""
+
+        def revoke() -> None:
+            person = db.session.get(Person, personal_id)
+            if person is None:
+                raise RegistryRejected("unknown person")
+            person.civil_status_locked = True
+
+        write(revoke)
+
+    def revoke_marriage(self, a: str, b: str, restore: dict[str, str], idempotency_key: str) -> None:
+        """Undo a recorded marriage: each party back to the status it had before (`restore`)."""
+
+        def revoke() -> None:
+            for pid, other in ((a, b), (b, a)):
+                person = db.session.get(Person, pid)
+                if person is not None and person.spouse_personal_id == other:
+                    person.marital_status = restore.get(pid) or "single"
+                    person.spouse_personal_id = None
+
+        write(revoke)
+
+    def revoke_death(self, personal_id: str, idempotency_key: str) -> None:
+        """Undo a recorded death: the person alive and unlocked again, a widowed spouse married again."""
+
+        def revoke() -> None:
+            person = db.session.get(Person, personal_id)
+            if person is None:
+                raise RegistryRejected("unknown person")
+            person.deceased_on = None
+            person.civil_status_locked = False
+            if person.spouse_personal_id:
+                spouse = db.session.get(Person, person.spouse_personal_id)
+                if spouse is not None and spouse.marital_status == "widowed":
+                    spouse.marital_status = "married"
+
+        write(revoke)
+
 
 def new_person(record: dict[str, Any], source_ref: str | None = None) -> Person:
     """Add a person to the embedded registry (generating a valid 12-digit id when none is given)."""
@@ -245,5 +288,19 @@ class HttpRegistry:
         resp = self._call(
             "POST", f"/persons/{personal_id}/death", idempotency_key, json={"deceased_on": died_on}
         )
+        if resp.status_code not in (200, 201, 204):
+            raise RegistryRejected(f"registry answered {resp.status_code}")
+
+    def revoke_person(self, personal_id: str, idempotency_key: str) -> None:
+        self._post_ok(f"/persons/{personal_id}/revocation", idempotency_key, {})
+
+    def revoke_marriage(self, a: str, b: str, restore: dict[str, str], idempotency_key: str) -> None:
+        self._post_ok("/marriages/revocation", idempotency_key, {"a": a, "b": b, "restore": restore})
+
+    def revoke_death(self, personal_id: str, idempotency_key: str) -> None:
+        self._post_ok(f"/persons/{personal_id}/death/revocation", idempotency_key, {})
+
+    def _post_ok(self, path: str, idempotency_key: str, body: dict[str, Any]) -> None:
+        resp = self._call("POST", path, idempotency_key, json=body)
         if resp.status_code not in (200, 201, 204):
             raise RegistryRejected(f"registry answered {resp.status_code}")

@@ -23,7 +23,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
 )
-from app.procedures.registry_calls import children_in_registry, lookup_parties_with_family
+from app.procedures.registry_calls import children_in_registry, keep_revocation, lookup_parties_with_family
 from app.services.dossier_result import record_result
 
 if TYPE_CHECKING:
@@ -174,6 +174,31 @@ def register_in_registry(
     return {"personal_id": registry.create_person(record, code)}
 
 
+def revoke_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """Compensating call (Luật Hộ tịch Art. 16(2)): a birth refused at the chairman's signature after the
+    entry; the person the registration created is locked, never deleted."""
+    pid = registration_personal_id(code)
+    if not pid:
+        return {"revoked": False, "reason": "Chưa cấp số định danh cá nhân: không có gì để hủy."}
+    registry.revoke_person(pid, f"{code}:revoke")
+    return {"revoked": True, "personal_id": pid}
+
+
+def registration_personal_id(code: str) -> str | None:
+    """The personal id the registry assigned to this dossier's child (kept on the dossier's result)."""
+    from sqlalchemy import select
+
+    from app.models import Dossier as DossierRow
+    from app.models import db
+
+    result = db.session.scalars(select(DossierRow.result).where(DossierRow.code == code)).first()
+    db.session.commit()  # no transaction stays open across the external call
+    pid = (result or {}).get("personal_id")
+    return str(pid) if pid else None
+
+
 def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:
     record_result(dossier, personal_id=result.get("personal_id"))
 
@@ -207,7 +232,11 @@ PROCEDURE = Procedure(
         ),
     ),
     registry_operations=MappingProxyType(
-        {"registry/register_birth": RegistryOperation(register_in_registry, keep_personal_id)}
+        {
+            "registry/register_birth": RegistryOperation(register_in_registry, keep_personal_id),
+            # the compensating call of a refusal after the entry (processes/birth_registration README)
+            "registry/revoke_birth": RegistryOperation(revoke_in_registry, keep_revocation),
+        }
     ),
     event_date_path=("child", "birth_date"),
     event_date_parser=parse_date,

@@ -22,7 +22,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
 )
-from app.procedures.registry_calls import lookup_parties_with_family, record_registry_outcome
+from app.procedures.registry_calls import keep_revocation, lookup_parties_with_family, record_registry_outcome
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -125,6 +125,20 @@ def register_in_registry(
     return {"recorded": True, "locked": True}
 
 
+def revoke_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """Compensating call (Luật Hộ tịch Art. 34(2)): a death refused at the chairman's signature after the
+    entry; the person is alive and unlocked again in the registry (nothing deleted)."""
+    pid = (dossier_data.get("deceased") or {}).get("personal_id")
+    person = registry.lookup(pid) if pid else None
+    if not person or not person.get("deceased_on"):
+        reason = "Cơ sở dữ liệu dân cư chưa ghi nhận việc chết: không có gì để hủy."
+        return {"revoked": False, "reason": reason}
+    registry.revoke_death(pid, f"{code}:revoke")
+    return {"revoked": True, "personal_id": pid}
+
+
 PROCEDURE = Procedure(
     key="death",
     process_key="death_registration",
@@ -154,7 +168,10 @@ PROCEDURE = Procedure(
         ),
     ),
     registry_operations=MappingProxyType(
-        {"registry/register_death": RegistryOperation(register_in_registry, record_registry_outcome)}
+        {
+            "registry/register_death": RegistryOperation(register_in_registry, record_registry_outcome),
+            "registry/revoke_death": RegistryOperation(revoke_in_registry, keep_revocation),
+        }
     ),
     event_date_path=("death", "at"),
     event_date_parser=died_on,

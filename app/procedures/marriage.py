@@ -23,7 +23,12 @@ from app.procedures.record import (
     RegistryOperation,
     draft_variant,
 )
-from app.procedures.registry_calls import family_records, lookup_parties, record_registry_outcome
+from app.procedures.registry_calls import (
+    family_records,
+    keep_revocation,
+    lookup_parties,
+    record_registry_outcome,
+)
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -66,9 +71,38 @@ def register_in_registry(
             "theo quy trình điều chỉnh dữ liệu.",
         }
     married_on = local_date(now)
+    before = {pid: str((record or {}).get("marital_status") or "single") for pid, record in known.items()}
     registry.record_marriage(a, b, married_on.isoformat(), code)
     problems = check_registered_marriage(registry.lookup(a), registry.lookup(b), married_on)
-    return {"recorded": True, "check": [f.to_dict() for f in problems]}
+    return {"recorded": True, "previous_status": before, "check": [f.to_dict() for f in problems]}
+
+
+def revoke_in_registry(
+    registry: RegistryClient, dossier_data: dict[str, Any], code: str, now: datetime
+) -> dict[str, Any]:
+    """Compensating call (Luật Hộ tịch Art. 18(2)): a marriage refused at the chairman's signature after the
+    entry; each party goes back to the marital status it had before (nothing deleted)."""
+    a = (dossier_data.get("bride") or {}).get("personal_id")
+    b = (dossier_data.get("groom") or {}).get("personal_id")
+    ra, rb = (registry.lookup(a) if a else None), (registry.lookup(b) if b else None)
+    if not a or not b or not ra or not rb or ra.get("spouse_personal_id") != b:
+        reason = "Cơ sở dữ liệu dân cư chưa ghi nhận việc kết hôn: không có gì để hủy."
+        return {"revoked": False, "reason": reason}
+    restore = previous_statuses(code)
+    registry.revoke_marriage(a, b, restore, f"{code}:revoke")
+    return {"revoked": True, "restored": restore}
+
+
+def previous_statuses(code: str) -> dict[str, str]:
+    """The parties' marital status before the registration (kept on the dossier's result)."""
+    from sqlalchemy import select
+
+    from app.models import Dossier as DossierRow
+    from app.models import db
+
+    result = db.session.scalars(select(DossierRow.result).where(DossierRow.code == code)).first()
+    db.session.commit()  # no transaction stays open across the external call
+    return dict(((result or {}).get("registry") or {}).get("previous_status") or {})
 
 
 def subject_key(data: dict[str, Any]) -> str | None:
@@ -144,7 +178,7 @@ PROCEDURE = Procedure(
     evaluate=evaluate,
     subject_key=subject_key,
     subject_name=subject_name,
-    register=RegisterSpec(classify=classify, summary=summary, guard=handover_guard),
+    register=RegisterSpec(classify=classify, summary=summary),
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
     fee=FeeRule(
         "kết hôn", amount=lambda schedule: schedule.marriage, late_only=False, free_reason="domestic_marriage"
@@ -163,7 +197,10 @@ PROCEDURE = Procedure(
         ),
     ),
     registry_operations=MappingProxyType(
-        {"registry/register_marriage": RegistryOperation(register_in_registry, record_registry_outcome)}
+        {
+            "registry/register_marriage": RegistryOperation(register_in_registry, record_registry_outcome),
+            "registry/revoke_marriage": RegistryOperation(revoke_in_registry, keep_revocation),
+        }
     ),
     search_fields=(("requester", "full_name"), ("bride", "full_name"), ("groom", "full_name")),
     future_date_fields=(("bride", "birth_date"), ("groom", "birth_date")),

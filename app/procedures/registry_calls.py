@@ -106,7 +106,7 @@ def lookup_parties_with_family(roles: tuple[str, ...]) -> RegistryCall:
 
 def record_registry_outcome(dossier: Dossier, result: dict[str, Any]) -> None:
     """Keep whether the registry was updated; problems found reading it back become dossier flags."""
-    registry = {k: result[k] for k in ("recorded", "reason", "locked") if k in result}
+    registry = {k: result[k] for k in ("recorded", "reason", "locked", "previous_status") if k in result}
     record_result(dossier, registry=registry)
     add_flags(
         dossier,
@@ -115,3 +115,8 @@ def record_registry_outcome(dossier: Dossier, result: dict[str, Any]) -> None:
             for f in result.get("check") or []
         ],
     )
+
+
+def keep_revocation(dossier: Dossier, result: dict[str, Any]) -> None:
+    """The compensating registry call after a refusal past the entry, kept with the dossier."""
+    record_result(dossier, registry_revoked=dict(result))

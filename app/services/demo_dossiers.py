@@ -21,6 +21,7 @@ SIGN = {"decision": "sign", "signer_title": "chu_tich"}
 BIRTH_STEPS: list[tuple[str, str, dict[str, Any]]] = [
     ("reception", "reception_check", {"decision": "accept"}),
     ("officer", "officer_examine", {"decision": "approve"}),
+    ("officer", "register_sign", {"mode": "in_person", "officer_signed": True}),
     ("chairman", "chairman_sign", SIGN),
     ("reception", "return_result", {"delivered_via": "counter"}),
 ]
@@ -101,10 +102,10 @@ def seed_demo_dossiers() -> int:
     plan = [
         (hk, _birth("00070", "Nguyễn Thị Ánh Dương", "female", "001196023456", an[0], an, today, 5), 0),
         (hk, _birth("00070", "Lê Minh Khang", "male", "001193045678", nam[0], nam, today, 12), 1),
-        (hk, _birth("00070", "Nguyễn Bảo Ngọc", "female", "001196023456", an[0], an, today, 75), 2),
-        (hk, _birth("00070", "Lê Thu Hà", "female", "001193045678", nam[0], nam, today, 20), 4),
+        (hk, _birth("00070", "Nguyễn Bảo Ngọc", "female", "001196023456", an[0], an, today, 75), 3),
+        (hk, _birth("00070", "Lê Thu Hà", "female", "001193045678", nam[0], nam, today, 20), 5),
         (bd, _birth("00004", "Bùi Gia Huy", "male", "001195006789", hai[0], hai, today, 3), 0),
-        (bd, _birth("00004", "Trịnh Khánh Linh", "female", "001192008901", son[0], son, today, 30), 3),
+        (bd, _birth("00004", "Trịnh Khánh Linh", "female", "001192008901", son[0], son, today, 30), 4),
     ]
     created = 0
     for users, payload, steps in plan:

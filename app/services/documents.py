@@ -45,6 +45,13 @@ def _receipt_refusal_context(src: DocumentSource) -> dict[str, Any]:
 
 
 def _refusal_letter_context(src: DocumentSource) -> dict[str, Any]:
+    chairman = src.data.get("chairman_sign") or {}
+    if chairman.get("decision") == "refuse":  # refused at the signature, after the entry (voided)
+        return {
+            "reasons": [str(chairman.get("note") or "Người có thẩm quyền từ chối ký.")],
+            "number": f"{src.dossier.code}/TC",
+            "signer": signer(src.data, "chairman_sign"),
+        }
     form = src.data.get("officer_examine") or {}
     return {
         "reasons": list(form.get("reasons") or []) + ([form["note"]] if form.get("note") else []),
@@ -150,6 +157,22 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
         )
         taken.add(unique)
         names.append(unique)
+    return names
+
+
+def sign_issued(dossier: Dossier, kind: str, signer_block: dict[str, str] | None, now: datetime) -> list[str]:
+    """Put the signer on the printed documents of `kind` (not drafts); returns their names."""
+    docs = db.session.scalars(
+        select(Document).where(Document.dossier_id == dossier.id, Document.kind == kind).order_by(Document.id)
+    ).all()
+    names = []
+    for doc in docs:
+        if (doc.context or {}).get("draft"):
+            continue
+        ctx = {**doc.context, "signer": signer_block, "signed_at": now.isoformat()}
+        doc.context = ctx
+        doc.content_sha256 = hashlib.sha256(canonical_json(ctx).encode()).hexdigest()
+        names.append(doc.name)
     return names
 
 

@@ -36,6 +36,11 @@ class DossierResult(TypedDict, total=False):
     personal_id: str | None  # the child's personal id from the population registry
     registry: dict[str, Any]  # recorded, reason, locked (registry update of a marriage or death)
     withdrawn: dict[str, Any]  # at, by, reason, status_before
+    # Luật Hộ tịch Art. 16(2), 18(2), 34(2): the register signed, the chairman's signature, a voided entry
+    register_signature: dict[str, Any]  # at, officer, declarant, mode (in_person | at_collection)
+    signed_at: str  # the chairman signed and issued the certificate or extract
+    register_void: dict[str, Any]  # at, reason (refused at the signature after the entry)
+    registry_revoked: dict[str, Any]  # the compensating registry call's result
 
 
 RESULT_KEYS = frozenset(DossierResult.__annotations__)

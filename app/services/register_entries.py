@@ -117,3 +117,48 @@ def classification_of(dossier: Dossier, data: dict[str, Any]) -> str:
 def register_summary(procedure: str, data: dict[str, Any]) -> dict[str, Any]:
     """The register row as the printed book shows it (app.documents: register_book summaries)."""
     return get_procedure(procedure).register.summary(data)
+
+
+def void_register_entry(dossier: Dossier, reason: str, now: datetime) -> dict[str, Any]:
+    """Luật Hộ tịch Art. 16(2), 18(2), 34(2): the chairman refused to sign after the entry was made. The entry
+    stays in the book, marked void with its reason; its number is never given again (the book's counter only
+    grows), and nothing is deleted."""
+    entry = db.session.scalars(select(RegisterEntry).where(RegisterEntry.dossier_id == dossier.id)).first()
+    if entry is None:
+        return {"voided": False}
+    reason = reason.strip() or "Người có thẩm quyền từ chối ký."
+    voided = {"at": now.isoformat(), "reason": reason}
+    entry.summary = {**(entry.summary or {}), "voided": voided}
+    entry.note = f"ĐÃ HỦY ngày {local_date(now):%d/%m/%Y}: {reason}"[:500]
+    register = dict(dossier.result.get("register") or {})
+    record_result(dossier, register={**register, "voided": True}, register_void=voided)
+    return {"voided": True, "number": entry.number, **voided}
+
+
+SIGNING_MODES = ("in_person", "at_collection")
+
+
+def record_register_signature(
+    dossier: Dossier, data: dict[str, Any], task: str, now: datetime
+) -> dict[str, Any]:
+    """Luật Hộ tịch Art. 16(2), 18(2), 34(2): the declarant (both parties for a marriage) and the officer sign
+    the register. Recorded on the entry and the dossier: who, when, in person or at collection (online)."""
+    form = data.get(task) or {}
+    actor = (data.get("actors") or {}).get(task) or {}
+    mode = str(form.get("mode") or "in_person")
+    form_data = data.get("dossier") or {}
+    requester = (form_data.get("requester") or {}).get("full_name", "")
+    if task == "marriage_handover":  # both parties sign, in person (Art. 18(2))
+        names = [(form_data.get(p) or {}).get("full_name") for p in ("bride", "groom")]
+        requester = " và ".join(n for n in names if n) or requester
+    signature = {
+        "at": now.isoformat(),
+        "officer": actor.get("full_name") or actor.get("username") or "",
+        "declarant": form.get("declarant_name") or requester,
+        "mode": mode if mode in SIGNING_MODES else "in_person",
+    }
+    entry = db.session.scalars(select(RegisterEntry).where(RegisterEntry.dossier_id == dossier.id)).first()
+    if entry is not None:
+        entry.summary = {**(entry.summary or {}), "signed": signature}
+    record_result(dossier, register_signature=signature)
+    return signature

@@ -225,6 +225,22 @@ def _result_text(operation: str, result: Any, documents: dict[str, str]) -> str:
         return str(
             _("Sổ %(book)s, số %(number)s", book=result.get("book", ""), number=result.get("number", ""))
         )
+    if operation == "register/sign":
+        mode = _("tại chỗ") if result.get("mode") == "in_person" else _("khi nhận kết quả")
+        return str(
+            _(
+                "Người yêu cầu %(declarant)s và công chức %(officer)s ký sổ (%(mode)s), %(when)s",
+                declarant=result.get("declarant", ""),
+                officer=result.get("officer", ""),
+                mode=mode,
+                when=labels.local_datetime(result.get("at") or None),
+            )
+        )
+    if operation == "register/void" and result.get("voided"):
+        number, reason = result.get("number", ""), result.get("reason", "")
+        return str(_("Số %(number)s đã hủy: %(reason)s", number=number, reason=reason))
+    if operation.startswith("registry/revoke_"):
+        return str(_("Đã hủy cập nhật") if result.get("revoked") else result.get("reason", ""))
     if operation == "registry/register_birth" and result.get("personal_id"):
         return str(_("Số định danh cá nhân: %(pid)s", pid=result["personal_id"]))
     if result.get("documents"):

@@ -84,6 +84,12 @@ OPERATIONS = {
     "dossier/accept": _l("Tiếp nhận, tính hạn và lệ phí"),
     "documents/issue": _l("Cấp giấy tờ"),
     "register/enter": _l("Ghi sổ hộ tịch"),
+    "register/sign": _l("Ký Sổ hộ tịch"),
+    "register/void": _l("Hủy việc ghi sổ"),
+    "documents/sign": _l("Ký, cấp giấy tờ"),
+    "registry/revoke_birth": _l("Hủy cập nhật CSDL dân cư (khai sinh)"),
+    "registry/revoke_marriage": _l("Hủy cập nhật CSDL dân cư (kết hôn)"),
+    "registry/revoke_death": _l("Hủy cập nhật CSDL dân cư (khai tử)"),
     "mail/status": _l("Gửi thư báo tình trạng hồ sơ"),
     "timer": _l("Hẹn giờ của quy trình"),
 }

@@ -45,12 +45,14 @@ ROLE_USER = {"reception": RECEPTION, "officer": OFFICER, "chairman": CHAIRMAN}
 TASK_FORMS: dict[str, dict[str, Any]] = {
     "reception_check": {"decision": "accept"},
     "officer_examine": {"decision": "approve"},
+    "register_sign": {"mode": "in_person", "officer_signed": True},
     "chairman_sign": {"decision": "sign", "signer_title": "chu_tich"},
     "return_result": {"delivered_via": "counter"},
 }
 TASK_USER = {
     "reception_check": RECEPTION,
     "officer_examine": OFFICER,
+    "register_sign": OFFICER,
     "chairman_sign": CHAIRMAN,
     "return_result": RECEPTION,
 }

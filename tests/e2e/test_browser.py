@@ -208,6 +208,11 @@ def test_counter_to_certificate_in_the_browser(app: Any, browser: Any, server: s
     page.screenshot(path=shots / "05-task-with-findings.png", full_page=True)
     page.get_by_label("Đủ điều kiện đăng ký").check()
     complete(page)
+    # Luật Hộ tịch Art. 16(2): after the entry and the personal id, declarant and officer sign the register
+    open_my_task(page, server, code, "Người yêu cầu và công chức ký Sổ đăng ký khai sinh")
+    page.get_by_label("Đã ký tại chỗ, cùng công chức").check()
+    page.get_by_label("Công chức tư pháp – hộ tịch đã ký sổ").check()
+    complete(page)
     logout(page)
 
     login(page, server, "chairman.hoankiem")

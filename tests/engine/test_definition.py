@@ -70,6 +70,7 @@ def test_birth_definition_maps_lanes_to_roles_and_is_cached() -> None:
         "chairman_sign": "chairman",
         "return_result": "reception",
         "chairman_sign_refusal": "chairman",
+        "register_sign": "officer",
     }
     assert d.user_tasks["officer_examine"].blocked_decisions == ("approve",)
     assert d.status_of("end_completed") == "completed"
@@ -147,11 +148,19 @@ def test_online_birth_path_with_save_restore_after_every_step() -> None:
     clock.advance(days=1, seconds=1)  # silence for a day counts as confirmation
     inst.advance()
     inst = _restore(inst, disp)
+    # Luật Hộ tịch Art. 16(2): entry, personal id, register signed, certificate printed, then the chairman
+    assert disp.calls[-2:] == ["register/enter", "registry/register_birth"]
+    inst.complete_call("registry_birth", {"personal_id": "001226000001"})
+    inst = _restore(inst, disp)
+    assert [t.key for t in inst.ready_tasks()] == ["register_sign"]
+    sign = {"mode": "at_collection", "officer_signed": True}
+    inst.complete_user_task(inst.find_ready(key="register_sign"), "officer", sign)
+    inst = _restore(inst, disp)
+    assert disp.calls[-2:] == ["register/sign", "documents/issue"]
     assert [t.key for t in inst.ready_tasks()] == ["chairman_sign"]
     inst.complete_user_task(inst.find_ready(key="chairman_sign"), "chairman", {"decision": "sign"})
     inst = _restore(inst, disp)
-    inst.complete_call("registry_birth", {"personal_id": "001226000001"})
-    inst = _restore(inst, disp)
+    assert disp.calls[-1] == "documents/sign"
     done = inst.find_ready(key="return_result")
     inst.complete_user_task(done, "reception", {"delivered_via": "electronic"})
     with pytest.raises(EngineError):

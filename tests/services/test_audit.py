@@ -17,6 +17,7 @@ def _walk_to_signature(app: Any, api: Api) -> str:
         db.session.remove()
     api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
     api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve", "note": "Đủ điều kiện"})
+    api.sign_register("officer.hoankiem", code)  # entry, personal id, register signed: now the chairman
     return code
 
 

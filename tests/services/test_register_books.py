@@ -1,5 +1,6 @@
-"""Register books (Luật Hộ tịch Art. 58, C14): gap-free numbering under concurrent signatures, the printable
-book, and the year-end closing after which no entry is accepted."""
+"""Register books (Luật Hộ tịch Art. 58, C14): gap-free numbering under concurrent approvals (the entry
+follows the examination, Art. 16(2)), the printable book, and the year-end closing after which no entry is
+accepted."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from tests.services.procedures import (
     CHAIRMAN,
     OFFICER,
     RECEPTION,
-    SIGN,
     accept,
     complete,
     dossier,
@@ -23,23 +23,25 @@ from tests.services.procedures import (
 PARALLEL = 6
 
 
-def awaiting_signature(api: Api, app: Any, n: int) -> list[str]:
+APPROVE = {"decision": "approve"}
+
+
+def awaiting_examination(api: Api, app: Any, n: int) -> list[str]:
     codes = []
     for i in range(n):
         payload = birth_submission()
         payload["data"]["child"]["full_name"] = f"Nguyễn Thị Bé {chr(ord('A') + i)}"
         code = submit(api, app, payload)
         accept(api, code)
-        complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
         codes.append(code)
     return codes
 
 
-def test_concurrent_signatures_number_the_book_without_gaps_or_duplicates(app: Any, client: Any) -> None:
+def test_concurrent_approvals_number_the_book_without_gaps_or_duplicates(app: Any, client: Any) -> None:
     api = Api(client)
-    codes = awaiting_signature(api, app, PARALLEL)
-    token = api.token(CHAIRMAN)
-    task_ids = {code: api.task(CHAIRMAN, code, "chairman_sign")["id"] for code in codes}
+    codes = awaiting_examination(api, app, PARALLEL)
+    token = api.token(OFFICER)
+    task_ids = {code: api.task(OFFICER, code, "officer_examine")["id"] for code in codes}
     barrier = threading.Barrier(PARALLEL)
     statuses: dict[str, int] = {}
 
@@ -49,7 +51,7 @@ def test_concurrent_signatures_number_the_book_without_gaps_or_duplicates(app: A
             barrier.wait()
             resp = worker.post(
                 f"/api/v1/tasks/{task_ids[code]}/complete",
-                json={"data": SIGN},
+                json={"data": APPROVE},
                 headers={"Authorization": f"Bearer {token}"},
             )
             statuses[code] = resp.status_code
@@ -69,8 +71,8 @@ def test_concurrent_signatures_number_the_book_without_gaps_or_duplicates(app: A
 
 def test_the_year_end_closing_refuses_further_entries(app: Any, client: Any, clock: Any) -> None:
     api = Api(client)
-    first, late = awaiting_signature(api, app, 2)
-    complete(api, CHAIRMAN, first, "chairman_sign", SIGN)
+    first, late = awaiting_examination(api, app, 2)
+    complete(api, OFFICER, first, "officer_examine", APPROVE)
     jobs(app)
     refused = api.post(CHAIRMAN, "/register-books/birth/2026/close")
     assert refused.status_code == 409  # C14: closed on the last day of the year, not before
@@ -90,23 +92,23 @@ def test_the_year_end_closing_refuses_further_entries(app: Any, client: Any, clo
     assert api.post(OFFICER, "/register-books/birth/2026/close").status_code == 409  # already closed
     printed = api.get(OFFICER, "/register-books/birth/2026.pdf")
     assert printed.status_code == 200 and printed.data.startswith(b"%PDF")
-    # a signature that would enter the closed book is refused with a clear error; nothing moves
-    resp = api.complete(CHAIRMAN, late, "chairman_sign", SIGN)
+    # an approval that would enter the closed book is refused with a clear error; nothing moves
+    resp = api.complete(OFFICER, late, "officer_examine", APPROVE)
     assert resp.status_code == 409 and resp.get_json()["error"]["code"] == "register_book_closed"
     assert "đã khóa sổ" in resp.get_json()["error"]["message"]
-    assert dossier(api, late)["status"] == "awaiting_signature"
+    assert dossier(api, late)["status"] == "processing"
     # the next year opens a new book
     clock.at = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
     api.tokens.clear()
-    complete(api, CHAIRMAN, late, "chairman_sign", SIGN)
+    complete(api, OFFICER, late, "officer_examine", APPROVE)
     result = dossier(api, late)["result"]["register"]
     assert result == {"book": "01/2027", "number": 1}
 
 
 def test_books_are_per_commune_and_readable_by_scope(app: Any, client: Any) -> None:
     api = Api(client)
-    code = awaiting_signature(api, app, 1)[0]
-    complete(api, CHAIRMAN, code, "chairman_sign", SIGN)
+    code = awaiting_examination(api, app, 1)[0]
+    complete(api, OFFICER, code, "officer_examine", APPROVE)
     jobs(app)
     assert api.get("officer.badinh", "/register-books/birth/2026").get_json()["entries"] == []
     assert len(api.get("auditor", "/register-books/birth/2026?commune=00070").get_json()["entries"]) == 1

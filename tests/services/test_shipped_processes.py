@@ -18,6 +18,7 @@ USER_TASKS = {
         "chairman_sign",
         "chairman_sign_refusal",
         "return_result",
+        "register_sign",
     },
     "marriage_registration": {
         "reception_check",
@@ -33,6 +34,7 @@ USER_TASKS = {
         "chairman_sign",
         "chairman_sign_refusal",
         "return_result",
+        "register_sign",
     },
 }
 

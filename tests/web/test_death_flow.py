@@ -70,6 +70,8 @@ def test_death_online_draft_corrected_then_silence_counts_as_consent(
     advance(clock, api, app, hours=23)
     assert dossier(api, code, "portal")["status"] == "awaiting_confirmation"
     advance(clock, api, app, hours=2)  # no answer within 1 day: confirmed
+    jobs(app)
+    api.sign_register(OFFICER, code, mode="at_collection")  # online: the declarant signs at collection
     assert dossier(api, code)["status"] == "awaiting_signature"
     complete(api, CHAIRMAN, code, "chairman_sign", SIGN)
     jobs(app)

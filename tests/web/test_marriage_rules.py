@@ -32,6 +32,7 @@ from tests.services.procedures import (
     blocked_rules,
     complete,
     dossier,
+    jobs,
     marriage_submission,
     new_person,
     rule_ids,
@@ -108,6 +109,7 @@ def test_kh01_age_on_the_birthday_itself(
         assert blocked_rules(api, code) == ["KH-01"]
     else:
         complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+        jobs(app)  # entered in the register, the registry updated, the certificate printed
         assert dossier(api, code)["status"] == "awaiting_signature"
 
 

@@ -540,6 +540,14 @@ def test_birth_flow_to_certificate_through_the_pages(app: Any, api: Api, pages: 
         task_url(officer.text(f"/dossiers/{code}")), {"decision": "approve", "dossier_code": code}
     )
     assert resp.status_code == 303
+    run_jobs(app)  # the entry is made and the registry assigns the personal id
+    # Luật Hộ tịch Art. 16(2): the declarant and the officer sign the register before the chairman
+    resp = officer.post(
+        task_url(officer.text(f"/dossiers/{code}")),
+        {"mode": "in_person", "officer_signed": "true", "dossier_code": code},
+    )
+    assert resp.status_code == 303
+    assert "ký sổ (tại chỗ)" in officer.text(f"/dossiers/{code}")
     chairman.login("chairman.hoankiem")
     url = task_url(chairman.text(f"/dossiers/{code}"))
     resp = chairman.post(url, {"decision": "sign", "signer_title": "chu_tich", "dossier_code": code})

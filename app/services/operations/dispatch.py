@@ -13,10 +13,10 @@ from app.models import Dossier
 from app.procedures import LOOKUP_OPERATION, all_procedures
 from app.services.audit import PendingEvent
 from app.services.operations.acceptance import accept
-from app.services.operations.issuing import issue, post_notice
+from app.services.operations.issuing import issue, post_notice, sign_documents
 from app.services.operations.rules import run_rules
 from app.services.operations.verification import extend_deadline, request_verification, resume_verification
-from app.services.register_entries import enter_in_register
+from app.services.register_entries import enter_in_register, record_register_signature, void_register_entry
 
 
 class _ExternalOperations(Set[str]):
@@ -83,11 +83,23 @@ def enter_register(d: CommandDispatcher, data: dict[str, Any], params: dict[str,
     return enter_in_register(d.dossier, str(params["kind"]), data, d.now)
 
 
+def void_register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    reason = str((data.get("chairman_sign") or {}).get("note") or "")
+    return void_register_entry(d.dossier, reason, d.now)
+
+
+def sign_register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    return record_register_signature(d.dossier, data, str(params["task"]), d.now)
+
+
 INTERNAL_OPERATIONS: dict[str, Callable[[CommandDispatcher, dict[str, Any], dict[str, Any]], Any]] = {
     "rules/evaluate": run_rules,
     "dossier/accept": accept,
     "documents/issue": issue,
     "register/enter": enter_register,
+    "register/sign": sign_register,
+    "register/void": void_register,
+    "documents/sign": sign_documents,
     "notice/post": post_notice,
     "verification/request": request_verification,
     "verification/resume": resume_verification,

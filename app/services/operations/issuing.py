@@ -10,8 +10,9 @@ from app.domain.deadlines import (
     supplement_request_due_at,
 )
 from app.models import Dossier
+from app.procedures.documents import signer
 from app.services.collaborators import collaborators
-from app.services.documents import issue_documents, resolves_dossier
+from app.services.documents import issue_documents, resolves_dossier, sign_issued
 from app.services.dossier_result import Flag, add_flags, record_result
 
 if TYPE_CHECKING:
@@ -38,16 +39,39 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
     elif kind == "supplement_request":
         out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
     out["documents"] = issue_documents(dossier, kind, data, d.now)
-    if resolves_dossier(dossier.procedure, kind):
+    # Luật Hộ tịch Art. 16(2), 34(2): printed with its Số and Quyển số before the chairman signs; the dossier
+    # is resolved when the chairman signs and issues it (documents/sign)
+    if resolves_dossier(dossier.procedure, kind) and not params.get("before_signature"):
         original = dossier.result.get("original_due_at")
         on_time = d.now <= datetime.fromisoformat(original) if original else None
         extra: dict[str, Any] = {"resolved_at": d.now.isoformat(), "on_time": on_time}
         if kind == "refusal_letter":
-            src = data.get("officer_examine") or {}
             extra["refused"] = True
-            extra["reasons"] = list(src.get("reasons") or []) + ([src["note"]] if src.get("note") else [])
+            extra["reasons"] = refusal_reasons(data)
         record_result(dossier, **extra)
     return out
+
+
+def refusal_reasons(data: dict[str, Any]) -> list[str]:
+    """The officer's reasons, or the chairman's when the chairman refused to sign after the entry."""
+    chairman = data.get("chairman_sign") or {}
+    if chairman.get("decision") == "refuse":
+        return [str(chairman.get("note") or "Người có thẩm quyền từ chối ký.")]
+    src = data.get("officer_examine") or {}
+    return list(src.get("reasons") or []) + ([src["note"]] if src.get("note") else [])
+
+
+def sign_documents(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """The chairman (or "KT. CHỦ TỊCH" a vice-chairman) signs and issues the printed certificate or extract:
+    the signer goes on every printed copy and the dossier is resolved (on time or not)."""
+    kind = str(params["kind"])
+    dossier = d.dossier
+    signer_block = signer(data, "chairman_sign")
+    names = sign_issued(dossier, kind, signer_block, d.now)
+    original = dossier.result.get("original_due_at")
+    on_time = d.now <= datetime.fromisoformat(original) if original else None
+    record_result(dossier, resolved_at=d.now.isoformat(), on_time=on_time, signed_at=d.now.isoformat())
+    return {"documents": names, "signer": signer_block}
 
 
 def _check_supplement_timeliness(dossier: Dossier, data: dict[str, Any], now: datetime) -> bool:
