@@ -83,7 +83,15 @@ def children_in_registry(registry: RegistryClient, parent_id: str) -> list[dict[
     if children_of is None:
         return []
     found = children_of(parent_id)
-    return [dict(r) for r in found if isinstance(r, dict)] if isinstance(found, list) else []
+    if not isinstance(found, list):
+        return []
+    # a person locked while alive is a birth revoked after a refusal past the entry (the compensating
+    # registry call): no registration stands, so it is not a KS-10 duplicate
+    return [
+        dict(r)
+        for r in found
+        if isinstance(r, dict) and not (r.get("civil_status_locked") and not r.get("deceased_on"))
+    ]
 
 
 def lookup_parties_with_family(roles: tuple[str, ...]) -> RegistryCall:

@@ -97,6 +97,7 @@ def test_kh03_lost_capacity_blocks_limited_capacity_does_not(app: Any, client: A
     assert "KH-03" in blocked_rules(api, lost)
     limited = prepared(api, app, marriage_submission(NGAN, DUNG))
     complete(api, OFFICER, limited, "officer_examine", {"decision": "approve"})
+    api.sign_register(OFFICER, limited)
     assert dossier(api, limited)["status"] == "awaiting_signature"
 
 
@@ -207,6 +208,7 @@ def test_ks08_minor_requester_17y364d_vs_18(app: Any, client: Any, born: str, bl
     else:
         assert ks08 == []
         complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+        api.sign_register(OFFICER, code)
 
 
 def test_ks08_relative_contradicted_by_the_registry_blocks(app: Any, client: Any) -> None:
@@ -263,6 +265,7 @@ def test_ks11_parents_marriage_looked_up(
 def at_signature(api: Api, app: Any, body: dict[str, Any]) -> str:
     code = prepared(api, app, body)
     complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+    api.sign_register(OFFICER, code)
     assert dossier(api, code)["status"] == "awaiting_signature"
     return code
 
