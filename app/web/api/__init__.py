@@ -78,3 +78,4 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
 
 
 from app.web.api import audit, auth, dossiers, processes, registers, registry, tasks  # noqa: E402,F401
+from app.web.api import statistics  # noqa: E402,F401  (department)
