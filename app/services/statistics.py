@@ -1,4 +1,4 @@
-"""Service indicators (QĐ 766/QĐ-TTg) and civil-status statistics (Ministry of Justice) per commune and period.
+"""QĐ 766/QĐ-TTg service indicators and Ministry of Justice civil-status statistics per commune and period.
 
 Counted from the dossiers' records: received = `received_at` in the period; resolved = a certificate/extract
 issued or a refusal decided in the period (`result.resolved_at`), judged against `result.original_due_at`

@@ -77,5 +77,4 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
     return jsonify(body), 500
 
 
-from app.web.api import audit, auth, dossiers, processes, registers, registry, tasks  # noqa: E402,F401
-from app.web.api import statistics  # noqa: E402,F401  (department)
+from app.web.api import audit, auth, dossiers, processes, registers, registry, statistics, tasks  # noqa: E402,F401
