@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
 
-ROLES = ("reception", "officer", "chairman", "portal", "analyst", "auditor", "admin")
+ROLES = ("reception", "officer", "chairman", "portal", "analyst", "auditor", "admin", "department")
 
 
 class Commune(Base):

@@ -25,6 +25,8 @@ DEMO_USERS: list[tuple[str, str, str, str | None]] = [
     ("auditor", "Bùi Thanh Tâm", "auditor", None),
     ("admin", "Quản trị hệ thống", "admin", None),
     ("portal", "Cổng Dịch vụ công quốc gia", "portal", None),
+    # --- department ---
+    ("department", "Sở Tư pháp Hà Nội", "department", None),
 ]
 
 # (personal_id, full_name, birth_date, sex, commune, marital, spouse, mother, father, deceased_on)

@@ -85,5 +85,6 @@ from app.web.api import (  # noqa: E402,F401
     processes,
     registers,
     registry,
+    statistics,
     tasks,
 )
