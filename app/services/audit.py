@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import insert
 
 from app.engine.definition import canonical_json
-from app.models import AuditEvent, Dossier, db
+from app.models import AuditEvent, Document, Dossier, db
 
 GENESIS = "0" * 64
 
@@ -39,7 +39,7 @@ def append_events(dossier: Dossier, at: datetime, events: list[PendingEvent]) ->
     rows = []
     for ev in events:
         seq += 1
-        data = _plain(ev.data)
+        data = plain(ev.data)
         h = event_hash(prev, seq, at, ev.type, ev.actor, ev.task, data)
         rows.append(
             {
@@ -60,7 +60,7 @@ def append_events(dossier: Dossier, at: datetime, events: list[PendingEvent]) ->
     dossier.last_event_seq, dossier.last_event_hash = seq, prev
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-plain copy (dates to ISO strings) so the stored row hashes the same after a round-trip."""
     import json
 
@@ -71,7 +71,9 @@ def chain_break(events: list[AuditEvent]) -> int | None:
     """The first seq whose hash or link does not check out, or None when the chain is intact."""
     prev = GENESIS
     for i, ev in enumerate(events, start=1):
-        if ev.seq != i or ev.prev_hash != prev:
+        if ev.seq != i:
+            return i  # a missing (deleted) event is named by its own seq, not the next one's
+        if ev.prev_hash != prev:
             return ev.seq
         if event_hash(prev, ev.seq, ev.at, ev.type, ev.actor, ev.task, ev.data) != ev.hash:
             return ev.seq
@@ -90,3 +92,8 @@ def event_to_dict(ev: AuditEvent) -> dict[str, Any]:
         "hash": ev.hash,
         "prev_hash": ev.prev_hash,
     }
+
+
+def document_intact(doc: Document) -> bool:
+    """Does the document's stored context still hash to the content hash recorded when it was issued?"""
+    return hashlib.sha256(canonical_json(doc.context).encode()).hexdigest() == doc.content_sha256

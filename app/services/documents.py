@@ -16,6 +16,7 @@ from app.procedures import DocumentKind, DocumentSource
 from app.procedures import get as get_procedure
 from app.procedures.documents import signer
 from app.services.collaborators import collaborators
+from app.services.errors import ServiceError
 
 
 # -- the documents every procedure issues (their certificates and extracts live in app/procedures) ----------
@@ -200,7 +201,16 @@ def _context(dossier: Dossier, spec: DocumentKind, data: dict[str, Any], now: da
     return {**header, **spec.build(DocumentSource(dossier, data, now, header))}
 
 
+class DocumentTampered(ServiceError):
+    status, code = 409, "document_tampered"
+
+
 def render_document(doc: Document) -> bytes:
+    """The PDF of an issued document; refused when its stored content no longer matches its hash."""
     from app.documents import render_pdf
+    from app.services.audit import document_intact
+
+    if not document_intact(doc):
+        raise DocumentTampered("Nội dung giấy tờ không khớp mã kiểm tra đã ghi khi cấp: không thể in.")
 
     return render_pdf(doc.kind, doc.context)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance
-from app.models import AuditEvent, Dossier, User, db
+from app.models import AuditEvent, Document, Dossier, OpenTask, User, db
 from app.services.access import ensure_readable
-from app.services.audit import chain_break, event_to_dict
+from app.services.audit import chain_break, document_intact, event_to_dict, plain
 from app.services.errors import Forbidden
 from app.services.operations import ReplayDispatcher
 from app.services.processes import definition_for
@@ -26,12 +26,33 @@ def _events(dossier: Dossier, upto: int | None = None) -> list[AuditEvent]:
     return list(db.session.scalars(query))
 
 
-def replay_events(dossier: Dossier, events: list[AuditEvent]) -> tuple[Instance | None, str]:
-    """Run the recorded commands on the pinned process version; internal results are served back."""
+def state_seq(events: list[AuditEvent], upto: int) -> int:
+    """The seq after which the state `upto` asks for exists: a command's internal results are part of
+    its transaction, so a seq inside that group means the end of the group."""
+    last = upto
+    for ev in events:
+        if ev.seq > upto:
+            if ev.type != "internal_result":
+                break
+            last = ev.seq
+    return last
+
+
+def _documents(dossier: Dossier) -> list[Document]:
+    return list(db.session.scalars(select(Document).where(Document.dossier_id == dossier.id)))
+
+
+def replay_events(
+    dossier: Dossier, events: list[AuditEvent], upto: int | None = None
+) -> tuple[Instance | None, str]:
+    """Run the recorded commands (up to seq `upto`) on the pinned process version; internal results are
+    served back from the full list, so a command is never cut from its own results."""
     definition = definition_for(dossier.process_version_id)
     instance: Instance | None = None
     status = "submitted"
     for i, ev in enumerate(events):
+        if upto is not None and ev.seq > upto:
+            break
         if ev.type not in COMMAND_TYPES:
             continue
         recorded = []
@@ -96,11 +117,21 @@ def list_events(actor: User, dossier: Dossier) -> list[dict[str, Any]]:
 def replay(actor: User, dossier: Dossier, upto: int | None) -> dict[str, Any]:
     """The dossier as it was after event `upto`: data, status, open tasks, completed BPMN elements."""
     dossier = _auditor(actor, dossier)
-    instance, status = replay_events(dossier, _events(dossier, upto))
+    events = _events(dossier)
+    at = state_seq(events, upto) if upto is not None else None
+    instance, status = replay_events(dossier, events, at)
     if instance is None:
-        return {"upto": upto, "status": None, "data": None, "tasks": [], "completed_elements": []}
+        return {
+            "upto": upto,
+            "state_seq": at,
+            "status": None,
+            "data": None,
+            "tasks": [],
+            "completed_elements": [],
+        }
     return {
         "upto": upto,
+        "state_seq": at,
         "status": status,
         "data": instance.data().get("dossier"),
         "tasks": [{"task": t.key, "title": t.title, "role": t.role} for t in instance.ready_tasks()],
@@ -114,18 +145,31 @@ def verify(actor: User, dossier: Dossier) -> dict[str, Any]:
     dossier = _auditor(actor, dossier)
     events = _events(dossier)
     bad = chain_break(events)
-    if bad is None and events and events[-1].hash != dossier.last_event_hash:
+    if bad is None and events and events[-1].seq < dossier.last_event_seq:
+        bad = events[-1].seq + 1  # the last event(s) deleted: name the first missing one
+    elif bad is None and events and events[-1].hash != dossier.last_event_hash:
         bad = events[-1].seq
     replay_ok = False
     try:
-        instance, _ = replay_events(dossier, events)
+        instance, status = replay_events(dossier, events)
         stored = Instance.load(
             definition_for(dossier.process_version_id),
             dossier.state,
             FixedClock(dossier.received_at),
             ReplayDispatcher([]),
         )
-        replay_ok = instance is not None and instance.fingerprint() == stored.fingerprint()
+        # what people see must be what re-execution gives: a forged data or status row fails here
+        open_keys = sorted(
+            db.session.scalars(select(OpenTask.task_key).where(OpenTask.dossier_id == dossier.id))
+        )
+        replay_ok = (
+            instance is not None
+            and instance.fingerprint() == stored.fingerprint()
+            and status == dossier.status
+            and plain(instance.data().get("dossier") or dossier.data) == plain(dossier.data)
+            and sorted(t.key for t in instance.ready_tasks()) == open_keys
+            and all(document_intact(d) for d in _documents(dossier))
+        )
     except (EngineError, WorkflowException, LookupError, KeyError, ValueError):
         replay_ok = False
     return {"chain_ok": bad is None, "replay_ok": replay_ok, "first_bad_seq": bad}

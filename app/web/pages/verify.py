@@ -9,10 +9,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Document
+from app.services.audit import document_intact
 from app.web.pages import pages
 
 
 @pages.get("/verify/<token>")
 def verify_document(token: str) -> Any:
     doc = db.session.scalars(select(Document).where(Document.verify_token == token)).first()
-    return render_template("verify.html", doc=doc), 200 if doc else 404
+    intact = doc is not None and document_intact(doc)
+    return render_template("verify.html", doc=doc, intact=intact), 200 if doc else 404
