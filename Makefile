@@ -35,8 +35,8 @@ run: setup
 # Every test on SQLite, then the database-touching suites again on PostgreSQL (tests/concurrency: the live
 # `make run` stack under load, once per backend).
 test: setup lint
-	$(BIN)/pytest -q -p no:cacheprovider
-	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider tests/web tests/services tests/concurrency tests/test_migrations.py
+	$(BIN)/pytest -q -p no:cacheprovider -n 4
+	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider -n 4 tests/web tests/services tests/department tests/concurrency tests/test_migrations.py
 
 lint: setup
 	$(BIN)/ruff check app tests bench
