@@ -32,10 +32,16 @@ from app.services.transaction import write
 
 def canonical_xml(xml: bytes) -> bytes:
     """The diagram as stored and run: parsed safely (any encoding), processing instructions dropped, markup
-    inside documentation (e.g. an XHTML <script>) reduced to its text, re-serialized as UTF-8."""
-    root = parse_untrusted_xml(xml).getroot()
+    inside documentation (e.g. an XHTML <script>) reduced to its text, UTF-8. A clean UTF-8 upload is kept
+    byte for byte (its sha256 is the analyst's file's)."""
+    tree = parse_untrusted_xml(xml)  # drops processing instructions (remove_pis)
+    root = tree.getroot()
+    changed = (tree.docinfo.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8") or b"<?" in xml.replace(
+        b"<?xml ", b"", 1
+    )
     for doc in list(root.iter(f"{{{BPMN_NS}}}documentation")):
         if len(doc):
+            changed = True
             text = doc.text or ""
             for child in list(doc):
                 if etree.QName(child).localname.lower() not in ("script", "style"):
@@ -43,10 +49,8 @@ def canonical_xml(xml: bytes) -> bytes:
                 text += child.tail or ""
                 doc.remove(child)
             doc.text = text
-    for pi in root.xpath("//processing-instruction()"):
-        parent = pi.getparent()
-        if parent is not None:
-            parent.remove(pi)
+    if not changed:
+        return xml
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
 
 
