@@ -247,3 +247,56 @@ def version_xml(key: str, version: int) -> str:
     if row is None:
         raise NotFound("Không tìm thấy phiên bản quy trình.")
     return row.bpmn_xml
+
+
+def _elements(xml: str) -> dict[str, bytes]:
+    """Element id -> its canonical XML (children with their own id compared on their own), diagram
+    interchange (layout) left out: moving a shape is not a change to the procedure."""
+    root = parse_untrusted_xml(xml.encode("utf-8")).getroot()
+    out: dict[str, bytes] = {}
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        element_id = el.get("id")
+        name = etree.QName(el).localname
+        if not element_id or name in ("definitions", "collaboration", "laneSet") or name.endswith("Definition"):
+            continue  # an event definition belongs to its event
+        copy = etree.fromstring(etree.tostring(el))
+        for child in list(copy):
+            if child.get("id") and not etree.QName(child).localname.endswith("Definition"):
+                copy.remove(child)
+        out[element_id] = etree.tostring(copy, method="c14n")
+    return out
+
+
+def diff_versions(key: str, from_version: int, to_version: int) -> dict[str, list[str]]:
+    """BPMN element ids added, removed and changed between two versions of a process."""
+    before, after = _elements(version_xml(key, from_version)), _elements(version_xml(key, to_version))
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(i for i in set(before) & set(after) if before[i] != after[i]),
+    }
+
+
+def set_version_active(key: str, version: int, active: bool, actor: User) -> dict[str, Any]:
+    """Deactivate (or reactivate) a version: new dossiers take the newest active one; running ones stay."""
+    if not actor.has_role("analyst"):
+        raise Forbidden("Chỉ chuyên viên quy trình được thay đổi phiên bản quy trình.")
+
+    def change() -> dict[str, Any]:
+        row = db.session.scalars(
+            select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version)
+        ).first()
+        if row is None:
+            raise NotFound("Không tìm thấy phiên bản quy trình.")
+        if not active:
+            others = db.session.scalar(
+                select(func.count())
+                .select_from(ProcessVersion)
+                .where(ProcessVersion.key == key, ProcessVersion.active.is_(True), ProcessVersion.id != row.id)
+            )
+            if not others:
+                raise Invalid("Không thể ngừng phiên bản đang hoạt động cuối cùng của quy trình.")
+        row.active = active
+        return {"version": row.version, "active": row.active}
+
+    return write(change)
