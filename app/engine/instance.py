@@ -91,7 +91,8 @@ class Instance:
         if len(state) > MAX_STATE_BYTES:  # scripts are bounded per call; this bounds what they accumulate
             raise StateTooLarge(
                 "state_too_large",
-                f"Dữ liệu quy trình vượt quá {MAX_STATE_BYTES // 1_000_000} MB; kịch bản tạo ra quá nhiều dữ liệu.",
+                f"Dữ liệu quy trình vượt quá {MAX_STATE_BYTES // 1_000_000} MB; "
+                "kịch bản tạo ra quá nhiều dữ liệu.",
             )
         return state
 

@@ -1,4 +1,4 @@
-"""Domain lint of a diagram: the structural rules the modeler mirrors in the browser (the server is the authority).
+"""Domain lint of a diagram: the structural rules the modeler mirrors in the browser (the server decides).
 
 Each finding is {"element_id", "code", "message"} with a Vietnamese message, so the workshop can point the
 analyst at the element. Forms and service operations are checked by the services layer (they need the app).
@@ -113,7 +113,8 @@ def _operation(el: etree._Element) -> str | None:
 def _names_loaded(code_text: str, kind: str) -> tuple[set[str], set[str]]:
     """(names read, names assigned) of an expression or script."""
     tree = ast.parse(code_text, mode="eval" if kind == "expression" else "exec")
-    loaded, stored = set(), set()
+    loaded: set[str] = set()
+    stored: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
             (stored if isinstance(node.ctx, ast.Store) else loaded).add(node.id)
@@ -152,7 +153,8 @@ def _lint_gateways_and_flows(process: etree._Element, graph: _Graph) -> list[dic
                                 flow.get("id"),
                                 "condition_missing",
                                 f"Luồng «{flow.get('name') or flow.get('id')}» ra khỏi cổng "
-                                f"«{el.get('name') or node_id}» không phải luồng mặc định nên phải có điều kiện.",
+                                f"«{el.get('name') or node_id}» không phải luồng mặc định "
+                                "nên phải có điều kiện.",
                             )
                         )
             continue
@@ -191,7 +193,8 @@ def _lint_timers(process: etree._Element) -> list[dict[str, Any]]:
                 _finding(
                     owner_id,
                     "timer_invalid",
-                    f"Thời hạn hẹn giờ {text} không đúng định dạng ISO 8601 (ví dụ \"P3D\", có dấu ngoặc kép).",
+                    f"Thời hạn hẹn giờ {text} không đúng định dạng ISO 8601 "
+                    '(ví dụ "P3D", có dấu ngoặc kép).',
                 )
             )
     return findings
@@ -266,7 +269,9 @@ def _lint_code(process: etree._Element, graph: _Graph) -> list[dict[str, Any]]:
     return findings
 
 
-def _lint_checkpoints(graph: _Graph, checkpoints: list[Checkpoint], register_operation: str) -> list[dict[str, Any]]:
+def _lint_checkpoints(
+    graph: _Graph, checkpoints: list[Checkpoint], register_operation: str
+) -> list[dict[str, Any]]:
     if not checkpoints:
         return []
     findings = []

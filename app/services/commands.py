@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 
 class EngineFailure(ServiceError):
-    """The process itself failed at run time (a script error, a bound hit): that command fails, nothing else."""
+    """The process failed at run time (a script error, a bound hit): that command fails, nothing else."""
 
     status, code = 422, "process_failed"
 
@@ -79,7 +79,8 @@ def run_command(
         except WorkflowException as exc:
             raise EngineFailure(f"Lỗi khi chạy quy trình: {exc}") from exc
         try:
-            persist(dossier, instance, [event, *dispatcher.events], now, pending_before, open_task_ids, status)
+            events = [event, *dispatcher.events]
+            persist(dossier, instance, events, now, pending_before, open_task_ids, status)
         except StateTooLarge as exc:
             raise EngineFailure(str(exc)) from exc
     return instance

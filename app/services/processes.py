@@ -6,12 +6,11 @@ import hashlib
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.engine.definition import (
     BPMN_NS,
@@ -55,7 +54,8 @@ def canonical_xml(xml: bytes) -> bytes:
 
 
 def _refusal(code: str, message: str, element_id: str | None = None) -> dict[str, Any]:
-    return {"ok": False, "errors": [{"element_id": element_id, "code": code, "message": message}], "warnings": []}
+    errors = [{"element_id": element_id, "code": code, "message": message}]
+    return {"ok": False, "errors": errors, "warnings": []}
 
 
 def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
@@ -257,7 +257,8 @@ def _elements(xml: str) -> dict[str, bytes]:
     for el in root.iter(f"{{{BPMN_NS}}}*"):
         element_id = el.get("id")
         name = etree.QName(el).localname
-        if not element_id or name in ("definitions", "collaboration", "laneSet") or name.endswith("Definition"):
+        skipped = name in ("definitions", "collaboration", "laneSet") or name.endswith("Definition")
+        if not element_id or skipped:
             continue  # an event definition belongs to its event
         copy = etree.fromstring(etree.tostring(el))
         for child in list(copy):
@@ -292,7 +293,8 @@ def set_version_active(key: str, version: int, active: bool, actor: User) -> dic
             others = db.session.scalar(
                 select(func.count())
                 .select_from(ProcessVersion)
-                .where(ProcessVersion.key == key, ProcessVersion.active.is_(True), ProcessVersion.id != row.id)
+                .where(ProcessVersion.key == key, ProcessVersion.active.is_(True))
+                .where(ProcessVersion.id != row.id)
             )
             if not others:
                 raise Invalid("Không thể ngừng phiên bản đang hoạt động cuối cùng của quy trình.")

@@ -26,7 +26,8 @@ def test_diff_lists_changed_elements_and_ignores_layout(client: Any) -> None:
     assert diff == {"added": [], "removed": [], "changed": ["confirmation_timeout", "officer_examine"]}
     back = api.get("analyst", f"{PATH}/diff?from={v2}&to=1").get_json()
     assert back["changed"] == diff["changed"]
-    assert api.get("analyst", f"{PATH}/diff?from=1&to=1").get_json() == {"added": [], "removed": [], "changed": []}
+    same = api.get("analyst", f"{PATH}/diff?from=1&to=1").get_json()
+    assert same == {"added": [], "removed": [], "changed": []}
     assert api.get("analyst", f"{PATH}/diff?from=1&to=99").status_code == 404
     assert api.get("analyst", f"{PATH}/diff?from=x&to=1").status_code == 400
     assert api.get("officer.hoankiem", f"{PATH}/diff?from=1&to=1").status_code == 403
@@ -40,7 +41,9 @@ def test_deactivated_version_is_not_used_by_new_dossiers(client: Any) -> None:
     resp = api.post("analyst", f"{PATH}/versions/{v2}/deactivate")
     assert resp.status_code == 200 and resp.get_json() == {"version": v2, "active": False}
     new = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
-    version = {c: api.get("officer.hoankiem", f"/dossiers/{c}").get_json()["process"]["version"] for c in (on_v2, new)}
+    version = {
+        c: api.get("officer.hoankiem", f"/dossiers/{c}").get_json()["process"]["version"] for c in (on_v2, new)
+    }
     assert version == {on_v2: v2, new: 1}
     assert api.post("analyst", f"{PATH}/versions/1/deactivate").status_code == 422  # the last active one
     listing = {p["key"]: p for p in api.get("analyst", "/processes").get_json()}
