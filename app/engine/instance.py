@@ -16,7 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app.engine.clock import Clock, engine_clock
 from app.engine.definition import SERIALIZER, DeferrableServiceTask, ProcessDefinition, canonical_json
-from app.engine.scripting import CivilScriptEngine, ServiceDispatcher
+from app.engine.scripting import MAX_STATE_BYTES, CivilScriptEngine, ServiceDispatcher
 from app.instrumentation import measured_methods
 
 MAX_TASKS = 5000
@@ -28,6 +28,10 @@ class EngineError(RuntimeError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class StateTooLarge(EngineError):
+    """The instance's data grew past the state cap (a process fault, not the caller's)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,14 @@ class Instance:
         return cls(definition, wf, clock)
 
     def dump(self) -> str:
-        return str(SERIALIZER.serialize_json(self.workflow))
+        state = str(SERIALIZER.serialize_json(self.workflow))
+        if len(state) > MAX_STATE_BYTES:  # scripts are bounded per call; this bounds what they accumulate
+            raise StateTooLarge(
+                "state_too_large",
+                f"Dữ liệu quy trình vượt quá {MAX_STATE_BYTES // 1_000_000} MB; "
+                "kịch bản tạo ra quá nhiều dữ liệu.",
+            )
+        return state
 
     def fingerprint(self) -> str:
         """Hash of what the instance means (task states and data), independent of uuids and timestamps."""

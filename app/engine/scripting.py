@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import copy
 import datetime as _dt
+import os
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -31,6 +32,9 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 SCRIPT_TIME_LIMIT_S = 0.5
 MAX_SEQUENCE_LEN = 100_000
 MAX_POW_BITS = 4096
+MAX_STATE_BYTES = 1_000_000  # a serialized instance larger than this is refused (memory bound on scripts)
+# str methods that build a string of a caller-chosen size in one C call
+_SIZING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs", "format", "format_map"})
 
 
 class ScriptTimeout(RuntimeError):
@@ -48,7 +52,14 @@ class _SizeGuardingPolicy(RestrictingNodeTransformer):
         ast.Pow: "_hotich_pow_",
         ast.Mult: "_hotich_mul_",
         ast.LShift: "_hotich_lshift_",
+        ast.Add: "_hotich_add_",
     }
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        # f"{x:>999999999}" builds a huge string in one C call
+        if node.format_spec is not None:
+            self.error(node, "Không dùng định dạng độ rộng trong f-string của kịch bản quy trình.")
+        return self.node_contents_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
@@ -89,6 +100,41 @@ def _guarded_mul(a: Any, b: Any) -> Any:
     return a * b
 
 
+def _sized(value: Any) -> int:
+    return len(value) if isinstance(value, str | bytes | list | tuple) else 0
+
+
+def _guarded_add(a: Any, b: Any) -> Any:
+    if _sized(a) + _sized(b) > MAX_SEQUENCE_LEN:
+        raise ValueError("Chuỗi/danh sách tạo ra quá lớn trong biểu thức.")
+    return a + b
+
+
+def _bounded_range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > MAX_SEQUENCE_LEN:
+        raise ValueError(f"range() quá lớn trong biểu thức (tối đa {MAX_SEQUENCE_LEN} phần tử).")
+    return r
+
+
+def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, str | bytes) and name in _SIZING_METHODS:
+        raise UnsafeScriptError(f"Phương thức {name}() không được dùng trong kịch bản quy trình.")
+    if isinstance(obj, str | bytes) and name == "join":
+        return _bounded_join(obj)
+    return safer_getattr(obj, name, default)
+
+
+def _bounded_join(sep: Any) -> Callable[[Any], Any]:
+    def join(items: Any) -> Any:
+        items = list(items)
+        if len(sep) * len(items) + sum(_sized(i) for i in items) > MAX_SEQUENCE_LEN:
+            raise ValueError("Chuỗi tạo ra quá lớn trong biểu thức.")
+        return sep.join(items)
+
+    return join
+
+
 def _guarded_lshift(a: Any, b: Any) -> Any:
     if isinstance(b, int) and b > MAX_POW_BITS:
         raise ValueError("Phép dịch bit quá lớn trong biểu thức.")
@@ -97,7 +143,7 @@ def _guarded_lshift(a: Any, b: Any) -> Any:
 
 def _inplacevar(op: str, x: Any, y: Any) -> Any:
     ops: dict[str, Callable[[Any, Any], Any]] = {
-        "+=": lambda p, q: p + q,
+        "+=": _guarded_add,
         "-=": lambda p, q: p - q,
         "*=": _guarded_mul,
         "/=": lambda p, q: p / q,
@@ -130,11 +176,12 @@ def _base_globals() -> dict[str, Any]:
             "reversed": reversed,
             "map": map,
             "filter": filter,
+            "range": _bounded_range,
         }
     )
     return {
         "__builtins__": builtins,
-        "_getattr_": safer_getattr,
+        "_getattr_": _guarded_getattr,
         "_getitem_": default_guarded_getitem,
         "_getiter_": default_guarded_getiter,
         "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
@@ -143,10 +190,17 @@ def _base_globals() -> dict[str, Any]:
         "_hotich_pow_": _guarded_pow,
         "_hotich_mul_": _guarded_mul,
         "_hotich_lshift_": _guarded_lshift,
+        "_hotich_add_": _guarded_add,
         # pure helpers analysts may use
         "date": _dt.date,
         "timedelta": _dt.timedelta,
     }
+
+
+def script_globals() -> frozenset[str]:
+    """Names every script and expression can read without the process defining them."""
+    g = _base_globals()
+    return frozenset(g) | frozenset(g["__builtins__"]) | {"True", "False", "None"}
 
 
 @lru_cache(maxsize=4096)
@@ -167,14 +221,40 @@ def compile_script(script: str) -> CodeType:
     return result.code
 
 
+MAX_SCRIPT_MEMORY_BYTES = 64 * 1024 * 1024  # growth of the process' resident memory while one script runs
+_MEMORY_CHECK_EVERY = 256  # trace events between two memory readings (a reading costs a few microseconds)
+
+
+def _resident_bytes() -> int:
+    """This process' resident memory (Linux /proc; 0 where it cannot be read)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[1]) * _PAGE_SIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
 def run_bounded(fn: Callable[[], Any], limit_s: float = SCRIPT_TIME_LIMIT_S) -> Any:
-    """Run `fn` and abort it with ScriptTimeout once `limit_s` seconds have passed (checked per line)."""
+    """Run `fn` and abort it with ScriptTimeout once `limit_s` seconds have passed or its memory grew past
+    MAX_SCRIPT_MEMORY_BYTES (both checked per traced line)."""
     deadline = time.monotonic() + limit_s
+    base = _resident_bytes()
+    events = 0
     previous = sys.gettrace()
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
+        nonlocal events
         if time.monotonic() > deadline:
             raise ScriptTimeout(f"Biểu thức/kịch bản chạy quá {limit_s} giây.")
+        events += 1
+        if base and events % _MEMORY_CHECK_EVERY == 0:
+            if _resident_bytes() - base > MAX_SCRIPT_MEMORY_BYTES:
+                raise ScriptTimeout(
+                    f"Biểu thức/kịch bản dùng quá {MAX_SCRIPT_MEMORY_BYTES // (1024 * 1024)} MB bộ nhớ."
+                )
         return tracer
 
     sys.settrace(tracer)

@@ -16,6 +16,7 @@ from app.domain.rules import RuleContext, evaluate_birth
 from app.domain.rules.fields import parse_date
 from app.domain.text import fold
 from app.procedures.documents import person_block, registration, with_copies
+from app.engine.lint import Checkpoint
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
@@ -204,6 +205,11 @@ def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:
 
 
 PROCEDURE = Procedure(
+    checkpoints=(
+        Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
+        Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
+        Checkpoint("chairman_sign", "chairman", "Lãnh đạo UBND ký"),
+    ),
     key="birth",
     process_key="birth_registration",
     title="Đăng ký khai sinh",

@@ -15,6 +15,7 @@ from app.domain.rules import RuleContext, evaluate_death
 from app.domain.rules.fields import parse_moment
 from app.domain.text import fold
 from app.procedures.documents import person_block, registration, with_copies
+from app.engine.lint import Checkpoint
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
@@ -140,6 +141,11 @@ def revoke_in_registry(
 
 
 PROCEDURE = Procedure(
+    checkpoints=(
+        Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
+        Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
+        Checkpoint("chairman_sign", "chairman", "Lãnh đạo UBND ký"),
+    ),
     key="death",
     process_key="death_registration",
     title="Đăng ký khai tử",

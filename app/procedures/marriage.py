@@ -14,6 +14,7 @@ from app.domain.findings import Finding, blocking
 from app.domain.rules import RuleContext, evaluate_handover, evaluate_marriage
 from app.domain.rules.marriage import check_registered_marriage
 from app.procedures.documents import person_block, registration
+from app.engine.lint import Checkpoint
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
@@ -167,6 +168,12 @@ def certificate_variants(data: dict[str, Any], draft: bool) -> list[dict[str, An
 
 
 PROCEDURE = Procedure(
+    checkpoints=(
+        Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
+        Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
+        Checkpoint("chairman_sign", "chairman", "Lãnh đạo UBND ký"),
+        Checkpoint("marriage_handover", "officer", "Trao Giấy chứng nhận kết hôn (hai bên có mặt)"),
+    ),
     key="marriage",
     process_key="marriage_registration",
     title="Đăng ký kết hôn",

@@ -18,6 +18,7 @@ from app.domain.fees import FeeRule
 from app.domain.findings import Finding
 from app.domain.rules import RuleContext
 from app.domain.rules.fields import parse_date
+from app.engine.lint import Checkpoint
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
@@ -128,6 +129,9 @@ class Procedure:
     documents: tuple[DocumentKind, ...] = ()  # documents of this procedure (certificates, extracts)
     registry_operations: Mapping[str, RegistryOperation] = field(default_factory=lambda: MappingProxyType({}))
     # earlier completed registration (code, data) -> the record the duplicate rules compare with
+    # human steps the law requires before the register entry (app/engine/lint.py refuses a diagram without
+    # them on every path): task id and lane role
+    checkpoints: tuple[Checkpoint, ...] = ()
     existing_record: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
     event_date_path: Path2 | None = None  # the birth / death whose registration may be late
     event_date_parser: Callable[[Any], date | None] = parse_date

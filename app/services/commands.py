@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
-from app.engine.instance import EngineError, Instance
+from app.engine.instance import EngineError, Instance, StateTooLarge
 from app.models import ClosedTask, Dossier, Job, OpenTask, db
 from app.procedures import all_procedures
 from app.services.audit import PendingEvent, append_events
@@ -30,7 +30,9 @@ T = TypeVar("T")
 
 
 class EngineFailure(ServiceError):
-    status, code = 500, "engine_error"
+    """The process failed at run time (a script error, a bound hit): that command fails, nothing else."""
+
+    status, code = 422, "process_failed"
 
 
 def dossier_command(
@@ -70,11 +72,17 @@ def run_command(
     with db.session.no_autoflush:
         try:
             action(instance)
+        except StateTooLarge as exc:
+            raise EngineFailure(str(exc)) from exc
         except EngineError:
             raise
         except WorkflowException as exc:
             raise EngineFailure(f"Lỗi khi chạy quy trình: {exc}") from exc
-        persist(dossier, instance, [event, *dispatcher.events], now, pending_before, open_task_ids, status)
+        try:
+            events = [event, *dispatcher.events]
+            persist(dossier, instance, events, now, pending_before, open_task_ids, status)
+        except StateTooLarge as exc:
+            raise EngineFailure(str(exc)) from exc
     return instance
 
 

@@ -12,18 +12,19 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
+from SpiffWorkflow.exceptions import WorkflowException
 
 from app.domain.calendar import local_date
 from app.domain.text import nfc
 from app.engine.clock import FixedClock
-from app.engine.instance import Instance
+from app.engine.instance import Instance, StateTooLarge
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
 from app.procedures import get as get_procedure
 from app.procedures import keys
 from app.services.access import ensure_readable, scope_dossiers
 from app.services.audit import PendingEvent
 from app.services.collaborators import collaborators
-from app.services.commands import dossier_command, persist, run_command
+from app.services.commands import EngineFailure, dossier_command, persist, run_command
 from app.services.dossier_result import record_result
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.services.operations import CommandDispatcher
@@ -147,7 +148,10 @@ def _start_dossier(
         },
     }
     with db.session.no_autoflush:
-        instance = Instance.start(definition_for(version_id), start_data, FixedClock(now), dispatcher)
+        try:
+            instance = Instance.start(definition_for(version_id), start_data, FixedClock(now), dispatcher)
+        except WorkflowException as exc:  # the process failed at run time: this submission fails with 422
+            raise EngineFailure(f"Lỗi khi chạy quy trình: {exc}") from exc
     event = PendingEvent(
         "submitted",
         actor.username,
@@ -163,7 +167,10 @@ def _start_dossier(
         },
     )
     with db.session.no_autoflush:
-        persist(dossier, instance, [event, *dispatcher.events], now, set(), open_task_ids=set())
+        try:
+            persist(dossier, instance, [event, *dispatcher.events], now, set(), open_task_ids=set())
+        except StateTooLarge as exc:
+            raise EngineFailure(str(exc)) from exc
     return dossier
 
 

@@ -6,48 +6,78 @@ import hashlib
 from typing import Any
 
 from flask import current_app
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine.definition import (
+    BPMN_NS,
     DefinitionError,
     ProcessDefinition,
-    expression_sites,
     load_definition,
     service_operations,
 )
-from app.engine.scripting import UnsafeScriptError, compile_expression, compile_script
-from app.engine.xml import UnsafeXmlError
+from app.engine.lint import lint_process
+from app.engine.xml import UnsafeXmlError, parse_untrusted_xml
 from app.models import ProcessVersion, User, db
-from app.procedures import all_procedures
+from app.procedures import UnknownProcedure, all_procedures, by_process_key
 from app.services.collaborators import collaborators
 from app.services.errors import Forbidden, Invalid, NotFound
 from app.services.operations import is_known_operation
 from app.services.transaction import write
 
 
+def canonical_xml(xml: bytes) -> bytes:
+    """The diagram as stored and run: parsed safely (any encoding), processing instructions dropped, markup
+    inside documentation (e.g. an XHTML <script>) reduced to its text, UTF-8. A clean UTF-8 upload is kept
+    byte for byte (its sha256 is the analyst's file's)."""
+    tree = parse_untrusted_xml(xml)  # drops processing instructions (remove_pis)
+    root = tree.getroot()
+    changed = (tree.docinfo.encoding or "UTF-8").upper() not in ("UTF-8", "UTF8") or b"<?" in xml.replace(
+        b"<?xml ", b"", 1
+    )
+    for doc in list(root.iter(f"{{{BPMN_NS}}}documentation")):
+        if len(doc):
+            changed = True
+            text = doc.text or ""
+            for child in list(doc):
+                if etree.QName(child).localname.lower() not in ("script", "style"):
+                    text += "".join(child.itertext())
+                text += child.tail or ""
+                doc.remove(child)
+            doc.text = text
+    if not changed:
+        return xml
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+
+def _refusal(code: str, message: str, element_id: str | None = None) -> dict[str, Any]:
+    errors = [{"element_id": element_id, "code": code, "message": message}]
+    return {"ok": False, "errors": errors, "warnings": []}
+
+
 def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
-    """Everything wrong with a diagram before it may be deployed (unsafe XML, XSD, lanes, forms, code)."""
+    """Everything wrong with a diagram before it may be deployed (unsafe XML, XSD, lanes, forms, code, the
+    procedure's required human checkpoints)."""
+    try:
+        procedure = by_process_key(key)
+    except UnknownProcedure:
+        return _refusal("unknown_procedure", f"Không có thủ tục nào ứng với quy trình «{key}».")
+    try:
+        xml = canonical_xml(xml)
+    except (UnsafeXmlError, TypeError) as exc:
+        return _refusal("unsafe_xml", str(exc))
     errors: list[dict[str, Any]] = []
     warnings: list[dict[str, Any]] = []
     try:
         definition = load_definition(xml, key)
     except DefinitionError as exc:
         return {"ok": False, "errors": exc.issues, "warnings": []}
-    try:
-        for element_id, kind, text in expression_sites(xml):
-            try:
-                (compile_script if kind == "script" else compile_expression)(text)
-            except (UnsafeScriptError, SyntaxError) as exc:
-                errors.append(
-                    {
-                        "element_id": element_id,
-                        "code": "unsafe_script",
-                        "message": f"Mã không được phép hoặc sai cú pháp: {exc}",
-                    }
-                )
-    except UnsafeXmlError as exc:
-        errors.append({"element_id": None, "code": "unsafe_xml", "message": str(exc)})
+    process = parse_untrusted_xml(xml).getroot().find(f"{{{BPMN_NS}}}process[@id='{key}']")
+    if process is not None:
+        errors += lint_process(process, procedure.checkpoints)
     forms = collaborators().forms
     for info in definition.user_tasks.values():
         if not info.form:
@@ -66,6 +96,10 @@ def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
                     "message": f"Không tìm thấy biểu mẫu forms/{key}/{info.form}.",
                 }
             )
+        else:
+            problem = _form_problem(key, info.form.removesuffix(".json"))
+            if problem:
+                errors.append({"element_id": info.key, "code": "form_invalid", "message": problem})
         if not info.dossier_status:
             warnings.append(
                 {
@@ -86,13 +120,25 @@ def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
     return {"ok": not errors, "errors": errors, "warnings": warnings}
 
 
+def _form_problem(key: str, name: str) -> str | None:
+    """Why a form file is not a usable JSON Schema (None when it is)."""
+    try:
+        Draft202012Validator.check_schema(collaborators().forms.schema(key, name))
+    except SchemaError as exc:
+        return f"Biểu mẫu {name}.json không phải JSON Schema hợp lệ: {exc.message}"
+    except Exception as exc:  # noqa: BLE001 - an unreadable form file is a finding, not a crash
+        return f"Không đọc được biểu mẫu {name}.json: {exc}"
+    return None
+
+
 def deploy_version(key: str, xml: bytes, actor: User) -> ProcessVersion:
     """Validate and store a new immutable version; new dossiers use it, running ones stay on theirs."""
-    if not actor.has_role("analyst", "admin"):
+    if not actor.has_role("analyst"):
         raise Forbidden("Chỉ chuyên viên quy trình được triển khai phiên bản mới.")
     report = validate_bpmn(key, xml)
     if not report["ok"]:
         raise Invalid("Sơ đồ quy trình không hợp lệ.", extra={"errors": report["errors"]})
+    xml = canonical_xml(xml)
     # two deploys racing for the same version number: the loser's insert fails and it numbers again
     return write(lambda: _store_version(key, xml, actor.username), retry_on=(IntegrityError,))
 
@@ -201,3 +247,58 @@ def version_xml(key: str, version: int) -> str:
     if row is None:
         raise NotFound("Không tìm thấy phiên bản quy trình.")
     return row.bpmn_xml
+
+
+def _elements(xml: str) -> dict[str, bytes]:
+    """Element id -> its canonical XML (children with their own id compared on their own), diagram
+    interchange (layout) left out: moving a shape is not a change to the procedure."""
+    root = parse_untrusted_xml(xml.encode("utf-8")).getroot()
+    out: dict[str, bytes] = {}
+    for el in root.iter(f"{{{BPMN_NS}}}*"):
+        element_id = el.get("id")
+        name = etree.QName(el).localname
+        skipped = name in ("definitions", "collaboration", "laneSet") or name.endswith("Definition")
+        if not element_id or skipped:
+            continue  # an event definition belongs to its event
+        copy = etree.fromstring(etree.tostring(el))
+        for child in list(copy):
+            if child.get("id") and not etree.QName(child).localname.endswith("Definition"):
+                copy.remove(child)
+        out[element_id] = etree.tostring(copy, method="c14n")
+    return out
+
+
+def diff_versions(key: str, from_version: int, to_version: int) -> dict[str, list[str]]:
+    """BPMN element ids added, removed and changed between two versions of a process."""
+    before, after = _elements(version_xml(key, from_version)), _elements(version_xml(key, to_version))
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(i for i in set(before) & set(after) if before[i] != after[i]),
+    }
+
+
+def set_version_active(key: str, version: int, active: bool, actor: User) -> dict[str, Any]:
+    """Deactivate (or reactivate) a version: new dossiers take the newest active one; running ones stay."""
+    if not actor.has_role("analyst"):
+        raise Forbidden("Chỉ chuyên viên quy trình được thay đổi phiên bản quy trình.")
+
+    def change() -> dict[str, Any]:
+        row = db.session.scalars(
+            select(ProcessVersion).where(ProcessVersion.key == key, ProcessVersion.version == version)
+        ).first()
+        if row is None:
+            raise NotFound("Không tìm thấy phiên bản quy trình.")
+        if not active:
+            others = db.session.scalar(
+                select(func.count())
+                .select_from(ProcessVersion)
+                .where(ProcessVersion.key == key, ProcessVersion.active.is_(True))
+                .where(ProcessVersion.id != row.id)
+            )
+            if not others:
+                raise Invalid("Không thể ngừng phiên bản đang hoạt động cuối cùng của quy trình.")
+        row.active = active
+        return {"version": row.version, "active": row.active}
+
+    return write(change)

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from app.services import processes as svc
-from app.services.errors import Forbidden
+from app.services.errors import BadRequest, Forbidden
 from app.web.api import api, authenticated, current_user
 
 
@@ -42,3 +42,29 @@ def process_validate(key: str) -> Any:
 def process_deploy(key: str) -> Any:
     version = svc.deploy_version(key, request.get_data(), current_user())
     return jsonify({"version": version.version, "sha256": version.sha256}), 201
+
+
+def _version_arg(name: str) -> int:
+    value = request.args.get(name, "")
+    if not value.isdigit():
+        raise BadRequest(f"Tham số «{name}» phải là số phiên bản.", fields={name: "Phải là số phiên bản."})
+    return int(value)
+
+
+@api.get("/processes/<key>/diff")
+@authenticated
+def process_diff(key: str) -> Any:
+    _require_analyst()
+    return jsonify(svc.diff_versions(key, _version_arg("from"), _version_arg("to")))
+
+
+@api.post("/processes/<key>/versions/<int:version>/deactivate")
+@authenticated
+def process_deactivate(key: str, version: int) -> Any:
+    return jsonify(svc.set_version_active(key, version, False, current_user()))
+
+
+@api.post("/processes/<key>/versions/<int:version>/activate")
+@authenticated
+def process_activate(key: str, version: int) -> Any:
+    return jsonify(svc.set_version_active(key, version, True, current_user()))
