@@ -53,6 +53,9 @@ class Checkpoint:
     title: str  # Vietnamese, for the finding: "Chủ tịch ký"
 
 
+VOID_OPERATION = "register/void"
+
+
 def _finding(element_id: str | None, code: str, message: str) -> dict[str, Any]:
     return {"element_id": element_id, "code": code, "message": message}
 
@@ -93,15 +96,16 @@ def _graph(process: etree._Element) -> _Graph:
     return _Graph(nodes, outgoing, lane_of, boundary)
 
 
-def _reachable(graph: _Graph, starts: Iterable[str], blocked: str | None) -> set[str]:
+def _reachable(graph: _Graph, starts: Iterable[str], blocked: str | None, *also: str) -> set[str]:
+    stop = {blocked, *also}
     seen: set[str] = set()
-    stack = [s for s in starts if s != blocked]
+    stack = [s for s in starts if s not in stop]
     while stack:
         node = stack.pop()
         if node in seen:
             continue
         seen.add(node)
-        stack.extend(n for n in graph.successors(node) if n != blocked and n not in seen)
+        stack.extend(n for n in graph.successors(node) if n not in stop and n not in seen)
     return seen
 
 
@@ -278,6 +282,8 @@ def _lint_checkpoints(
     starts = [i for i, el in graph.nodes.items() if etree.QName(el).localname == "startEvent"]
     ends = {i for i, el in graph.nodes.items() if etree.QName(el).localname == "endEvent"}
     registers = [i for i, el in graph.nodes.items() if _operation(el) == register_operation]
+    # a refusal after the entry voids it (the number stays, marked void): that path issues nothing
+    voids = [i for i, el in graph.nodes.items() if _operation(el) == VOID_OPERATION]
     if not registers:
         return [
             _finding(
@@ -308,7 +314,7 @@ def _lint_checkpoints(
         # the checkpoint must lie on every path start → register entry, or on every path register entry → end
         before = _reachable(graph, starts, blocked=cp.task_id)
         skipped_before = any(r in before for r in registers)
-        after = _reachable(graph, [s for r in registers for s in graph.successors(r)], blocked=cp.task_id)
+        after = _reachable(graph, [s for r in registers for s in graph.successors(r)], cp.task_id, *voids)
         skipped_after = bool(after & ends) or not ends
         if skipped_before and skipped_after:
             findings.append(

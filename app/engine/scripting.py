@@ -122,7 +122,7 @@ def _guarded_getattr(obj: Any, name: str, default: Any = None) -> Any:
         raise UnsafeScriptError(f"Phương thức {name}() không được dùng trong kịch bản quy trình.")
     if isinstance(obj, str | bytes) and name == "join":
         return _bounded_join(obj)
-    return safer_getattr(obj, name, default)
+    return safer_getattr(obj, name, default)  # type: ignore[no-untyped-call]
 
 
 def _bounded_join(sep: Any) -> Callable[[Any], Any]:

@@ -14,8 +14,8 @@ from app.domain.findings import Finding
 from app.domain.rules import RuleContext, evaluate_death
 from app.domain.rules.fields import parse_moment
 from app.domain.text import fold
-from app.procedures.documents import person_block, registration, with_copies
 from app.engine.lint import Checkpoint
+from app.procedures.documents import person_block, registration, with_copies
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,

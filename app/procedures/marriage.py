@@ -13,8 +13,8 @@ from app.domain.fees import FeeRule
 from app.domain.findings import Finding, blocking
 from app.domain.rules import RuleContext, evaluate_handover, evaluate_marriage
 from app.domain.rules.marriage import check_registered_marriage
-from app.procedures.documents import person_block, registration
 from app.engine.lint import Checkpoint
+from app.procedures.documents import person_block, registration
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,

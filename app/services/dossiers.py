@@ -8,11 +8,11 @@ import hashlib
 from datetime import date, datetime
 from typing import Any
 
+from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from SpiffWorkflow.exceptions import WorkflowException
 
 from app.domain.calendar import local_date
 from app.domain.text import nfc

@@ -42,7 +42,8 @@ def test_deactivated_version_is_not_used_by_new_dossiers(client: Any) -> None:
     assert resp.status_code == 200 and resp.get_json() == {"version": v2, "active": False}
     new = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
     version = {
-        c: api.get("officer.hoankiem", f"/dossiers/{c}").get_json()["process"]["version"] for c in (on_v2, new)
+        c: api.get("officer.hoankiem", f"/dossiers/{c}").get_json()["process"]["version"]
+        for c in (on_v2, new)
     }
     assert version == {on_v2: v2, new: 1}
     assert api.post("analyst", f"{PATH}/versions/1/deactivate").status_code == 422  # the last active one
