@@ -34,9 +34,14 @@ run: setup
 
 # Every test on SQLite, then the database-touching suites again on PostgreSQL (tests/concurrency: the live
 # `make run` stack under load, once per backend).
+# The live-stack load tests (marker `live`) run alone after the rest: they measure the stack, and must not
+# share the machine's cores with three other test workers.
+PG_SUITES := tests/web tests/services tests/department tests/concurrency tests/test_migrations.py
 test: setup lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 4
-	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider -n 4 tests/web tests/services tests/department tests/concurrency tests/test_migrations.py
+	$(BIN)/pytest -q -p no:cacheprovider -n 4 -m "not live"
+	$(BIN)/pytest -q -p no:cacheprovider -m live
+	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider -n 4 -m "not live" $(PG_SUITES)
+	HOTICH_TEST_DB=postgres $(BIN)/pytest -q -p no:cacheprovider -m live $(PG_SUITES)
 
 lint: setup
 	$(BIN)/ruff check app tests bench
