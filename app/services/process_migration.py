@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance
@@ -130,7 +130,9 @@ def migrate_dossiers(actor: User, key: str, payload: Any) -> dict[str, Any]:
     to_version, codes, dry_run = _parse(payload)
     target = _target(key, to_version)
     target_id, target_version = target.id, target.version
-    rows = db.session.execute(select(ProcessVersion.id, ProcessVersion.version).where(ProcessVersion.key == key))
+    rows = db.session.execute(
+        select(ProcessVersion.id, ProcessVersion.version).where(ProcessVersion.key == key)
+    )
     versions = {int(row[0]): int(row[1]) for row in rows}
     if codes is None:
         codes = running_codes(key, target_id)
@@ -241,3 +243,26 @@ def _move(actor: User, code: str, target: _Target) -> int:
         return from_id
 
     return write(work)
+
+
+def running_by_version(actor: User, key: str) -> list[dict[str, Any]]:
+    """Every version of process `key` with its number of running dossiers (the migration page's overview)."""
+    if not actor.has_role("analyst"):
+        raise Forbidden("Chỉ chuyên viên quy trình được chuyển hồ sơ sang phiên bản khác.")
+    counts = dict(
+        (int(version_id), int(count))
+        for version_id, count in db.session.execute(
+            select(Dossier.process_version_id, func.count())
+            .where(Dossier.completed_at.is_(None), Dossier.status.not_in(FINISHED))
+            .group_by(Dossier.process_version_id)
+        )
+    )
+    rows = db.session.scalars(
+        select(ProcessVersion).where(ProcessVersion.key == key).order_by(ProcessVersion.version)
+    ).all()
+    if not rows:
+        raise NotFound(f"Quy trình «{key}» chưa được triển khai.")
+    return [
+        {"version": v.version, "active": v.active, "name": v.name, "running": counts.get(v.id, 0)}
+        for v in rows
+    ]
