@@ -17,7 +17,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import func, select, update
 
 from app.engine.clock import FixedClock
-from app.engine.instance import EngineError, Instance
+from app.engine.instance import EngineError, Instance, StateTooLarge
 from app.engine.migration import SpecChanges, changes_between, migrate, migration_refusal
 from app.engine.scripting import DEFERRED, ServiceDispatcher
 from app.models import Dossier, OpenTask, ProcessVersion, User, db
@@ -180,10 +180,11 @@ def _prepare(
     return instance, changes
 
 
-def _run_migration(instance: Instance, changes: SpecChanges, version_id: int) -> None:
+def _run_migration(instance: Instance, changes: SpecChanges, version_id: int, dump: bool) -> None:
     try:
         migrate(instance, changes)
-        instance.dump()  # the state cap, and proof the new state serializes
+        if dump:  # the state cap, and proof the new state serializes (a real run's persist dumps it)
+            instance.dump()
     except _WouldRun:
         raise
     except (EngineError, WorkflowException, KeyError, ValueError, TypeError) as exc:
@@ -203,7 +204,7 @@ def _dry_run(code: str, target: _Target) -> int:
     now = collaborators().clock.now()
     instance, changes = _prepare(dossier, target, now, _ProbeDispatcher())
     try:
-        _run_migration(instance, changes, dossier.process_version_id)
+        _run_migration(instance, changes, dossier.process_version_id, dump=True)
     except _WouldRun:
         pass  # the real run executes that operation in the dossier's transaction
     return dossier.process_version_id
@@ -220,7 +221,7 @@ def _move(actor: User, code: str, target: _Target) -> int:
         instance, changes = _prepare(dossier, target, now, dispatcher)
         pending_before = {c.task_id for c in instance.pending_calls()}
         with db.session.no_autoflush:
-            _run_migration(instance, changes, from_id)
+            _run_migration(instance, changes, from_id, dump=False)
             event = PendingEvent(
                 "migrated",
                 actor.username,
@@ -234,7 +235,10 @@ def _move(actor: User, code: str, target: _Target) -> int:
                 },
             )
             dossier.process_version_id = target.id
-            persist(dossier, instance, [event, *dispatcher.events], now, pending_before)
+            try:
+                persist(dossier, instance, [event, *dispatcher.events], now, pending_before)
+            except StateTooLarge as exc:
+                raise _Refused(str(exc), from_id) from exc
             # an open task keeps its id (and claim) across the move: its title and role are the new version's
             for task in instance.ready_tasks():
                 db.session.execute(

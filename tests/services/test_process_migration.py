@@ -133,6 +133,12 @@ def test_dry_run_changes_nothing_then_the_real_run_moves_and_verify_replays_acro
         assert "officer_examine" in last.data["diff"]["changed"]
         assert verified(api, code)
     assert next_timer(app, at_exam) == timer_before  # an unchanged timer keeps its due time
+    # replay shows each state on the version it ran on: before the move the old title, after it the new
+    seq = events(app, at_exam)[-1].seq
+    before_move = api.get("auditor", f"/dossiers/{at_exam}/replay?upto={seq - 1}").get_json()
+    after_move = api.get("auditor", f"/dossiers/{at_exam}/replay?upto={seq}").get_json()
+    assert [t["title"] for t in before_move["tasks"]] == ["Thẩm tra hồ sơ"]
+    assert [t["title"] for t in after_move["tasks"]] == [V2_TITLE]
     # the open task is the same task, now under the new version's title
     assert api.task("officer.hoankiem", at_exam, "officer_examine")["title"] == V2_TITLE
 
