@@ -46,6 +46,36 @@ def without_supplement_wait() -> str:
     return re.sub(r'\s*<bpmndi:BPMNEdge id="f_sup2_di".*?</bpmndi:BPMNEdge>', "", xml, flags=re.S)
 
 
+def with_supplement_step_before_applying() -> str:
+    """The wait renamed and a script step inserted after it: the diff aligns the old wait with that step."""
+    xml = BIRTH.replace('id="wait_supplement"', 'id="wait_supplement_portal"')
+    xml = xml.replace('targetRef="wait_supplement"', 'targetRef="wait_supplement_portal"')
+    xml = xml.replace(
+        '<bpmn:sequenceFlow id="f_sup2" sourceRef="wait_supplement"',
+        '<bpmn:sequenceFlow id="f_sup2" sourceRef="wait_supplement_portal"',
+    )
+    xml = xml.replace(
+        "<bpmn:flowNodeRef>wait_supplement</bpmn:flowNodeRef>",
+        "<bpmn:flowNodeRef>wait_supplement_portal</bpmn:flowNodeRef>\n"
+        "        <bpmn:flowNodeRef>note_supplement</bpmn:flowNodeRef>",
+    )
+    xml = xml.replace('bpmnElement="wait_supplement"', 'bpmnElement="wait_supplement_portal"')
+    xml = xml.replace('targetRef="apply_supplement"', 'targetRef="note_supplement"')
+    script = (
+        '<bpmn:scriptTask id="note_supplement" name="Ghi nhận hồ sơ bổ sung">'
+        "<bpmn:incoming>f_sup2</bpmn:incoming><bpmn:outgoing>f_sup2b</bpmn:outgoing>"
+        "<bpmn:script>supplement_noted = True</bpmn:script></bpmn:scriptTask>"
+        '<bpmn:sequenceFlow id="f_sup2b" sourceRef="note_supplement" targetRef="apply_supplement"/>'
+    )
+    xml = xml.replace(
+        "<bpmn:incoming>f_sup2</bpmn:incoming>\n      <bpmn:outgoing>f_sup3</bpmn:outgoing>",
+        "<bpmn:incoming>f_sup2b</bpmn:incoming>\n      <bpmn:outgoing>f_sup3</bpmn:outgoing>",
+    )
+    return xml.replace(
+        '<bpmn:scriptTask id="apply_supplement"', script + '<bpmn:scriptTask id="apply_supplement"'
+    )
+
+
 def with_reception_form(form: str) -> str:
     start = BIRTH.index('<bpmn:userTask id="reception_check"')
     end = BIRTH.index("</bpmn:userTask>", start)
@@ -215,6 +245,17 @@ def test_a_removed_waiting_step_and_a_changed_open_form_are_refused_with_the_rea
         and "Biểu mẫu của việc đang mở «Kiểm tra, tiếp nhận hồ sơ»" in items[0]["reason"]
     )
     assert verified(api, waiting) and verified(api, at_exam)
+
+
+def test_a_waiting_step_aligned_with_a_step_of_another_kind_is_refused(app: Any, client: Any) -> None:
+    api = Api(client)
+    waiting = submit(app, api)
+    form = {"decision": "supplement", "missing": ["Giấy chứng sinh"], "note": ""}
+    assert api.complete("reception.hoankiem", waiting, "reception_check", form).status_code == 200
+    v2 = deploy(api, with_supplement_step_before_applying())
+    item = migrate(api, {"to_version": v2, "dossiers": [waiting], "dry_run": True}).get_json()["items"][0]
+    assert item["ok"] is False
+    assert item["reason"] == f"Bước đang chờ «Chờ bổ sung hồ sơ» là một bước khác loại trong phiên bản {v2}."
 
 
 def test_all_running_takes_every_running_dossier_of_the_process(app: Any, client: Any) -> None:
