@@ -13,6 +13,7 @@ from flask_login import login_required
 from app import procedures
 from app.models import User
 from app.services.collaborators import collaborators
+from app.services.dossiers import attachment_kinds as accepted_kinds
 from app.services.dossiers import submit_dossier
 from app.services.errors import Invalid, TooLarge
 from app.services.processes import active_version
@@ -42,11 +43,8 @@ def available_procedures() -> list[str]:
 
 
 def attachment_kinds(procedure: str) -> list[tuple[str, str]]:
-    """The forms/common attachment kinds the procedure accepts (all of them unless its record lists some)."""
-    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
-    names = kind.get("x-enum-labels") or {}
-    allowed = procedures.get(procedure).attachment_kinds
-    return [(str(v), str(names.get(v, v))) for v in kind["enum"] if allowed is None or v in allowed]
+    """The attachment kinds the procedure accepts (its record's list), as (value, name) for the select."""
+    return list(accepted_kinds(procedures.get(procedure)).items())
 
 
 def _spec(procedure: str) -> FormSpec:
@@ -110,7 +108,7 @@ def counter_submit(procedure: str) -> Any:
         return redirect(url_for("pages.counter_choose"))
     spec = _spec(procedure)
     submission = read_submission(spec, request.form)
-    attachments, kept = _attachments()
+    attachments, kept = posted_attachments()
     token = (request.form.get("submission_token") or "")[:64] or uuid.uuid4().hex
     if submission.errors:
         errors = collaborators().forms.validate(
@@ -138,7 +136,7 @@ def counter_submit(procedure: str) -> Any:
     return redirect(url_for("pages.dossier_page", code=dossier.code, submitted=1), code=303)
 
 
-def _attachments() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def posted_attachments() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Uploaded files (and files kept from a rejected attempt) as the service's attachment list."""
     out: list[dict[str, str]] = []
     for item in request.form.getlist("att_keep"):

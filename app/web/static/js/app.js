@@ -79,6 +79,28 @@
     form.addEventListener("input", function () { applyVisibility(form); });
   });
 
+  /* Length limits: said while typing (the server refuses the same), never cut silently as maxlength would. */
+  doc.addEventListener("input", function (e) {
+    var el = e.target;
+    if (!el.hasAttribute || !el.hasAttribute("data-maxlength")) { return; }
+    var limit = parseInt(el.getAttribute("data-maxlength"), 10);
+    var box = el.closest(".field") || el.parentNode;
+    var note = box.querySelector("[data-length-note]");
+    var over = el.value.length > limit;
+    if (over && !note) {
+      note = doc.createElement("p");
+      note.className = "field__error";
+      note.setAttribute("data-length-note", "");
+      note.setAttribute("role", "alert");
+      box.appendChild(note);
+    }
+    if (note) {
+      note.hidden = !over;
+      note.textContent = over ? el.getAttribute("data-maxlength-message").replace("{count}", String(el.value.length)) : "";
+    }
+    el.setAttribute("aria-invalid", over ? "true" : (box.classList.contains("field--error") ? "true" : "false"));
+  });
+
   /* Dates: "20022026" becomes "20/02/2026" when leaving the field. */
   doc.addEventListener("focusout", function (e) {
     var el = e.target;
