@@ -243,3 +243,56 @@ def test_a_too_long_name_gets_a_message_not_a_silent_cut(app: Any) -> None:
     text = resp.get_data(as_text=True)
     assert "«Họ, chữ đệm, tên của người được khai sinh» không được dài quá 100 ký tự." in text
     assert long_name.strip() in text  # kept as typed, for correction
+
+
+# -- the counter form asks only for what is needed ---------------------------------------------------------
+def test_a_parent_given_by_personal_id_needs_no_full_block(app: Any) -> None:
+    pages = Pages(app)
+    pages.login(RECEPTION)
+    html = pages.text("/counter/birth")
+    for who in ("mother", "father"):
+        box = re.search(rf'<div class="field[^"]*" data-field="{who}.full_name"[^>]*>', html)
+        assert box and "data-visible-if" in box.group(0) and f"{who}.personal_id" in box.group(0)
+        id_input = re.search(rf'<input[^>]*name="{who}.personal_id"[^>]*>', html)
+        assert id_input and 'data-registry-url="/counter/person"' in id_input.group(0)
+
+    found = pages.get("/counter/person?personal_id=001196023456").get_json()
+    assert found["status"] == "found"
+    assert ["Họ, chữ đệm, tên", "Trần Thị Bích Ngọc"] in found["rows"]
+    assert ["Ngày sinh", "03/09/1996"] in found["rows"]
+    residence = dict(map(tuple, found["rows"]))["Nơi cư trú"]
+    assert "Hoàn Kiếm" in residence and not residence.isdigit()  # a place, never a code
+    assert pages.get("/counter/person?personal_id=009999999999").get_json()["status"] == "not_found"
+    assert pages.get("/counter/person?personal_id=12ab").get_json()["status"] == "invalid"
+    officer = Pages(app)
+    officer.login("officer.hoankiem")
+    assert officer.get("/counter/person?personal_id=001196023456").status_code == 403
+
+
+def test_a_name_typed_beside_a_parents_personal_id_is_not_sent(app: Any) -> None:
+    """The block's fields are hidden while an id is given: what the official could not see is not sent."""
+    pages = Pages(app)
+    pages.login(RECEPTION)
+    form = {
+        "requester.full_name": "Nguyễn Văn An",
+        "requester.personal_id": "001095012345",
+        "requester.relationship": "father",
+        "child.full_name": "Nguyễn Thị Ánh Dương",
+        "child.birth_date": "20/02/2026",
+        "child.sex": "female",
+        "child.ethnicity": "Kinh",
+        "child.nationality": "Việt Nam",
+        "child.birth_place": "Bệnh viện Phụ sản Hà Nội",
+        "child.home_town": "Phường Hoàn Kiếm, Thành phố Hà Nội",
+        "mother.personal_id": "001196023456",
+        "mother.full_name": "Tên gõ nhầm",
+        "father.personal_id": "001095012345",
+        "birth_certificate.number": "BV-2026-00123",
+        "birth_certificate.issuer": "Bệnh viện Phụ sản Hà Nội",
+        "birth_certificate.issued_on": "21/02/2026",
+        "copies": "1",
+    }
+    resp = _counter_post(pages, "birth", form)
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:2000]
+    code = resp.headers["Location"].split("/")[2].split("?")[0]
+    assert _dossier(app, code).data["mother"] == {"personal_id": "001196023456"}
