@@ -300,3 +300,20 @@ def test_unknown_version_and_unknown_dossier(app: Any, client: Any) -> None:
     assert migrate(api, {"to_version": 9, "dossiers": "all_running"}).status_code == 404
     item = migrate(api, {"to_version": 1, "dossiers": ["KS-KHONG-CO"]}).get_json()["items"][0]
     assert item["ok"] is False and "Không tìm thấy hồ sơ" in item["reason"]
+
+
+def test_a_dossier_waiting_for_the_registry_moves_and_the_answer_lands_on_the_new_version(
+    app: Any, client: Any
+) -> None:
+    api = Api(client)
+    resp = api.post("reception.hoankiem", "/dossiers", json=birth_submission())
+    code = resp.get_json()["code"]  # the registry lookup is a pending job
+    v2 = deploy(api, v2_xml())
+    item = migrate(api, {"to_version": v2, "dossiers": [code], "dry_run": False}).get_json()["items"][0]
+    assert item["ok"] is True
+    with app.app_context():
+        assert run_pending() >= 1  # the job's answer feeds the same (unchanged) service task
+        db.session.remove()
+    assert api.task("reception.hoankiem", code, "reception_check")
+    assert [e.type for e in events(app, code)][:3] == ["submitted", "migrated", "external_result"]
+    assert verified(api, code)
