@@ -19,7 +19,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.engine.definition import canonical_json
-from app.models import AuditEvent, AuditHead, Document, Dossier, ProcessVersion, RegisterBook, RegisterEntry, db
+from app.models import (
+    AuditEvent,
+    AuditHead,
+    Document,
+    Dossier,
+    ProcessVersion,
+    RegisterBook,
+    RegisterEntry,
+    db,
+)
 from app.services.audit_keys import Keyring, keyring
 
 GENESIS = "0" * 64
@@ -52,7 +61,16 @@ class RecordedEvent:
     @classmethod
     def of(cls, row: AuditEvent) -> RecordedEvent:
         return cls(
-            row.seq, row.at, row.type, row.actor, row.task, row.data, row.prev_hash, row.hash, row.mac, row.key_id
+            row.seq,
+            row.at,
+            row.type,
+            row.actor,
+            row.task,
+            row.data,
+            row.prev_hash,
+            row.hash,
+            row.mac,
+            row.key_id,
         )
 
     @classmethod
@@ -158,7 +176,7 @@ def register_entry_view(entry: RegisterEntry | None) -> dict[str, Any] | None:
     if entry is None:
         return None
     book = db.session.get(RegisterBook, entry.book_id)
-    return plain(
+    view: dict[str, Any] = plain(
         {
             "book": book.number if book else None,
             "book_kind": book.kind if book else None,
@@ -170,6 +188,7 @@ def register_entry_view(entry: RegisterEntry | None) -> dict[str, Any] | None:
             "note": entry.note or "",
         }
     )
+    return view
 
 
 def document_view(doc: Document) -> dict[str, Any]:
@@ -207,7 +226,9 @@ def seal_head(dossier: Dossier, at: datetime) -> AuditHead:
     """MAC the chain head together with the digest of the visible state (at the end of a command)."""
     components = state_components(visible_state(dossier))
     digest = state_digest(components)
-    key_id, mac = keyring().mac(head_message(dossier.code, dossier.last_event_seq, dossier.last_event_hash, digest))
+    key_id, mac = keyring().mac(
+        head_message(dossier.code, dossier.last_event_seq, dossier.last_event_hash, digest)
+    )
     head = db.session.get(AuditHead, dossier.id)
     if head is None:
         head = AuditHead(dossier_id=dossier.id, dossier_code=dossier.code)
@@ -253,7 +274,9 @@ class Problem:
         return {"seq": self.seq, "field": self.field, "message": self.message}
 
 
-def chain_break(events: list[RecordedEvent], code: str | None = None, ring: Keyring | None = None) -> int | None:
+def chain_break(
+    events: list[RecordedEvent], code: str | None = None, ring: Keyring | None = None
+) -> int | None:
     """The first seq whose hash, link or MAC does not check out, or None when the chain is intact."""
     problem = chain_problem(events, code, ring)
     return problem.seq if problem else None
@@ -272,8 +295,10 @@ def chain_problem(
             return Problem(f"Sự kiện số {ev.seq} không nối với sự kiện trước.", seq=ev.seq)
         if event_hash(prev, ev.seq, ev.at, ev.type, ev.actor, ev.task, ev.data) != ev.hash:
             return Problem(f"Sự kiện số {ev.seq} đã bị sửa (mã băm không khớp).", seq=ev.seq)
-        if ring is not None and code is not None and not ring.check(
-            ev.key_id, event_message(code, ev.seq, ev.hash), ev.mac
+        if (
+            ring is not None
+            and code is not None
+            and not ring.check(ev.key_id, event_message(code, ev.seq, ev.hash), ev.mac)
         ):
             return Problem(
                 f"Sự kiện số {ev.seq}: mã xác thực (HMAC) không hợp lệ — chuỗi đã bị tính lại.", seq=ev.seq
@@ -294,9 +319,10 @@ def head_problems(
         return [Problem("Hồ sơ chưa có đầu chuỗi được niêm phong.")]
     seq, hash_ = int(head["seq"]), str(head["hash"])
     message = head_message(code, seq, hash_, str(head["state_digest"]))
-    if not ring.check(head.get("key_id"), message, head.get("mac")) or state_digest(
-        dict(head.get("components") or {})
-    ) != head["state_digest"]:
+    if (
+        not ring.check(head.get("key_id"), message, head.get("mac"))
+        or state_digest(dict(head.get("components") or {})) != head["state_digest"]
+    ):
         return [Problem("Đầu chuỗi: mã xác thực (HMAC) không hợp lệ.", seq=seq)]
     last = events[-1] if events else None
     if last is None or last.seq < seq:
@@ -361,4 +387,6 @@ def document_intact(doc: Document) -> bool:
         return False
     sealed = components.get(f"document.{doc.name}")
     view = document_view(doc)
-    return sealed == _sha({k: view.get(k) for k in ("kind", "title", "verify_token", "content_sha256", "revoked")})
+    return sealed == _sha(
+        {k: view.get(k) for k in ("kind", "title", "verify_token", "content_sha256", "revoked")}
+    )

@@ -1,9 +1,10 @@
 """The audit key ring: HMAC-SHA256 keys that seal chain heads and anchors, kept outside the database.
 
 The current key comes from `HOTICH_AUDIT_KEY` (with `HOTICH_AUDIT_KEY_ID`), else from the key file
-(`HOTICH_AUDIT_KEY_FILE`, default `audit_keys.json` in the instance folder, mode 0600), generated on first use. Every MAC is stored with its key id, so
-after a rotation old heads still verify with the old key: the file keeps retired keys, and
-`HOTICH_AUDIT_OLD_KEYS` ("id:secret,id:secret") lists them when the key comes from the environment.
+(`HOTICH_AUDIT_KEY_FILE`, default `audit_keys.json` in the instance folder, mode 0600), generated on first
+use. Every MAC is stored with its key id, so after a rotation old heads still verify with the old key: the
+file keeps retired keys, and `HOTICH_AUDIT_OLD_KEYS` ("id:secret,id:secret") lists them when the key
+comes from the environment.
 """
 
 from __future__ import annotations

@@ -204,7 +204,9 @@ def stored_dossier(dossier: Dossier) -> StoredDossier:
 def verify(actor: User, dossier: Dossier) -> dict[str, Any]:
     """Is the hash chain intact and authenticated, and does re-executing the events give the stored state?"""
     dossier = _auditor(actor, dossier)
-    return judge(definition_for(dossier.process_version_id), stored_dossier(dossier), load_events(dossier), keyring())
+    return judge(
+        definition_for(dossier.process_version_id), stored_dossier(dossier), load_events(dossier), keyring()
+    )
 
 
 def judge(
@@ -220,7 +222,9 @@ def judge(
         missing = events[-1].seq + 1  # the last event(s) deleted: name the first missing one
         chain.append(Problem(f"Sự kiện số {missing} bị thiếu (đã bị xóa).", seq=missing))
     elif events and events[-1].hash != stored.last_event_hash:
-        chain.append(Problem(f"Sự kiện số {events[-1].seq} khác với đầu chuỗi của hồ sơ.", seq=events[-1].seq))
+        chain.append(
+            Problem(f"Sự kiện số {events[-1].seq} khác với đầu chuỗi của hồ sơ.", seq=events[-1].seq)
+        )
     fields: list[Problem] = []
     for problem in head_problems(stored.code, events, stored.head, state_components(stored.visible), ring):
         (fields if problem.field else chain).append(problem)
@@ -256,7 +260,9 @@ def _replay_problems(
     except REPLAY_ERRORS:
         same_engine = False
     if not same_engine:
-        out.append(Problem("Trạng thái máy quy trình đã lưu khác với kết quả phát lại.", field="engine_state"))
+        out.append(
+            Problem("Trạng thái máy quy trình đã lưu khác với kết quả phát lại.", field="engine_state")
+        )
     if status != stored.status:
         out.append(Problem(f"Trạng thái «{stored.status}» khác với phát lại («{status}»).", field="status"))
     if plain(instance.data().get("dossier") or stored.data) != plain(stored.data):

@@ -1,0 +1,215 @@
+"""Daily anchors: one hash over every dossier's sealed chain head, for auditors to keep outside the system.
+
+The anchor is the sorted list of heads `[code, seq, hash, state_digest]` and its SHA-256 root, MACed with the
+audit key. A kept anchor contradicts any later rewrite — even one made with the key: the event at the
+anchored seq must still have the anchored hash, and a head that has not moved on the anchored state digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select, tuple_
+
+from app.domain.calendar import local_date, to_local
+from app.engine.definition import canonical_json
+from app.models import AuditAnchor, AuditEvent, AuditHead, Dossier, User, db
+from app.services.audit_keys import keyring
+from app.services.collaborators import collaborators
+from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.transaction import write
+
+FORMAT = "hotich-audit-anchor/1"
+CHUNK = 500  # dossiers per query when a kept anchor is checked
+
+
+def anchor_message(day: str, count: int, root: str) -> str:
+    return f"hotich-anchor\n{day}\n{count}\n{root}"
+
+
+def heads_root(heads: list[list[Any]]) -> str:
+    return hashlib.sha256(canonical_json(heads).encode()).hexdigest()
+
+
+def current_heads() -> list[list[Any]]:
+    """Every sealed head, sorted by dossier code (one indexed scan)."""
+    rows = db.session.execute(
+        select(AuditHead.dossier_code, AuditHead.seq, AuditHead.hash, AuditHead.state_digest).order_by(
+            AuditHead.dossier_code
+        )
+    )
+    return [[code, seq, hash_, digest] for code, seq, hash_, digest in rows]
+
+
+def ensure_anchor_reader(actor: User) -> None:
+    """An anchor covers every commune: admins and auditors not limited to some communes read them."""
+    if actor.has_role("admin") or (actor.has_role("auditor") and not actor.scope):
+        return
+    raise Forbidden("Chỉ kiểm toán viên toàn hệ thống hoặc quản trị viên được xem mốc neo nhật ký.")
+
+
+def write_anchor(now: datetime | None = None) -> AuditAnchor:
+    """Write today's anchor (one per day, never replaced); run by `flask write-anchor` and the worker."""
+    moment = now or collaborators().clock.now()
+    day = local_date(moment)
+
+    def work() -> AuditAnchor:
+        if db.session.scalars(select(AuditAnchor).where(AuditAnchor.day == day)).first() is not None:
+            raise Conflict(f"Đã có mốc neo của ngày {day:%d/%m/%Y}.", code="anchor_exists")
+        heads = current_heads()
+        root = heads_root(heads)
+        key_id, mac = keyring().mac(anchor_message(day.isoformat(), len(heads), root))
+        anchor = AuditAnchor(
+            day=day,
+            created_at=moment,
+            count=len(heads),
+            root=root,
+            key_id=key_id,
+            mac=mac,
+            heads=canonical_json(heads),
+        )
+        db.session.add(anchor)
+        return anchor
+
+    return write(work)
+
+
+ANCHOR_HOUR = 23  # the worker takes the day's anchor in the last hour of the local day
+
+
+def anchor_if_due(now: datetime) -> AuditAnchor | None:
+    """The worker's daily anchor: written once, in the last hour of the local day, if not written yet."""
+    if to_local(now).hour < ANCHOR_HOUR:
+        return None
+    day = local_date(now)
+    if db.session.scalars(select(AuditAnchor.id).where(AuditAnchor.day == day)).first() is not None:
+        db.session.commit()  # end the read transaction
+        return None
+    try:
+        return write_anchor(now)
+    except Conflict:
+        return None  # another worker wrote it first
+
+
+def list_anchors(actor: User) -> list[dict[str, Any]]:
+    ensure_anchor_reader(actor)
+    rows = db.session.scalars(select(AuditAnchor).order_by(AuditAnchor.day.desc())).all()
+    return [anchor_summary(a) for a in rows]
+
+
+def anchor_summary(a: AuditAnchor) -> dict[str, Any]:
+    return {
+        "day": a.day.isoformat(),
+        "created_at": a.created_at.isoformat(),
+        "count": a.count,
+        "root": a.root,
+        "key_id": a.key_id,
+        "mac": a.mac,
+    }
+
+
+def anchor_file(actor: User, day: str) -> dict[str, Any]:
+    """The anchor of `day` (YYYY-MM-DD) as the JSON file an auditor downloads and keeps."""
+    ensure_anchor_reader(actor)
+    try:
+        wanted = date.fromisoformat(day)
+    except ValueError as exc:
+        raise Invalid("Ngày không hợp lệ.", fields={"day": "«Ngày» phải có dạng YYYY-MM-DD."}) from exc
+    anchor = db.session.scalars(select(AuditAnchor).where(AuditAnchor.day == wanted)).first()
+    if anchor is None:
+        raise NotFound(f"Không có mốc neo của ngày {wanted:%d/%m/%Y}.")
+    return export_anchor(anchor)
+
+
+def export_anchor(anchor: AuditAnchor) -> dict[str, Any]:
+    return {"format": FORMAT, **anchor_summary(anchor), "heads": json.loads(anchor.heads)}
+
+
+def check_anchor_as(actor: User, kept: Any) -> dict[str, Any]:
+    ensure_anchor_reader(actor)
+    return check_anchor(kept)
+
+
+def _parse(kept: Any) -> tuple[str, int, str, list[list[Any]]]:
+    if not isinstance(kept, dict) or kept.get("format") != FORMAT:
+        raise Invalid(
+            "Tệp không phải mốc neo nhật ký hộ tịch.", fields={"file": "«Tệp mốc neo» không đúng định dạng."}
+        )
+    heads = kept.get("heads")
+    ok = isinstance(heads, list) and all(
+        isinstance(h, list) and len(h) == 4 and isinstance(h[0], str) and isinstance(h[1], int) for h in heads
+    )
+    if not ok or not isinstance(kept.get("root"), str) or not isinstance(kept.get("day"), str):
+        raise Invalid("Tệp mốc neo thiếu hoặc sai dữ liệu.", fields={"file": "«Tệp mốc neo» bị hỏng."})
+    return str(kept["day"]), int(kept.get("count") or 0), str(kept["root"]), heads  # type: ignore[return-value]
+
+
+def check_anchor(kept: Any) -> dict[str, Any]:
+    """Check a kept anchor file against the database now; names every dossier whose history differs."""
+    day, count, root, heads = _parse(kept)
+    root_ok = heads_root(heads) == root and count == len(heads)
+    mac_ok = keyring().check(kept.get("key_id"), anchor_message(day, count, root), kept.get("mac"))
+    stored = db.session.scalars(select(AuditAnchor).where(AuditAnchor.day == date.fromisoformat(day))).first()
+    stored_matches = None if stored is None else (stored.root == root and stored.count == count)
+    differs: list[dict[str, Any]] = []
+    for start in range(0, len(heads), CHUNK):
+        differs += _differences(heads[start : start + CHUNK])
+    return {
+        "ok": root_ok and mac_ok and stored_matches is not False and not differs,
+        "day": day,
+        "count": count,
+        "root": root,
+        "root_ok": root_ok,
+        "mac_ok": mac_ok,
+        "stored_matches": stored_matches,
+        "differs": differs,
+    }
+
+
+def _differences(heads: list[list[Any]]) -> list[dict[str, Any]]:
+    codes = [h[0] for h in heads]
+    ids = dict(db.session.execute(select(Dossier.code, Dossier.id).where(Dossier.code.in_(codes))).all())
+    now_heads = {
+        row.dossier_id: row
+        for row in db.session.execute(
+            select(AuditHead.dossier_id, AuditHead.seq, AuditHead.state_digest).where(
+                AuditHead.dossier_id.in_(list(ids.values()))
+            )
+        )
+    }
+    pairs = [(ids[code], seq) for code, seq, _h, _d in heads if code in ids]
+    hashes: dict[tuple[int, int], str] = {}
+    if pairs:
+        rows = db.session.execute(
+            select(AuditEvent.dossier_id, AuditEvent.seq, AuditEvent.hash).where(
+                tuple_(AuditEvent.dossier_id, AuditEvent.seq).in_(pairs)
+            )
+        )
+        hashes = {(d, s): h for d, s, h in rows}
+    out = []
+    for code, seq, hash_, digest in heads:
+        dossier_id = ids.get(code)
+        reason = None
+        if dossier_id is None:
+            reason, message = "dossier_missing", "Hồ sơ không còn trong cơ sở dữ liệu."
+        elif (dossier_id, seq) not in hashes:
+            reason, message = "event_missing", f"Sự kiện số {seq} đã neo không còn."
+        elif hashes[(dossier_id, seq)] != hash_:
+            reason, message = "event_rewritten", f"Sự kiện số {seq} khác với mốc neo (nhật ký bị viết lại)."
+        else:
+            head = now_heads.get(dossier_id)
+            if head is None:
+                reason, message = "head_missing", "Đầu chuỗi niêm phong không còn."
+            elif head.seq < seq:
+                reason, message = "truncated", f"Đầu chuỗi lùi về sự kiện số {head.seq} (sau mốc neo: {seq})."
+            elif head.seq == seq and head.state_digest != digest:
+                reason, message = (
+                    "state_changed",
+                    "Dữ liệu hiển thị khác với lúc neo mà không có sự kiện mới.",
+                )
+        if reason:
+            out.append({"code": code, "seq": seq, "reason": reason, "message": message})
+    return out
