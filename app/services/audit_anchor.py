@@ -19,7 +19,7 @@ from app.engine.definition import canonical_json
 from app.models import AuditAnchor, AuditEvent, AuditHead, Dossier, User, db
 from app.services.audit_keys import keyring
 from app.services.collaborators import collaborators
-from app.services.errors import Conflict, Forbidden, Invalid, NotFound
+from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.transaction import write
 
 FORMAT = "hotich-audit-anchor/1"
@@ -117,7 +117,7 @@ def anchor_file(actor: User, day: str) -> dict[str, Any]:
     try:
         wanted = date.fromisoformat(day)
     except ValueError as exc:
-        raise Invalid("Ngày không hợp lệ.", fields={"day": "«Ngày» phải có dạng YYYY-MM-DD."}) from exc
+        raise BadRequest("Ngày không hợp lệ.", fields={"day": "«Ngày» phải có dạng YYYY-MM-DD."}) from exc
     anchor = db.session.scalars(select(AuditAnchor).where(AuditAnchor.day == wanted)).first()
     if anchor is None:
         raise NotFound(f"Không có mốc neo của ngày {wanted:%d/%m/%Y}.")
