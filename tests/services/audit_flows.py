@@ -51,14 +51,18 @@ def rewrite_event(app: Any, code: str, seq: int, *, with_key: bool = False, **ch
     with app.app_context():
         did = dossier_id(code)
         events = list(
-            db.session.scalars(select(AuditEvent).where(AuditEvent.dossier_id == did).order_by(AuditEvent.seq))
+            db.session.scalars(
+                select(AuditEvent).where(AuditEvent.dossier_id == did).order_by(AuditEvent.seq)
+            )
         )
         ring = keyring()
         prev = events[seq - 2].hash if seq > 1 else "0" * 64
         for ev in events[seq - 1 :]:
             values = dict(changes) if ev.seq == seq else {}
             merged = {c: values.get(c, getattr(ev, c)) for c in ("at", "type", "actor", "task", "data")}
-            h = event_hash(prev, ev.seq, merged["at"], merged["type"], merged["actor"], merged["task"], merged["data"])
+            h = event_hash(
+                prev, ev.seq, merged["at"], merged["type"], merged["actor"], merged["task"], merged["data"]
+            )
             values.update(prev_hash=prev, hash=h)
             if with_key:
                 values["key_id"], values["mac"] = ring.mac(event_message(code, ev.seq, h))

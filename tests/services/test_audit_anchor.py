@@ -60,7 +60,9 @@ def test_a_kept_anchor_verifies_while_dossiers_move_on(app: Any, two_dossiers: A
     assert code == 0 and result["ok"] and result["differs"] == [] and result["stored_matches"] is True
 
 
-def test_a_rewrite_with_the_key_contradicts_the_kept_anchor(app: Any, two_dossiers: Any, tmp_path: Path) -> None:
+def test_a_rewrite_with_the_key_contradicts_the_kept_anchor(
+    app: Any, two_dossiers: Any, tmp_path: Path
+) -> None:
     api, birth, marriage = two_dossiers
     anchor, path = _anchor(app, api, tmp_path)
     rewrite_event(app, birth, 3, with_key=True, actor="officer.badinh")

@@ -56,13 +56,15 @@ def test_the_bundle_carries_the_exact_bpmn_and_the_engine_version(app: Any, clie
     bundle = _bundle(api, code)
     events = api.get("auditor", f"/dossiers/{code}/events").get_json()
     assert bundle["events"] == events
-    assert bundle["engine"]["name"] == "SpiffWorkflow" and bundle["engine"]["version"] == version("SpiffWorkflow")
+    assert bundle["engine"]["name"] == "SpiffWorkflow" and bundle["engine"]["version"] == version(
+        "SpiffWorkflow"
+    )
     [process] = bundle["processes"]
     with app.app_context():
         pv = db.session.scalars(
-            select(ProcessVersion).join(Dossier, Dossier.process_version_id == ProcessVersion.id).where(
-                Dossier.code == code
-            )
+            select(ProcessVersion)
+            .join(Dossier, Dossier.process_version_id == ProcessVersion.id)
+            .where(Dossier.code == code)
         ).one()
         assert process["bpmn_xml"] == pv.bpmn_xml and process["sha256"] == pv.sha256
         db.session.remove()
@@ -106,7 +108,9 @@ def test_a_tampered_state_or_diagram_in_the_bundle_fails_the_replay(
     assert exit_code == 1 and [p["field"] for p in offline["problems"]] == ["process"]
 
 
-def test_a_forged_row_gives_the_same_verdict_online_and_offline(app: Any, client: Any, tmp_path: Path) -> None:
+def test_a_forged_row_gives_the_same_verdict_online_and_offline(
+    app: Any, client: Any, tmp_path: Path
+) -> None:
     api = Api(client)
     code = completed_birth(app, api)
     with app.app_context():

@@ -77,7 +77,12 @@ def test_a_forged_register_in_the_result_is_named(app: Any, client: Any) -> None
     api = Api(client)
     code = completed_birth(app, api)
     result = _result(app, code)
-    _forge(app, Dossier, Dossier.code == code, result={**result, "register": {**result["register"], "voided": True}})
+    _forge(
+        app,
+        Dossier,
+        Dossier.code == code,
+        result={**result, "register": {**result["register"], "voided": True}},
+    )
     assert fields(verdict(api, code)) == {"result.register"}
 
 
