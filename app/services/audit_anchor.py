@@ -57,7 +57,7 @@ def write_anchor(now: datetime | None = None) -> AuditAnchor:
     day = local_date(moment)
 
     def work() -> AuditAnchor:
-        if db.session.scalars(select(AuditAnchor).where(AuditAnchor.day == day)).first() is not None:
+        if db.session.scalars(select(AuditAnchor.id).where(AuditAnchor.day == day)).first() is not None:
             raise Conflict(f"Đã có mốc neo của ngày {day:%d/%m/%Y}.", code="anchor_exists")
         heads = current_heads()
         root = heads_root(heads)
@@ -152,8 +152,14 @@ def check_anchor(kept: Any) -> dict[str, Any]:
     day, count, root, heads = _parse(kept)
     root_ok = heads_root(heads) == root and count == len(heads)
     mac_ok = keyring().check(kept.get("key_id"), anchor_message(day, count, root), kept.get("mac"))
-    stored = db.session.scalars(select(AuditAnchor).where(AuditAnchor.day == date.fromisoformat(day))).first()
-    stored_matches = None if stored is None else (stored.root == root and stored.count == count)
+    try:
+        anchored_day = date.fromisoformat(day)
+    except ValueError as exc:
+        raise Invalid("Tệp mốc neo có ngày không hợp lệ.", fields={"file": "«Tệp mốc neo» bị hỏng."}) from exc
+    stored = db.session.execute(
+        select(AuditAnchor.root, AuditAnchor.count).where(AuditAnchor.day == anchored_day)
+    ).first()
+    stored_matches = None if stored is None else (stored[0] == root and stored[1] == count)
     differs = _differences(heads)
     return {
         "ok": root_ok and mac_ok and stored_matches is not False and not differs,
@@ -183,11 +189,19 @@ def _differences(heads: list[list[Any]]) -> list[dict[str, Any]]:
     conn = db.session.connection()
     kept.create(conn)
     try:
-        for start in range(0, len(heads), CHUNK):
-            batch = heads[start : start + CHUNK]
-            conn.execute(
-                kept.insert(), [{"code": c, "seq": q, "hash": h, "digest": d} for c, q, h, d in batch]
-            )
+        if conn.dialect.name == "postgresql":
+            # COPY: an order of magnitude faster than INSERT batches for 100,000 rows
+            raw: Any = conn.connection.dbapi_connection
+            with raw.cursor() as cur:
+                with cur.copy("COPY audit_anchor_check (code, seq, hash, digest) FROM STDIN") as copy:
+                    for row in heads:
+                        copy.write_row(row)
+        else:
+            for start in range(0, len(heads), CHUNK):
+                batch = heads[start : start + CHUNK]
+                conn.execute(
+                    kept.insert(), [{"code": c, "seq": q, "hash": h, "digest": d} for c, q, h, d in batch]
+                )
         rows = conn.execute(
             select(
                 kept.c.code,
