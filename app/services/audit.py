@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -32,7 +33,9 @@ from app.models import (
 from app.services.audit_keys import Keyring, keyring
 
 GENESIS = "0" * 64
-_TOUCHED = "hotich_audit_touched"
+_TOUCHED = "hotich_audit_touched"  # dossiers this transaction appended events to
+_BEFORE = "hotich_audit_before"  # their row fields when the command locked them
+_ROWS = "hotich_audit_rows"  # register-entry and document fields this transaction wrote
 
 
 @dataclass
@@ -157,19 +160,35 @@ def _sha(value: Any) -> str:
 def visible_state(dossier: Dossier) -> dict[str, Any]:
     """Everything shown or printed about the dossier, as stored now (the register entry and documents
     included): the sealed digest is computed from this, and /verify recomputes it."""
-    version = db.session.get(ProcessVersion, dossier.process_version_id)
     entry = db.session.scalars(select(RegisterEntry).where(RegisterEntry.dossier_id == dossier.id)).first()
     docs = db.session.scalars(
         select(Document).where(Document.dossier_id == dossier.id).order_by(Document.name)
     ).all()
     return {
-        "status": dossier.status,
-        "process_sha256": version.sha256 if version else None,
-        "data": plain(dossier.data or {}),
-        "result": plain(dossier.result or {}),
+        **row_state(dossier),
         "register_entry": register_entry_view(entry),
         "documents": [document_view(d) for d in docs],
     }
+
+
+def row_state(dossier: Dossier) -> dict[str, Any]:
+    return {
+        "status": dossier.status,
+        "process_sha256": process_sha256(dossier.process_version_id),
+        "data": plain(dossier.data or {}),
+        "result": plain(dossier.result or {}),
+    }
+
+
+def process_sha256(version_id: int) -> str | None:
+    """The sha256 of a deployed version (rows are immutable: read once per application)."""
+    cache: dict[int, str] = current_app.extensions.setdefault("hotich_version_sha256", {})
+    if version_id not in cache:
+        version = db.session.get(ProcessVersion, version_id)
+        if version is None:
+            return None
+        cache[version_id] = version.sha256
+    return cache[version_id]
 
 
 def register_entry_view(entry: RegisterEntry | None) -> dict[str, Any] | None:
@@ -203,18 +222,27 @@ def document_view(doc: Document) -> dict[str, Any]:
     }
 
 
-def state_components(state: dict[str, Any]) -> dict[str, str]:
-    """One hash per field people see, so /verify can name the field that was changed."""
+def row_components(state: dict[str, Any]) -> dict[str, str]:
+    """The sealed fields that live on the dossier row: status, process version, data blocks, result keys."""
     out = {"status": _sha(state.get("status")), "process": _sha(state.get("process_sha256"))}
     for key, value in (state.get("data") or {}).items():
         out[f"data.{key}"] = _sha(value)
     for key, value in (state.get("result") or {}).items():
         out[f"result.{key}"] = _sha(value)
+    return out
+
+
+def _document_sealed(doc: dict[str, Any]) -> str:
+    return _sha({k: doc.get(k) for k in ("kind", "title", "verify_token", "content_sha256", "revoked")})
+
+
+def state_components(state: dict[str, Any]) -> dict[str, str]:
+    """One hash per field people see, so /verify can name the field that was changed."""
+    out = row_components(state)
     if state.get("register_entry") is not None:
         out["register_entry"] = _sha(state["register_entry"])
     for doc in state.get("documents") or []:
-        sealed = {k: doc.get(k) for k in ("kind", "title", "verify_token", "content_sha256", "revoked")}
-        out[f"document.{doc['name']}"] = _sha(sealed)
+        out[f"document.{doc['name']}"] = _document_sealed(doc)
     return out
 
 
@@ -222,14 +250,28 @@ def state_digest(components: dict[str, str]) -> str:
     return _sha(components)
 
 
-def seal_head(dossier: Dossier, at: datetime) -> AuditHead:
-    """MAC the chain head together with the digest of the visible state (at the end of a command)."""
-    components = state_components(visible_state(dossier))
-    digest = state_digest(components)
-    key_id, mac = keyring().mac(
-        head_message(dossier.code, dossier.last_event_seq, dossier.last_event_hash, digest)
-    )
+def remember_before(dossier: Dossier) -> None:
+    """Called when a command locks the dossier: the row's fields as stored, before the command changes them.
+    Sealing then takes a new value only for what the command changed, so a row forged between two commands
+    is never sealed ("laundered") by the next one: its sealed hash stays, and /verify keeps naming it."""
+    if dossier.id is not None:
+        db.session.info.setdefault(_BEFORE, {})[dossier.id] = row_components(row_state(dossier))
+
+
+def seal_head(dossier: Dossier, at: datetime, rows_changed: set[str] | None = None) -> AuditHead:
+    """MAC the chain head together with the digest of the visible state (at the end of a command).
+
+    `rows_changed`: the register-entry and document fields the command wrote through the ORM (None: all);
+    the others keep their sealed hashes without being read again."""
     head = db.session.get(AuditHead, dossier.id)
+    before = (db.session.info.get(_BEFORE) or {}).pop(dossier.id, None)
+    if head is None or before is None:
+        components = state_components(visible_state(dossier))
+    else:
+        components = _merged(dict(head.components or {}), before, dossier, rows_changed)
+    digest = state_digest(components)
+    message = head_message(dossier.code, dossier.last_event_seq, dossier.last_event_hash, digest)
+    key_id, mac = keyring().mac(message)
     if head is None:
         head = AuditHead(dossier_id=dossier.id, dossier_code=dossier.code)
         db.session.add(head)
@@ -239,23 +281,64 @@ def seal_head(dossier: Dossier, at: datetime) -> AuditHead:
     return head
 
 
+def _merged(
+    sealed: dict[str, str], before: dict[str, str], dossier: Dossier, rows_changed: set[str] | None
+) -> dict[str, str]:
+    """The previous seal, with the fields this command changed taken from their new values."""
+    after = row_components(row_state(dossier))
+    out = {f: h for f, h in sealed.items() if f not in before and f not in after}  # entry, documents
+    for field in set(sealed) | set(before) | set(after):
+        if field not in before and field not in after:
+            continue
+        if after.get(field) != before.get(field):
+            if field in after:
+                out[field] = after[field]  # written by this command
+        elif field in sealed:
+            out[field] = sealed[field]  # untouched: as sealed (a forged row stays named)
+    if rows_changed is None or rows_changed:
+        rows = state_components(visible_state(dossier))
+        for field in [f for f in rows if f not in after] + [f for f in out if f not in after]:
+            if rows_changed is None or field in rows_changed:
+                if field in rows:
+                    out[field] = rows[field]
+                else:
+                    out.pop(field, None)
+    return out
+
+
 def _seal_on_commit(session: Session) -> None:
     touched: dict[int, tuple[Dossier, datetime]] = session.info.pop(_TOUCHED, None) or {}
     if not touched:
+        session.info.pop(_BEFORE, None)
+        session.info.pop(_ROWS, None)
         return
     session.flush()  # the register entry and documents the command added are read back below
+    rows: dict[int, set[str]] = session.info.pop(_ROWS, None) or {}
     for dossier, at in touched.values():
-        seal_head(dossier, at)
+        seal_head(dossier, at, rows.get(dossier.id, set()))
+    session.info.pop(_BEFORE, None)
+
+
+def _note_rows(session: Session, flush_context: Any, instances: Any) -> None:
+    """Which register entries and documents a transaction writes (through the ORM, as the app does)."""
+    rows: dict[int, set[str]] = session.info.setdefault(_ROWS, {})
+    for obj in list(session.new) + list(session.dirty):
+        if isinstance(obj, RegisterEntry):
+            rows.setdefault(obj.dossier_id, set()).add("register_entry")
+        elif isinstance(obj, Document):
+            rows.setdefault(obj.dossier_id, set()).add(f"document.{obj.name}")
 
 
 def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
-    session.info.pop(_TOUCHED, None)
+    for key in (_TOUCHED, _BEFORE, _ROWS):
+        session.info.pop(key, None)
 
 
 def install_sealing() -> None:
     """Seal the heads of the dossiers a transaction appended events to, as part of its commit."""
     if not sa_event.contains(db.session, "before_commit", _seal_on_commit):
         sa_event.listen(db.session, "before_commit", _seal_on_commit)
+        sa_event.listen(db.session, "before_flush", _note_rows)
         sa_event.listen(db.session, "after_soft_rollback", _forget_on_rollback)
 
 
@@ -386,7 +469,4 @@ def document_intact(doc: Document) -> bool:
     if state_digest(components) != head.state_digest or not keyring().check(head.key_id, message, head.mac):
         return False
     sealed = components.get(f"document.{doc.name}")
-    view = document_view(doc)
-    return sealed == _sha(
-        {k: view.get(k) for k in ("kind", "title", "verify_token", "content_sha256", "revoked")}
-    )
+    return sealed == _document_sealed(document_view(doc))

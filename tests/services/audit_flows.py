@@ -15,7 +15,8 @@ from app.services.jobs import run_pending
 from tests.api_client import Api, birth_submission
 
 
-def completed_birth(app: Any, api: Api) -> str:
+def completed_birth(app: Any, api: Api, *, returned: bool = True) -> str:
+    """A birth registered and signed; `returned`: also handed over (completed)."""
     code = str(api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"])
     with app.app_context():
         run_pending()
@@ -26,8 +27,9 @@ def completed_birth(app: Any, api: Api) -> str:
     with app.app_context():
         run_pending()
         db.session.remove()
-    api.complete("reception.hoankiem", code, "return_result", {"delivered_via": "counter"})
-    assert api.get("auditor", f"/dossiers/{code}").get_json()["status"] == "completed"
+    if returned:
+        api.complete("reception.hoankiem", code, "return_result", {"delivered_via": "counter"})
+        assert api.get("auditor", f"/dossiers/{code}").get_json()["status"] == "completed"
     return code
 
 

@@ -54,6 +54,23 @@ def test_a_forged_personal_id_is_named_and_shown_on_the_dossier_page(app: Any, c
     assert "không khớp" in page and "result.personal_id" in page
 
 
+def test_a_forged_row_is_not_sealed_by_the_next_command(app: Any, client: Any) -> None:
+    """The next command seals only what it changes: the forged personal id stays named after it."""
+    api = Api(client)
+    code = completed_birth(app, api, returned=False)
+    result = _result(app, code)
+    _forge(app, Dossier, Dossier.code == code, result={**result, "personal_id": "001226999999"})
+    with app.app_context():
+        did = dossier_id(code)
+        db.session.remove()
+    _forge(app, RegisterEntry, RegisterEntry.dossier_id == did, number=77)
+    resp = api.complete("reception.hoankiem", code, "return_result", {"delivered_via": "counter"})
+    assert resp.status_code == 200, resp.get_json()
+    v = verdict(api, code)
+    assert v["chain_ok"] is True and v["replay_ok"] is False
+    assert fields(v) == {"result.personal_id", "register_entry"}
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
