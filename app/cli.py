@@ -112,3 +112,15 @@ def register_cli(app: Flask) -> None:
             raise click.ClickException(str(exc)) from exc
         current_app.extensions.pop("hotich_audit_keyring", None)
         click.echo(f"audit key {key_id} is now current")
+
+    @app.cli.command("seal-audit-chains")
+    def seal_audit_chains_command() -> None:
+        """Once after `db upgrade` to audit_0001: MAC and seal the chains recorded before (intact ones)."""
+        from app.services.audit import seal_unsealed_chains
+        from app.services.collaborators import collaborators
+
+        sealed, refused = seal_unsealed_chains(collaborators().clock.now())
+        click.echo(f"sealed {sealed} dossier chains")
+        if refused:
+            click.echo("not sealed, the plain chain is already broken: " + ", ".join(refused))
+            raise SystemExit(1)

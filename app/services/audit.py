@@ -470,3 +470,41 @@ def document_intact(doc: Document) -> bool:
         return False
     sealed = components.get(f"document.{doc.name}")
     return sealed == _document_sealed(document_view(doc))
+
+
+def seal_unsealed_chains(at: datetime) -> tuple[int, list[str]]:
+    """Once, after upgrading a database whose chains predate the MACs: MAC the events of every dossier that
+    has no sealed head, if its plain chain is intact, and seal its head (trust on first use). Returns how
+    many were sealed and the codes of those refused because their plain chain is already broken."""
+    from app.services.transaction import write
+
+    ids = list(db.session.scalars(select(Dossier.id).where(~Dossier.id.in_(select(AuditHead.dossier_id)))))
+    db.session.commit()
+    sealed, refused = 0, []
+    for dossier_id in ids:
+
+        def work(dossier_id: int = dossier_id) -> bool:
+            dossier = db.session.get(Dossier, dossier_id, with_for_update=True, populate_existing=True)
+            if dossier is None or db.session.get(AuditHead, dossier_id) is not None:
+                return True
+            rows = list(
+                db.session.scalars(
+                    select(AuditEvent).where(AuditEvent.dossier_id == dossier_id).order_by(AuditEvent.seq)
+                )
+            )
+            events = [RecordedEvent.of(r) for r in rows]
+            if not rows or chain_problem(events) is not None or rows[-1].hash != dossier.last_event_hash:
+                return False
+            ring = keyring()
+            for row in rows:
+                if row.mac is None:
+                    row.key_id, row.mac = ring.mac(event_message(dossier.code, row.seq, row.hash))
+            db.session.flush()
+            seal_head(dossier, at)
+            return True
+
+        if write(work):
+            sealed += 1
+        else:
+            refused.append(str(db.session.scalar(select(Dossier.code).where(Dossier.id == dossier_id))))
+    return sealed, refused

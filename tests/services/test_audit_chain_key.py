@@ -253,3 +253,23 @@ def test_a_key_from_the_environment_with_old_keys_listed(
     assert not key_file.exists()
     refused = new.test_cli_runner().invoke(args=["rotate-audit-key"])
     assert refused.exit_code != 0 and "HOTICH_AUDIT_OLD_KEYS" in refused.output
+
+
+def test_chains_recorded_before_the_macs_are_sealed_once_if_intact(app: Any, client: Any) -> None:
+    api = Api(client)
+    intact = completed_birth(app, api)
+    broken = str(api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"])
+    with app.app_context():  # as a database upgraded to audit_0001 holds them: no MACs, no sealed heads
+        db.session.execute(update(AuditEvent).values(mac=None, key_id=None))
+        db.session.execute(AuditHead.__table__.delete())
+        ev = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.dossier_id == dossier_id(broken), AuditEvent.seq == 1)
+        ).one()
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == ev.id).values(actor="ai.do"))
+        db.session.commit()
+        db.session.remove()
+    assert verdict(api, intact)["first_bad_seq"] == 1
+    out = app.test_cli_runner().invoke(args=["seal-audit-chains"])
+    assert out.exit_code == 1 and "sealed 1 dossier chains" in out.output and broken in out.output
+    assert verdict(api, intact) == OK
+    assert verdict(api, broken)["first_bad_seq"] == 1
