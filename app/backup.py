@@ -71,7 +71,13 @@ def restore(source: Path) -> Summary:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         db.engine.dispose()
-        restore_command = ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"]
+        restore_command = [
+            "pg_restore",
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+        ]
         _run([*restore_command, f"--dbname={_dbname(url)}", str(source)], url)
     else:
         raise BackupError(f"no restore method for {url.get_backend_name()}")

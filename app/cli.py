@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import click
 from pathlib import Path
 
+import click
 from flask import Flask, current_app
 
 

@@ -271,7 +271,9 @@ class HttpRegistry:
         try:
             return resp.json()
         except ValueError as exc:
-            raise RegistryMalformed(f"registry answered {resp.status_code} with a body that is not JSON") from exc
+            raise RegistryMalformed(
+                f"registry answered {resp.status_code} with a body that is not JSON"
+            ) from exc
 
     @staticmethod
     def _refusal(resp: requests.Response) -> RegistryRejected:
@@ -286,12 +288,16 @@ class HttpRegistry:
             found = error.get("message") if isinstance(error, dict) else error or body.get("message")
             reason = str(found or "")
         reason = reason or resp.text
-        return RegistryRejected(f"registry answered {resp.status_code}: {reason[:300]}".rstrip(": "), resp.status_code)
+        return RegistryRejected(
+            f"registry answered {resp.status_code}: {reason[:300]}".rstrip(": "), resp.status_code
+        )
 
     def _expect(self, resp: requests.Response, ok: tuple[int, ...]) -> None:
         if resp.status_code not in ok:
-            raise self._refusal(resp) if 400 <= resp.status_code < 500 else RegistryMalformed(
-                f"registry answered an unexpected {resp.status_code}"
+            raise (
+                self._refusal(resp)
+                if 400 <= resp.status_code < 500
+                else RegistryMalformed(f"registry answered an unexpected {resp.status_code}")
             )
 
     def lookup(self, personal_id: str) -> dict[str, Any] | None:

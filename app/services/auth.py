@@ -53,7 +53,7 @@ class ThrottlePolicy:
     def lock_for(self, failures: int) -> timedelta | None:
         if failures < self.threshold:
             return None
-        return min(self.base * 2 ** min(failures - self.threshold, 20), self.cap)
+        return min(self.base * (1 << min(failures - self.threshold, 20)), self.cap)
 
 
 ACCOUNT_POLICY = ThrottlePolicy(threshold=5, base=timedelta(seconds=30), cap=timedelta(minutes=15))
@@ -93,7 +93,7 @@ def _policy(key: str) -> ThrottlePolicy:
 
 
 def wait_text(seconds: int) -> str:
-    """"30 giây", "2 phút": how long a locked login waits, for the message."""
+    """ "30 giây", "2 phút": how long a locked login waits, for the message."""
     return f"{seconds} giây" if seconds < 60 else f"{math.ceil(seconds / 60)} phút"
 
 

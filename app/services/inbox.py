@@ -19,8 +19,8 @@ from app.domain.calendar import LOCAL_TZ, local_date
 from app.models import Dossier, Job, OpenTask, User, db
 from app.procedures import all_procedures
 from app.procedures import get as get_procedure
-from app.services.processes import active_version, definition_for
 from app.services.dossier_details import WAITING_JOB_STATUSES, call_state
+from app.services.processes import active_version, definition_for
 from app.services.tasks import inbox_query, task_view
 
 TABS = ("all", "mine", "overdue", "today")

@@ -76,8 +76,13 @@ def _finish(app: Any, api: Api, code: str) -> None:
     api.tokens.clear()  # tokens issued after the backup are gone with the restore
     open_tasks = [t["task"] for t in api.get("reception.hoankiem", f"/tasks?dossier={code}").get_json()]
     if "reception_check" in open_tasks:
-        assert api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"}).status_code == 200
-    assert api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"}).status_code == 200
+        assert (
+            api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"}).status_code
+            == 200
+        )
+    assert (
+        api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"}).status_code == 200
+    )
     sign = {"decision": "sign", "signer_title": "chu_tich"}
     assert api.complete("chairman.hoankiem", code, "chairman_sign", sign).status_code == 200
     _jobs(app)

@@ -142,7 +142,9 @@ def _approved_birth(app: Any, api: Api) -> str:
     code = api.post("reception.hoankiem", "/dossiers", json=body).get_json()["code"]
     _jobs(app)
     api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
-    assert api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"}).status_code == 200
+    assert (
+        api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"}).status_code == 200
+    )
     return code
 
 
@@ -183,7 +185,9 @@ def test_outages_timeouts_and_malformed_answers_are_retryable(
         HttpRegistry(url, timeout=0.5, retries=0).lookup(MOTHER)
 
 
-def test_a_new_person_without_a_valid_personal_id_is_malformed(registry: tuple[MisbehavingRegistry, str]) -> None:
+def test_a_new_person_without_a_valid_personal_id_is_malformed(
+    registry: tuple[MisbehavingRegistry, str],
+) -> None:
     state, url = registry
     state.spoil["POST /persons"] = ("status", (201, {"personal_id": "12"}))
     with pytest.raises(RegistryMalformed):
@@ -270,13 +274,15 @@ def test_a_failing_lookup_is_retried_with_backoff_shown_as_such_then_an_incident
             html = pages.text(f"/dossiers/{code}")
             assert f"lần thử {attempt}/5" in html and "Hệ thống tự thử lại lúc" in html
             assert "data-wait-url" in html
-            clock.advance(seconds=2 ** attempt)
+            clock.advance(seconds=2**attempt)
     assert (job.status, job.failure) == ("failed", "exhausted")
     dossier = api.get("reception.hoankiem", f"/dossiers/{code}").get_json()
     assert dossier["status"] == "submitted" and dossier["tasks"] == []
     assert [c["state"] for c in dossier["registry_calls"]] == ["failed"]
     html = pages.text(f"/dossiers/{code}")
-    assert "Không kết nối được CSDL quốc gia về dân cư sau 5 lần thử (Tra cứu CSDL quốc gia về dân cư)" in html
+    assert (
+        "Không kết nối được CSDL quốc gia về dân cư sau 5 lần thử (Tra cứu CSDL quốc gia về dân cư)" in html
+    )
     inbox = pages.text("/inbox").split('id="registry-waiting"')[1].split("</section>")[0]
     assert code in inbox and "Lỗi CSDL dân cư" in inbox
 

@@ -62,9 +62,7 @@ def login() -> Any:
             )
         except RateLimited as exc:
             seconds = int(exc.headers["Retry-After"])
-            wait = (
-                _("%(n)s giây", n=seconds) if seconds < 60 else _("%(n)s phút", n=-(-seconds // 60))
-            )
+            wait = _("%(n)s giây", n=seconds) if seconds < 60 else _("%(n)s phút", n=-(-seconds // 60))
             error, status = _("Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(wait)s.", wait=wait), 429
             headers = dict(exc.headers)
         except ServiceError:
