@@ -1,11 +1,12 @@
 """Passwords (argon2), API tokens, revocable page sessions, and login throttling shared by every worker.
 
-Throttling is per account and per client address, each with exponential backoff. Every attempt is
-counted *before* the password is checked, in its own write (row-locked upsert), so no failure — a wrong
-password, an unknown user, a name the database cannot even store, an exception while hashing — escapes
-the count, and concurrent guesses cannot all slip in under the limit. A correct password gives its
-count back. The address limit is much higher than the account limit, so one person's guesses lock
-their target account, not everyone behind the same address.
+Throttling is per account and per client address, each with exponential backoff. The lock is read
+before the password is checked (no lock is held while hashing, so concurrent logins do not queue);
+every failure — a wrong password, an unknown or inactive user, a name the database cannot even store,
+any exception while checking — is then counted by an atomic row-locked upsert, so concurrent failures
+are never lost on SQLite or PostgreSQL. The address limit is much higher than the account limit, so one
+person's guesses lock their target account, not everyone behind the same address; a correct password
+for an account that is not locked succeeds and clears that account's count.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -118,14 +119,20 @@ def _locked_rows(keys: list[str]) -> list[LoginThrottle]:
     return list(db.session.scalars(query.with_for_update().execution_options(populate_existing=True)))
 
 
-def _reserve_attempt(keys: list[str], now: datetime) -> int:
-    """Count this attempt as a failure of every key (given back on success); the seconds to wait when a
-    key is locked already (then nothing is counted: waiting out a lock does not lengthen it)."""
-    rows = _locked_rows(keys)
-    wait = max((r.locked_until - now for r in rows if r.locked_until and r.locked_until > now), default=None)
-    if wait is not None:
-        return max(1, math.ceil(wait.total_seconds()))
-    for row in rows:
+def _wait_seconds(keys: list[str], now: datetime) -> int:
+    """Seconds until the latest lock on `keys` ends; 0 when none is locked (a plain read)."""
+    until = db.session.scalar(
+        select(func.max(LoginThrottle.locked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
+        )
+    )
+    db.session.commit()
+    return max(1, math.ceil((until - now).total_seconds())) if until is not None else 0
+
+
+def _count_failure(keys: list[str], now: datetime) -> None:
+    """One more failure for every key, and the lock it earns (exponential backoff)."""
+    for row in _locked_rows(keys):
         policy = _policy(row.key)
         if row.last_failure_at is None or now - row.last_failure_at > policy.forget_after:
             row.failures = 0
@@ -133,18 +140,10 @@ def _reserve_attempt(keys: list[str], now: datetime) -> int:
         row.last_failure_at = now
         lock = policy.lock_for(row.failures)
         row.locked_until = now + lock if lock else None
-    return 0
 
 
-def _give_back(keys: list[str]) -> None:
-    """A correct password: the account's failures are cleared, the address gets this attempt back."""
-    for row in _locked_rows(keys):
-        if row.key.startswith("ip:"):
-            row.failures = max(row.failures - 1, 0)
-            if _policy(row.key).lock_for(row.failures) is None:
-                row.locked_until = None
-        else:
-            row.failures, row.locked_until = 0, None
+def _clear_account(key: str) -> None:
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
 
 
 def _password_matches(user: User | None, password: str) -> bool:
@@ -161,15 +160,23 @@ def authenticate(username: str, password: str, client: str) -> User:
     or the address is locked."""
     now = collaborators().clock.now()
     keys = [account_key(username), address_key(client)]
-    wait = write(lambda: _reserve_attempt(keys, now))
+    wait = _wait_seconds(keys, now)
     if wait:
-        raise rate_limited(wait)
-    name = typed_name(username)
-    user = db.session.scalars(select(User).where(User.username == name)).first() if name else None
-    if not _password_matches(user, password) or user is None or not user.active:
-        db.session.rollback()
+        raise rate_limited(wait)  # waiting out a lock is not a failure: it does not lengthen the lock
+    user: User | None = None
+    ok = False
+    try:
+        name = typed_name(username)
+        user = db.session.scalars(select(User).where(User.username == name)).first() if name else None
+        ok = _password_matches(user, password) and user is not None and user.active
+    finally:
+        if not ok:
+            # counted on every way out, an exception included; its own write after the slow hash
+            db.session.rollback()
+            write(lambda: _count_failure(keys, now))
+    if user is None or not ok:
         raise Unauthorized(BAD_CREDENTIALS)
-    write(lambda: _give_back(keys))
+    write(lambda: _clear_account(keys[0]))
     return user
 
 
