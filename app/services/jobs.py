@@ -35,7 +35,7 @@ from app.services.notifications import deliver_mail
 from app.services.transaction import write
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # the default; HOTICH_JOB_LEASE_SECONDS sets it
 BACKOFF_BASE_S = 2.0
 
 
@@ -59,11 +59,13 @@ def claim_jobs(worker: str, limit: int = 10) -> list[int]:
         db.session.commit()
         return []
 
+    lease = timedelta(seconds=collaborators().settings.get("job_lease_seconds", LEASE.total_seconds()))
+
     def claim() -> list[int]:
         query = select(Job).where(_due(now)).order_by(Job.run_at).limit(limit)
         jobs = db.session.scalars(query.with_for_update(skip_locked=True)).all()
         for job in jobs:
-            job.status, job.locked_by, job.locked_until = "running", worker, now + LEASE
+            job.status, job.locked_by, job.locked_until = "running", worker, now + lease
             job.attempts += 1
         return [j.id for j in jobs]
 
