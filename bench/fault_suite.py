@@ -48,7 +48,8 @@ def main() -> int:
     ):
         report = run_faults(stack, load)
         print(
-            f"fault suite on {backend}: {load.officials} officials, {load.dossiers} dossiers, {load.kills} kills"
+            f"fault suite on {backend}: {load.officials} officials, {load.dossiers} dossiers, "
+            f"{load.kills} kills"
         )
         print(report.summary())
         problems = report.problems()
