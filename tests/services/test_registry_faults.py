@@ -213,6 +213,9 @@ def test_a_rejected_registry_update_is_an_incident_at_once_shown_to_officials_an
         (code, "registry/register_birth", "rejected")
     ]
     assert "Nơi sinh không hợp lệ" in incidents[0]["last_error"]
+    admin_pages = Pages(remote_app)
+    admin_pages.login("admin")
+    assert "CSDL dân cư từ chối" in admin_pages.text("/admin/incidents")
 
     dossier = api.get("officer.hoankiem", f"/dossiers/{code}").get_json()
     assert dossier["status"] == "processing"
