@@ -148,7 +148,7 @@ def _clear_account(key: str) -> None:
 
 def _password_matches(user: User | None, password: str) -> bool:
     """Any error while checking (a hash that is not argon2, a password that is not valid Unicode) is a
-    wrong password, never a 500 — the attempt was counted before this runs."""
+    wrong password, counted as a failure like one, never a 500."""
     try:
         return bool(HASHER.verify(user.password_hash if user else _DUMMY_HASH, password)) and user is not None
     except Exception:  # noqa: BLE001 - argon2 raises several types; all mean "not this password"
