@@ -57,6 +57,15 @@ class MisbehavingRegistry:
                 time.sleep(what)
             return None
 
+        @app.after_request
+        def _slow_answer(resp: Any) -> Any:
+            how, what = self.spoil.get(
+                f"{request.method} {re.sub(r'[0-9]{12}', '<pid>', request.path)}", ("", 0)
+            )
+            if how == "slow_after":
+                time.sleep(what)  # the work is done, the answer comes too late: the client times out
+            return resp
+
         @app.get("/persons/<pid>")
         def get_person(pid: str) -> Any:
             return jsonify(self.persons[pid]) if pid in self.persons else (jsonify({}), 404)
@@ -338,3 +347,29 @@ def test_a_failed_revocation_does_not_leave_the_dossier_awaiting_a_signature(
     dossier = api.get("officer.hoankiem", f"/dossiers/{code}").get_json()
     assert dossier["status"] == "refused" and dossier["registry_calls"] == []
     assert state.persons[state.keys[code]]["civil_status_locked"] is True  # the child's record, undone
+
+
+def test_a_registration_whose_answer_was_lost_is_retried_without_a_second_person(
+    remote_app: Any, registry: tuple[MisbehavingRegistry, str]
+) -> None:
+    """The registry creates the child but its answer arrives after the timeout: the job is retried and the
+    idempotency key (the dossier code) gets the same personal id back — one person, never two."""
+    state, _url = registry
+    api = Api(remote_app.test_client())
+    state.spoil["POST /persons"] = ("slow_after", 1.0)
+    code = _approved_birth(remote_app, api)
+    persons_before = len(state.persons)
+    _jobs(remote_app)
+    job = _job(remote_app, "registry/register_birth")
+    assert job.status == "pending" and job.attempts == 1 and "RegistryUnavailable" in (job.last_error or "")
+    assert state.calls.count("POST /persons") >= 1 and len(state.keys) == 1  # it was created, once
+    state.spoil.clear()
+    _clock(remote_app).advance(seconds=2)
+    _jobs(remote_app)
+    dossier = api.get("officer.hoankiem", f"/dossiers/{code}").get_json()
+    assert dossier["registry_calls"] == [] and [t["task"] for t in dossier["tasks"]] == ["register_sign"]
+    assert len(state.persons) == persons_before + 1
+    resp = api.complete("chairman.hoankiem", code, "chairman_sign", SIGN)
+    assert resp.status_code == 200, resp.get_json()
+    result = api.get("officer.hoankiem", f"/dossiers/{code}").get_json()["result"]
+    assert result["personal_id"] == state.keys[code]
