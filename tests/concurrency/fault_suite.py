@@ -279,8 +279,21 @@ class FaultDriver:
         self.loading.set()
         killer = threading.Thread(target=self.kill_workers, name="killer", daemon=True)
         killer.start()
+        taken = iter(range(self.load.dossiers * 4))
+        lock = threading.Lock()
+
+        def official() -> None:
+            # at least `dossiers` dossiers, and more while the killer still has kills to make: no kill
+            # falls on an idle stack
+            while time.monotonic() < self.deadline:
+                with lock:
+                    i = next(taken, None)
+                if i is None or (i >= self.load.dossiers and not killer.is_alive()):
+                    return
+                self.drive_dossier(i)
+
         with ThreadPoolExecutor(max_workers=self.load.officials, thread_name_prefix="official") as pool:
-            for future in [pool.submit(self.drive_dossier, i) for i in range(self.load.dossiers)]:
+            for future in [pool.submit(official) for _ in range(self.load.officials)]:
                 future.result()
         self.loading.clear()
         killer.join()

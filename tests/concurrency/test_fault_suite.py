@@ -36,7 +36,7 @@ def test_sigkilled_workers_lose_nothing_acknowledged(pg_stack: Stack) -> None:
     assert len(report.kills) == load.kills, (
         f"the killer did not get its {load.kills} kills in:\n{report.summary()}"
     )
-    assert len(report.final) == load.dossiers, report.summary()
+    assert len(report.final) >= load.dossiers, report.summary()
     problems = report.problems()
     assert not problems, (
         "\n".join(problems[:40]) + f"\n\n{report.summary()}\n\nserver log:\n{pg_stack.log_errors()}"
