@@ -1,12 +1,12 @@
 """Passwords (argon2), API tokens, revocable page sessions, and login throttling shared by every worker.
 
-Throttling is per account and per client address, each with exponential backoff. The lock is read
-before the password is checked (no lock is held while hashing, so concurrent logins do not queue);
-every failure — a wrong password, an unknown or inactive user, a name the database cannot even store,
-any exception while checking — is then counted by an atomic row-locked upsert, so concurrent failures
-are never lost on SQLite or PostgreSQL. The address limit is much higher than the account limit, so one
-person's guesses lock their target account, not everyone behind the same address; a correct password
-for an account that is not locked succeeds and clears that account's count.
+Throttling is per account and per client address, each with exponential backoff. A locked account is
+refused before its password is checked (no lock is held while hashing, so concurrent logins do not
+queue); every failure — a wrong password, an unknown or inactive user, a name the database cannot even
+store, any exception while checking — is then counted by an atomic row-locked upsert, so concurrent
+failures are never lost on SQLite or PostgreSQL. The address limit is much higher, and it only answers
+the guesses (429 instead of 401): a correct password for an account that is not itself locked succeeds,
+so one person's guesses lock their target accounts, never a valid user behind the same address.
 """
 
 from __future__ import annotations
@@ -156,11 +156,13 @@ def _password_matches(user: User | None, password: str) -> bool:
 
 
 def authenticate(username: str, password: str, client: str) -> User:
-    """The active user with these credentials: 401 for wrong ones, 429 (Retry-After) while the account
-    or the address is locked."""
+    """The active user with these credentials. 429 (Retry-After) while the account is locked, without
+    checking the password; a wrong password from a locked address is a 429 too (a 401 otherwise). A
+    correct password for an account that is not itself locked succeeds from any address, so guesses
+    made by someone else behind the same address never lock a valid user out."""
     now = collaborators().clock.now()
     keys = [account_key(username), address_key(client)]
-    wait = _wait_seconds(keys, now)
+    wait = _wait_seconds(keys[:1], now)
     if wait:
         raise rate_limited(wait)  # waiting out a lock is not a failure: it does not lengthen the lock
     user: User | None = None
@@ -175,6 +177,9 @@ def authenticate(username: str, password: str, client: str) -> User:
             db.session.rollback()
             write(lambda: _count_failure(keys, now))
     if user is None or not ok:
+        wait = _wait_seconds(keys[1:], now)  # the address's lock; the account's shows from the next try
+        if wait:
+            raise rate_limited(wait)
         raise Unauthorized(BAD_CREDENTIALS)
     write(lambda: _clear_account(keys[0]))
     return user
