@@ -4,6 +4,7 @@ from app.models.audit import AuditEvent
 from app.models.base import db
 from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
+from app.models.feedback import Feedback, FeedbackProposal
 from app.models.identity import ApiToken, Commune, LoginAttempt, User
 from app.models.job import Job
 from app.models.process import ProcessVersion
@@ -18,6 +19,8 @@ __all__ = [
     "Document",
     "Dossier",
     "OpenTask",
+    "Feedback",
+    "FeedbackProposal",
     "ApiToken",
     "Commune",
     "LoginAttempt",
