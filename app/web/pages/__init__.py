@@ -91,9 +91,11 @@ from app.web.pages import (  # noqa: E402,F401
     auth,
     counter,
     dossiers,
+    feedback,
     inbox,
     processes,
     search,
+    statistics,
     tasks,
     verify,
 )

@@ -37,6 +37,8 @@ def role_home(user: User) -> str:
         return url_for("pages.process_list")
     if user.has_role("admin"):
         return url_for("pages.admin_outbox")
+    if user.has_role("department"):
+        return url_for("pages.statistics_dashboard")
     return url_for("pages.login")
 
 
@@ -50,6 +52,10 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
+    if user.has_role(*OFFICIAL_ROLES, "auditor", "department"):
+        items.append(NavItem("statistics", str(_l("Thống kê")), url_for("pages.statistics_dashboard")))
+    if user.has_role("department"):
+        items.append(NavItem("feedback", str(_l("Phản ánh, kiến nghị")), url_for("pages.feedback_review")))
     if user.has_role("analyst", "admin"):
         items.append(NavItem("processes", str(_l("Quy trình")), url_for("pages.process_list")))
     if user.has_role("admin"):
