@@ -104,3 +104,14 @@ def test_feedback_pages_have_no_inline_script(app: Any) -> None:
     assert not INLINE_SCRIPT.search(pages.text("/feedback/00070"))
     pages.login("department")
     assert not INLINE_SCRIPT.search(pages.text("/department/feedback"))
+
+
+def test_dates_are_typed_and_shown_dd_mm_yyyy(app: Any, figures: None) -> None:  # noqa: F811
+    pages = Pages(app)
+    pages.login("department")
+    page = pages.text("/statistics/?from=01/03/2026&to=31/03/2026")
+    assert 'value="01/03/2026"' in page and 'value="31/03/2026"' in page
+    assert _cell(_row(page, "00070"), "received") == "6"
+    assert pages.get("/statistics/?from=31/02/2026").status_code == 400
+    feedback = pages.text("/department/feedback?from=01/03/2026&to=31/03/2026")
+    assert 'value="01/03/2026"' in feedback

@@ -141,7 +141,9 @@ def test_verification_page_offers_feedback_on_its_dossier(app: Any, client: Any)
     from app.models import Document
 
     code = _birth(app, client)
-    Api(client).complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})  # appointment slip
+    Api(client).complete(
+        "reception.hoankiem", code, "reception_check", {"decision": "accept"}
+    )  # appointment slip
     with app.app_context():
         token = db.session.scalars(select(Document.verify_token)).first()
         assert token

@@ -65,7 +65,10 @@ def feedback_thanks(commune_code: str) -> Any:
 
 
 def _filters() -> dict[str, str]:
-    return {k: request.args.get(k, "") for k in FILTERS}
+    from app.web.pages.statistics import typed_date
+
+    out = {k: request.args.get(k, "") for k in FILTERS}
+    return {**out, "from": typed_date(out["from"]) or "", "to": typed_date(out["to"]) or ""}
 
 
 @pages.get("/department/feedback")

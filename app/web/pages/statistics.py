@@ -17,6 +17,7 @@ from app.services import statistics as svc
 from app.services.collaborators import collaborators
 from app.web.api.statistics import report_response
 from app.web.charts import Series, stacked_bars
+from app.web.forms_render import parse_date
 from app.web.pages import pages
 from app.web.pages.access import require_roles
 
@@ -32,11 +33,17 @@ CHANNEL_SERIES = (
 )
 
 
+def typed_date(raw: str | None) -> str | None:
+    """A date typed dd/mm/yyyy (or ISO) as YYYY-MM-DD; anything else as it came, for the service's 400."""
+    parsed = parse_date(raw or "") if raw else None
+    return parsed.isoformat() if parsed else raw
+
+
 def _period_args() -> tuple[str | None, str | None]:
     args = request.args
     if args.get("period"):
         return svc.named_period(args["period"])
-    return args.get("from"), args.get("to")
+    return typed_date(args.get("from")), typed_date(args.get("to"))
 
 
 def _quick_periods(today: date) -> list[tuple[str, str]]:
