@@ -1,4 +1,4 @@
-"""Citizens' feedback (phản ánh, kiến nghị) on the procedures, and the department's proposals to change a process."""
+"""Citizens' feedback (phản ánh, kiến nghị) and the department's proposals to change a process."""
 
 from datetime import datetime
 
@@ -10,7 +10,7 @@ from app.models.process import ProcessVersion
 
 
 class FeedbackProposal(Base):
-    """A proposal to adjust a process, backed by feedback items; linked to the process version that carries the
+    """A proposal to adjust a process, backed by feedback items; linked to the process version carrying the
     change (a draft or a deployed version), whose `deployed_at` says when the change went live."""
 
     __tablename__ = "feedback_proposal"
