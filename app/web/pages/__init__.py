@@ -96,6 +96,7 @@ from app.web.pages import (  # noqa: E402,F401
     processes,
     search,
     statistics,
+    supplement,
     tasks,
     verify,
 )
