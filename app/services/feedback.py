@@ -212,7 +212,7 @@ def answer(user: User, dossier: Dossier, feedback_id: int, text: Any) -> None:
     now = collaborators().clock.now()
 
     def work() -> None:
-        row = db.session.get(Feedback, feedback_id, with_for_update=True)
+        row = db.session.get(Feedback, feedback_id, with_for_update={"of": Feedback})
         if row is None or row.dossier_id != dossier.id:
             raise NotFound("Không tìm thấy phản ánh.")
         row.answer, row.answered_by, row.answered_at = body, user.username, now
@@ -301,7 +301,7 @@ def categorise(user: User, feedback_id: int, category: Any) -> None:
     communes = review_communes(user)
 
     def work() -> None:
-        row = db.session.get(Feedback, feedback_id, with_for_update=True)
+        row = db.session.get(Feedback, feedback_id, with_for_update={"of": Feedback})
         if row is None or row.commune_code not in communes:
             raise NotFound("Không tìm thấy phản ánh.")
         row.category = category or None
@@ -359,7 +359,7 @@ def create_proposal(user: User, payload: Mapping[str, Any]) -> int:
             db.session.scalars(
                 select(Feedback)
                 .where(Feedback.id.in_(ids), Feedback.commune_code.in_(communes))
-                .with_for_update()
+                .with_for_update(of=Feedback)
             )
         )
         if len(rows) != len(ids) or any(r.procedure != procedure for r in rows):
@@ -390,7 +390,7 @@ def link_version(user: User, proposal_id: int, version_id: Any) -> None:
         raise Forbidden("Vai trò của bạn không được sửa đề xuất.")
 
     def work() -> None:
-        proposal = db.session.get(FeedbackProposal, proposal_id, with_for_update=True)
+        proposal = db.session.get(FeedbackProposal, proposal_id, with_for_update={"of": FeedbackProposal})
         if proposal is None:
             raise NotFound("Không tìm thấy đề xuất.")
         version = _version_of(proposal.procedure, version_id)
