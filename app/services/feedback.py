@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy import Select, func, select
 
@@ -116,6 +117,12 @@ def submit(payload: Any, address: str, source: str) -> int:
     sender = client_hash(address)
 
     def work() -> int:
+        # one sender's submissions count one at a time: SQLite's write lock already serialises them; on
+        # PostgreSQL a transaction-scoped advisory lock on the sender does, so a burst cannot pass the limit
+        if db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"), {"k": sender}
+            )
         recent = db.session.scalar(
             select(func.count())
             .select_from(Feedback)

@@ -446,14 +446,24 @@ def _civil_value(measure: str) -> Callable[[Dossier], Any] | None:
 
 
 def drilldown(
-    user: User, commune_code: str | None, raw_from: str | None, raw_to: str | None, measure: str
+    user: User,
+    commune_code: str | None,
+    raw_from: str | None,
+    raw_to: str | None,
+    measure: str,
+    procedure: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The dossiers behind one number: codes, procedure, commune and dates, never personal data; `readable`
-    says whether `user` may open the dossier (the department never may)."""
+    """The dossiers behind one number (of one procedure, if given): codes, procedure, commune and dates, never
+    personal data; `readable` says whether `user` may open the dossier (the department never may)."""
     from app.services.access import can_read
 
     period = parse_period(raw_from, raw_to)
-    facts = _facts(_dossiers(select_communes(user, commune_code), period))
+    if procedure and procedure not in procedures.keys():
+        raise BadRequest(
+            "Thủ tục không hợp lệ.", code="validation_failed", fields={"procedure": "Không rõ thủ tục."}
+        )
+    rows = _dossiers(select_communes(user, commune_code), period)
+    facts = _facts([d for d in rows if not procedure or d.procedure == procedure])
     civil = _civil_value(measure)
     if measure in MEASURES:
         picked = [f for f in facts if MEASURES[measure](f, period)]

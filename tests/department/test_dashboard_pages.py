@@ -42,6 +42,8 @@ def test_department_lands_on_the_dashboard_with_every_commune(app: Any, figures:
     )
     assert (_cell(bd, "received"), _cell(bd, "resolved_early")) == ("1", "1")
     assert "<svg" in page and "Kết quả giải quyết theo xã/phường" in page
+    channel = re.search(r'href="(/statistics/drilldown\?[^"]*measure=received_counter[^"]*)"', page)
+    assert channel and "procedure=birth" in channel.group(1)  # the channel chart's bars, per procedure
     link = re.search(
         r'href="(/statistics/drilldown\?[^"]*measure=resolved_late[^"]*commune_code=00070[^"]*)"', page
     )

@@ -330,3 +330,25 @@ def test_department_scope_is_its_province(app: Any, client: Any) -> None:
     assert [i["commune_code"] for i in body["items"]] == ["00070"]
     assert Api(client).get("analyst", "/feedback").get_json()["total"] == 2
     assert timedelta(0) == timedelta(0)
+
+
+def test_a_burst_from_one_address_cannot_pass_the_limit(app: Any) -> None:
+    """Ten simultaneous submissions from one address: exactly five stored, five refused (429)."""
+    import threading
+
+    statuses: list[int] = []
+    start = threading.Barrier(10)
+
+    def send() -> None:
+        client = app.test_client()
+        start.wait()
+        statuses.append(_send(client, "10.9.9.9").status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(statuses) == [201] * 5 + [429] * 5
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Feedback)) == 5

@@ -181,6 +181,12 @@ def test_drilldown_lists_the_dossiers_behind_a_number(
     )  # no personal data
 
 
+def test_drilldown_of_one_procedure(client: Any, events: None) -> None:
+    url = "/statistics/drilldown?from=2026-03-01&to=2026-03-31&measure=online_received&procedure=marriage"
+    assert [i["code"] for i in Api(client).get("auditor", url).get_json()["items"]] == ["S4"]
+    assert Api(client).get("auditor", url.replace("marriage", "divorce")).status_code == 400
+
+
 def test_drilldown_unknown_measure_is_400(client: Any) -> None:
     resp = Api(client).get("department", "/statistics/drilldown?measure=salary")
     assert resp.status_code == 400 and resp.get_json()["error"]["fields"]["measure"]

@@ -27,7 +27,12 @@ def statistics_show() -> Any:
 def statistics_drilldown() -> Any:
     args = request.args
     items = svc.drilldown(
-        current_user(), args.get("commune_code"), args.get("from"), args.get("to"), args.get("measure", "")
+        current_user(),
+        args.get("commune_code"),
+        args.get("from"),
+        args.get("to"),
+        args.get("measure", ""),
+        args.get("procedure") or None,
     )
     return jsonify({"measure": args.get("measure"), "items": items, "total": len(items)})
 

@@ -69,31 +69,34 @@ def statistics_dashboard() -> Any:
     allowed = svc.statistics_communes(user)
     base = {"from": rep["from"], "to": rep["to"]}
 
-    def link(measure: str, commune_code: str | None = None) -> str:
+    def link(measure: str, commune_code: str | None = None, procedure: str | None = None) -> str:
         scope = (
             {"commune_code": commune_code} if commune_code else ({"commune_code": commune} if commune else {})
         )
+        if procedure:
+            scope["procedure"] = procedure
         return url_for("pages.statistics_drilldown", measure=measure, **base, **scope)
 
     def chart(
-        title: str, series: tuple[tuple[str, str], ...], rows: list[tuple[str, Any, str | None]]
+        title: str,
+        series: tuple[tuple[str, str], ...],
+        rows: list[tuple[str, Any, str | None, str | None]],
     ) -> Any:
         return stacked_bars(
             title,
             [Series(k, str(labels.MEASURES[k]), css) for k, css in series],
             [
-                (label, [section[k] for k, _css in series], [link(k, code) for k, _css in series])
-                for label, section, code in rows
+                (label, [section[k] for k, _css in series], [link(k, code, proc) for k, _css in series])
+                for label, section, code, proc in rows
             ],
         )
 
-    commune_rows = [(c["name"], c, c["code"]) for c in rep["communes"]]
+    commune_rows = [(c["name"], c, c["code"], None) for c in rep["communes"]]
     today = local_date(collaborators().clock.now())
     return render_template(
         "statistics.html",
         rep=rep,
         commune=commune,
-        communes=[(c["code"], c["name"]) for c in rep["communes"]] if commune is None else None,
         allowed=allowed,
         link=link,
         value_at=value_at,
@@ -101,7 +104,10 @@ def statistics_dashboard() -> Any:
         channel_chart=chart(
             _("Hồ sơ tiếp nhận theo thủ tục và kênh"),
             CHANNEL_SERIES,
-            [(str(labels.PROCEDURES[k]), rep["total"]["by_procedure"][k], None) for k in procedures.keys()],
+            [
+                (str(labels.PROCEDURES[k]), rep["total"]["by_procedure"][k], None, k)
+                for k in procedures.keys()
+            ],
         ),
         quick=_quick_periods(today),
         report_query={**base, **({"commune_code": commune} if commune else {})},
@@ -115,13 +121,15 @@ def statistics_drilldown() -> Any:
     start, end = _period_args()
     measure = request.args.get("measure", "")
     commune = request.args.get("commune_code") or None
-    items = svc.drilldown(user, commune, start, end, measure)
+    procedure = request.args.get("procedure") or None
+    items = svc.drilldown(user, commune, start, end, measure, procedure)
     period = svc.parse_period(start, end)
     return render_template(
         "statistics_drilldown.html",
         items=items,
         measure=measure,
         commune=commune,
+        procedure=procedure,
         period=period,
         back=url_for(
             "pages.statistics_dashboard",
