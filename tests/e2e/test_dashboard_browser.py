@@ -111,3 +111,37 @@ def test_department_dashboard_report_and_feedback(
         stored = db.session.scalars(select(Feedback)).one()
         assert stored.category == "processing_time" and stored.proposal is not None
         assert stored.proposal.process_version_id == int(version_id)
+
+
+def test_analyst_sees_feedback_on_the_diagram(
+    app: Any,
+    browser: Any,  # noqa: F811
+    server: str,  # noqa: F811
+    shots: Path,  # noqa: F811
+) -> None:
+    """Feedback about one step shows as a badge on that step of the diagram, linking to the (masked) items."""
+    client = app.test_client()
+    body = {"procedure": "birth", "commune_code": "00070", "rating": 2, "element_id": "reception_check"}
+    for n, text in enumerate(("Chị Hoa ở quầy tiếp nhận hướng dẫn chưa rõ.", "Chờ tiếp nhận lâu.")):
+        resp = client.post(
+            "/api/v1/feedback", json={**body, "text": text}, environ_base={"REMOTE_ADDR": f"9.9.9.{n}"}
+        )
+        assert resp.status_code == 201
+    with app.app_context():
+        version = db.session.scalars(
+            select(ProcessVersion.version).where(ProcessVersion.key == "birth_registration")
+        ).first()
+        db.session.remove()
+    page = new_page(browser)
+    login(page, server, "analyst")
+    page.goto(f"{server}/processes/birth_registration/{version}")
+    page.wait_for_selector("#diagram[data-rendered='1']")
+    badge = page.locator(".hotich-feedback-badge")
+    assert badge.count() == 1 and badge.inner_text() == "2"
+    page.screenshot(path=shots / "22-analyst-diagram-feedback.png", full_page=True)
+    with page.expect_navigation():
+        badge.click()
+    assert "element_id=reception_check" in page.url
+    items = page.locator("#feedback-items li")
+    assert items.count() == 2
+    assert "Chị Hoa" not in items.all_inner_texts()[0] + items.all_inner_texts()[1]

@@ -35,7 +35,7 @@
         badge.href = box.getAttribute("data-feedback-url") + "?element_id=" + encodeURIComponent(id);
         badge.textContent = String(feedback[id]);
         badge.title = (document.documentElement.lang === "en" ? "Feedback: " : "Phản ánh: ") + feedback[id];
-        overlays.add(id, "hotich-feedback", { position: { top: -12, right: 12 }, html: badge });
+        overlays.add(id, "hotich-feedback", { position: { top: -12, right: 12 }, scale: { min: 1 }, html: badge });
       });
       canvas.zoom("fit-viewport", "auto");
       box.setAttribute("data-rendered", "1");
