@@ -16,7 +16,7 @@ from app.domain.rules import RuleContext, evaluate_birth
 from app.domain.rules.fields import parse_date
 from app.domain.text import fold
 from app.engine.lint import Checkpoint
-from app.procedures.documents import person_block, registration, with_copies
+from app.procedures.documents import id_document_text, person_block, registration, with_copies
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
@@ -110,7 +110,7 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
         "father": None if d.get("father") is None else person_block(d.get("father"), lookups.get("father")),
         "declarant": {
             "full_name": requester.get("full_name", ""),
-            "id_document": requester.get("personal_id", ""),
+            "id_document": id_document_text(requester),
         },
         "officer_name": (data.get("actors") or {}).get("officer_examine", {}).get("full_name", ""),
     }

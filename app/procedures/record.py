@@ -46,6 +46,8 @@ class DocumentSource:
     header: dict[
         str, Any
     ]  # issuer, issued_on, dossier_code, procedure_name, requester, signer, receiver_name
+    # (dotted path in the submission form, code) -> the choice's Vietnamese label ("x-enum-labels")
+    choice_label: Callable[[str, Any], str] = lambda path, code: str(code or "")
 
     @property
     def form(self) -> dict[str, Any]:

@@ -198,7 +198,19 @@ def _context(dossier: Dossier, spec: DocumentKind, data: dict[str, Any], now: da
         "signer": None,
         "receiver_name": (data.get("actors") or {}).get("reception_check", {}).get("full_name", ""),
     }
-    return {**header, **spec.build(DocumentSource(dossier, data, now, header))}
+    process_key = get_procedure(dossier.procedure).process_key
+    source = DocumentSource(dossier, data, now, header, lambda path, code: choice_label(process_key, path, code))
+    return {**header, **spec.build(source)}
+
+
+def choice_label(process_key: str, path: str, code: Any) -> str:
+    """The Vietnamese label of a choice in the procedure's submission form ("requester.relationship",
+    "relative") -> "Họ hàng"; the code itself only when the form declares no label for it."""
+    node: Any = collaborators().forms.schema(process_key, "submission")
+    for name in path.split("."):
+        node = (node.get("properties") or {}).get(name) if isinstance(node, dict) else None
+    labels = node.get("x-enum-labels") if isinstance(node, dict) else None
+    return str((labels or {}).get(code, code or ""))
 
 
 class DocumentTampered(ServiceError):
