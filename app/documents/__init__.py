@@ -16,7 +16,8 @@ Common keys (every kind)::
     verify_url    "{verify_base_url}/verify/{verify_token}" — encoded in the QR code (checked)
     verify_token  printed in small text beside the QR code
     dossier_code  printed in the footer (and on slips under the issuer)
-    copy          None (original) or {"number": int >= 1} → "BẢN SAO", "Bản sao số: n"
+    copy          None (original) or {"number": int >= 1, "name"?: "Bản sao Giấy khai sinh"} → the name in
+                  capitals ("BẢN SAO" without one), "Bản sao số: n"
     electronic    bool → adds "Bản điện tử"
     draft         optional bool → adds "DỰ THẢO" (the draft sent to the citizen for confirmation)
     signer        {"name": str, "title": "chu_tich" | "pho_chu_tich"} or None
@@ -43,6 +44,8 @@ Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
     marriage_certificate  register, bride, groom: {full_name, birth_date, ethnicity, nationality,
                           residence, personal_id}, registered_on, registration_place,
                           original_for "bride" (Bản chính số 1/2) | "groom" (2/2)
+    marriage_extract      as marriage_certificate without original_for; only its copies are issued
+                          ("Bản sao Trích lục kết hôn", numbered "n/TLKH-BS")
     death_extract         register, deceased {full_name, birth_date or birth_year, sex, ethnicity,
                           nationality, personal_id, last_residence}, death {at: date or datetime,
                           place, cause}, death_notice {number, issuer, issued_on},

@@ -107,7 +107,8 @@ def signature_of(signer: dict[str, str] | None, unsigned_caption: str = "NGƯỜ
     if signer is None:
         hint = "(Ký, ghi rõ họ, chữ đệm, tên, chức vụ và đóng dấu)"
         return {"captions": (unsigned_caption,), "hint": hint, "name": "", "seal": seal}
-    return {"captions": signer_title_lines(signer["title"]), "hint": None, "name": signer["name"], "seal": seal}
+    captions = signer_title_lines(signer["title"])
+    return {"captions": captions, "hint": None, "name": signer["name"], "seal": seal}
 
 
 FILTERS = {
