@@ -16,8 +16,8 @@ Common keys (every kind)::
     verify_url    "{verify_base_url}/verify/{verify_token}" — encoded in the QR code (checked)
     verify_token  printed in small text beside the QR code
     dossier_code  printed in the footer (and on slips under the issuer)
-    copy          None (original) or {"number": int >= 1, "name"?: "Bản sao Giấy khai sinh"} → the name in
-                  capitals ("BẢN SAO" without one), "Bản sao số: n"
+    copy          None (original) or {"number": int >= 1, "name"?: "Bản sao Giấy khai sinh", "of"?: "Giấy
+                  khai sinh"} → "BẢN SAO", "GIẤY KHAI SINH", "Bản sao số: n"
     electronic    bool → adds "Bản điện tử"
     draft         optional bool → adds "DỰ THẢO" (the draft sent to the citizen for confirmation)
     signer        {"name": str, "title": "chu_tich" | "pho_chu_tich"} or None

@@ -149,7 +149,7 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
         while unique in taken:
             unique, n = f"{name}_{n}", n + 1
         token = secrets.token_urlsafe(16)
-        copy = {**variant["copy"], "name": spec.copy_name} if variant["copy"] else None
+        copy = {**variant["copy"], "name": spec.copy_name, "of": spec.title} if variant["copy"] else None
         doc_ctx = {
             **ctx,
             "copy": copy,
