@@ -223,9 +223,7 @@ PROCEDURE = Procedure(
     subject_key=subject_key,
     subject_name=subject_name,
     register=RegisterSpec(classify=classify, summary=summary, personal_id_from_result=True),
-    fee=FeeRule(
-        "khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"
-    ),
+    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"),
     # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
     # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
     limits=TimeLimits(1, 1, BIRTH_REGISTRATION_DAYS),

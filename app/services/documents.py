@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.calendar import local_date
-from app.engine.definition import canonical_json
 from app.domain.fees import exemption_label
+from app.engine.definition import canonical_json
 from app.models import Attachment, Commune, Document, Dossier, db
 from app.procedures import DocumentKind, DocumentSource
 from app.procedures import get as get_procedure
