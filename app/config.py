@@ -19,7 +19,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HOTICH_REGISTRY_URL": os.environ.get("HOTICH_REGISTRY_URL") or None,
         "HOTICH_REGISTRY_TOKEN": os.environ.get("HOTICH_REGISTRY_TOKEN") or None,
         "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
-        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
+        # unset: QR codes point at the address the app is served on (app/services/collaborators.py)
+        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL") or None,
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
         "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,
