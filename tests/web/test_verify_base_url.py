@@ -69,9 +69,7 @@ def test_configured_base_url_wins_over_the_request(configured_app: Any, client: 
     assert urls["phieu_hen"].startswith("https://hotich.hanoi.gov.vn/verify/")
 
 
-def test_before_any_request_a_job_uses_the_local_port(
-    app: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_before_any_request_a_job_uses_the_local_port(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "8088")
     with app.app_context():
         rt = collaborators()
