@@ -57,7 +57,9 @@ def test_diagram_is_drawn_without_overlaps(path: Path) -> None:
         ex, ey, ew, eh = boxes[event]
         hx, hy, hw, hh = boxes[host]
         cx, cy = ex + ew / 2, ey + eh / 2
-        on_border = (hx <= cx <= hx + hw and cy in (hy, hy + hh)) or (hy <= cy <= hy + hh and cx in (hx, hx + hw))
+        on_edge_row = hx <= cx <= hx + hw and cy in (hy, hy + hh)
+        on_edge_column = hy <= cy <= hy + hh and cx in (hx, hx + hw)
+        on_border = on_edge_row or on_edge_column
         assert on_border, f"{event} is not on the border of {host}"
     for lane in root.iterfind(".//bpmn:lane", NS):
         lx, ly, lw, lh = boxes[lane.get("id")]

@@ -53,7 +53,9 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
     out["documents"] = issue_documents(dossier, kind, data, d.now)
     # Luật Hộ tịch Art. 16(2), 34(2): printed with its Số and Quyển số before the chairman signs; the dossier
     # is resolved when the chairman signs and issues it (documents/sign)
-    if resolves_dossier(dossier.procedure, kind) and not params.get("before_signature"):
+    # (an electronic draft sent for confirmation resolves nothing)
+    draft = kind.endswith("_draft")
+    if resolves_dossier(dossier.procedure, kind) and not draft and not params.get("before_signature"):
         original = dossier.result.get("original_due_at")
         on_time = d.now <= datetime.fromisoformat(original) if original else None
         extra: dict[str, Any] = {"resolved_at": d.now.isoformat(), "on_time": on_time}
