@@ -93,9 +93,16 @@ def _apology_context(src: DocumentSource) -> dict[str, Any]:
         "reason": (
             "Hồ sơ phải xác minh tình trạng hôn nhân tại Ủy ban nhân dân cấp xã nơi cư trú."
             if verified
-            else "Hồ sơ cần thêm thời gian xác minh, thẩm tra."
+            else WAITING_REASONS.get(dossier.status, "Hồ sơ cần thêm thời gian xác minh, thẩm tra.")
         ),
     }
+
+
+# why the result is not ready, by the step the dossier waits at when the apology slip goes out
+WAITING_REASONS = {
+    "awaiting_confirmation": "Hồ sơ đang chờ ông/bà xác nhận bản dự thảo điện tử.",
+    "awaiting_signature": "Hồ sơ đang chờ lãnh đạo Ủy ban nhân dân ký.",
+}
 
 
 SHARED_KINDS = (

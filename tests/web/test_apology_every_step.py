@@ -8,7 +8,10 @@ moment is 15:00 (two working hours before; a day before for longer limits)."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from pypdf import PdfReader
 
 from tests.api_client import Api, birth_submission
 from tests.services.procedures import (
@@ -24,6 +27,7 @@ from tests.services.procedures import (
     dossier,
     jobs,
     marriage_submission,
+    pdf,
     submit,
     verified,
 )
@@ -78,6 +82,9 @@ def test_apology_at_the_chairman_signature(app: Any, client: Any, clock: Any) ->
     assert dossier(api, code)["status"] == "awaiting_signature"
     advance(clock, api, app, hours=6, seconds=1)  # 15:00:01
     assert apology_events(api, code) == [("issue_apology_chairman_sign", True)]
+    slip = " ".join(PdfReader(io.BytesIO(pdf(api, code, "phieu_xin_loi"))).pages[0].extract_text().split())
+    assert "Lý do: Hồ sơ đang chờ lãnh đạo Ủy ban nhân dân ký." in slip
+    assert "17 giờ 00 phút, ngày 11 tháng 03 năm 2026" in slip  # the new appointment, a working day later
     complete(api, CHAIRMAN, code, "chairman_sign", SIGN)
     d = dossier(api, code)
     assert d["result"]["on_time"] is True  # signed before 17:00: the apology did not make it late

@@ -39,7 +39,9 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
         if skip:
             return {"issued": False, "reason": skip, "documents": []}
         # C10: the slip gives a new appointment; the statutory due date stays in result["original_due_at"]
-        new_due = collaborators().calendar.due_at(d.now, 1)
+        # a working day after the appointment it replaces (sent before it, the slip must move it)
+        calendar = collaborators().calendar
+        new_due = max(calendar.due_at(d.now, 1), calendar.due_at(dossier.due_at or d.now, 1))
         data = {**data, "new_due_at": new_due.isoformat()}
         dossier.due_at = new_due
         record_result(dossier, apology={"issued_at": d.now.isoformat(), "new_due_at": new_due.isoformat()})
