@@ -21,14 +21,17 @@ Common keys (every kind)::
     electronic    bool → adds "Bản điện tử"
     draft         optional bool → adds "DỰ THẢO" (the draft sent to the citizen for confirmation)
     signer        {"name": str, "title": "chu_tich" | "pho_chu_tich"} or None
-                  ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH"); on the refusal letter, certificates,
+                  ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH") above the seal area (id "chu-ky-so-lanh-dao",
+                  a named destination of the PDF for the e-signature tool); on the refusal letter, certificates,
                   apology slip and a closed register book. None (not signed yet) prints the blank
                   block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
 
 Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
 
     appointment_slip      procedure_name, requester, received_at, due_at, documents [str],
-                          fee {"amount": int VND, "exempt_reason": str|None, "lines": [[label, int]]},
+                          fee {"amount": int VND (the total due), "exempt_reason": str|None (the registration
+                               fee waived), "exempt_label"?: its Vietnamese reason, "lines": [[label, int]]
+                               (copies are charged even when the registration fee is waived)},
                           receiver_name
     supplement_request    procedure_name, requester, received_at, missing [str], note (str|None),
                           receiver_name
