@@ -46,3 +46,8 @@ def commune_place(code: str | int | None) -> str:
     except (TypeError, ValueError, LookupError, AttributeError):
         return ""
     return f"{ward.name}, {province.name}"
+
+
+def commune_named(code: str | int | None) -> str:
+    """A commune for a sentence: its names, or "mã <code>" for a code the list does not know."""
+    return commune_place(code) or f"mã {code}"

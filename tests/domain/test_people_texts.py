@@ -92,3 +92,12 @@ def test_death_date_unreadable_message_is_plain() -> None:
     data["death"]["at"] = "hôm qua"
     found = [f for f in evaluate_death(data, death.context()) if f.rule == "KT-02"]
     assert found and found[0].message == "Không đọc được ngày, giờ chết." and found[0].field == "death.at"
+
+
+def test_route_to_another_commune_names_the_communes_not_their_codes() -> None:
+    """KT-01: the registry puts the deceased's last residence in Phường Ba Đình (00004)."""
+    ctx = death.context(lookups={"deceased": {**death.DECEASED, "residence_commune_code": "00004"}})
+    [found] = [f for f in evaluate_death(death.death_data(), ctx) if f.rule == "KT-01"]
+    assert "Phường Ba Đình, Thành phố Hà Nội" in found.message
+    assert "Phường Hoàn Kiếm, Thành phố Hà Nội" in found.message
+    assert "00004" not in found.message and "00070" not in found.message

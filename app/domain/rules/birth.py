@@ -12,7 +12,7 @@ from app.domain.date_words import date_in_words, matches_date
 from app.domain.deadlines import BIRTH_REGISTRATION_DAYS
 from app.domain.findings import Finding
 from app.domain.kinship import relationship
-from app.domain.provinces import mentions_current_province
+from app.domain.provinces import commune_named, mentions_current_province
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import (
     block,
@@ -277,8 +277,9 @@ def _competence(ctx: RuleContext, parents: list[_Parent], special: Any) -> list[
             Finding(
                 "KS-01",
                 "route",
-                f"Cha, mẹ không cư trú tại xã/phường tiếp nhận ({ctx.commune_code}); "
-                f"chuyển hồ sơ đến UBND xã nơi cư trú ({', '.join(sorted(set(codes)))}).",
+                f"Cha, mẹ không cư trú tại xã/phường tiếp nhận ({commune_named(ctx.commune_code)}); "
+                "chuyển hồ sơ đến UBND xã nơi cư trú "
+                f"({'; '.join(commune_named(c) for c in sorted(set(codes)))}).",
                 "mother.residence",
             )
         ]

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.domain.deadlines import DEATH_REGISTRATION_DAYS
 from app.domain.findings import Finding
+from app.domain.provinces import commune_named
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import (
     block,
@@ -153,8 +154,8 @@ def _competence(ctx: RuleContext, record: Mapping[str, Any] | None) -> list[Find
         Finding(
             "KT-01",
             "route",
-            f"Nơi cư trú cuối cùng của người chết thuộc xã/phường {code}, không phải xã "
-            f"tiếp nhận ({ctx.commune_code}); chuyển hồ sơ đến UBND xã có thẩm quyền.",
+            f"Nơi cư trú cuối cùng của người chết thuộc {commune_named(code)}, không phải xã "
+            f"tiếp nhận ({commune_named(ctx.commune_code)}); chuyển hồ sơ đến UBND xã có thẩm quyền.",
             "deceased.last_residence",
         )
     ]

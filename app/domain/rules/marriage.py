@@ -13,6 +13,7 @@ from typing import Any
 
 from app.domain.findings import Finding
 from app.domain.kinship import relationship
+from app.domain.provinces import commune_named
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import block, get, is_vietnamese, member, parse_date, text
 from app.domain.rules.persons import (
@@ -249,8 +250,8 @@ def _competence(ctx: RuleContext) -> list[Finding]:
         Finding(
             "KH-08",
             "route",
-            f"Không bên nào cư trú tại xã/phường tiếp nhận ({ctx.commune_code}); chuyển "
-            f"hồ sơ đến UBND xã nơi cư trú của một bên ({', '.join(map(str, codes))}).",
+            f"Không bên nào cư trú tại xã/phường tiếp nhận ({commune_named(ctx.commune_code)}); chuyển "
+            f"hồ sơ đến UBND xã nơi cư trú của một bên ({'; '.join(commune_named(c) for c in codes)}).",
             "bride.residence",
         )
     ]
