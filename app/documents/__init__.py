@@ -23,8 +23,8 @@ Common keys (every kind)::
     signer        {"name": str, "title": "chu_tich" | "pho_chu_tich"} or None
                   ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH") above the seal area (id "chu-ky-so-lanh-dao",
                   a named destination of the PDF for the e-signature tool); on the refusal letter,
-                  certificates, apology slip and a closed register book. None (not signed yet) prints the blank
-                  block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
+                  certificates, apology slip and a closed register book. None (not signed yet) prints the
+                  blank block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
 
 Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
 
