@@ -186,3 +186,18 @@ def test_marriage_apology_at_the_handover(app: Any, client: Any, clock: Any) -> 
     assert apology_events(api, code) == [("issue_apology_marriage_handover", False)]
     complete(api, OFFICER, code, "marriage_handover", HANDOVER)
     assert dossier(api, code, RECEPTION)["status"] == "completed"
+
+
+def test_apology_while_the_refusal_waits_for_the_chairman(app: Any, client: Any, clock: Any) -> None:
+    """A refusal is the dossier's result too (LHT Art. 5(2)): while the letter waits for the chairman's
+    signature past the apology moment, the requester gets the slip (through the officer's slip task)."""
+    api = Api(client)
+    code = counter_birth(api, app)
+    refusal = {"decision": "refuse", "reasons": ["Giấy chứng sinh không hợp lệ"], "note": ""}
+    complete(api, OFFICER, code, "officer_examine", refusal)
+    assert [t["task"] for t in dossier(api, code)["tasks"]] == ["chairman_sign_refusal"]
+    advance(clock, api, app, hours=6, seconds=1)
+    assert apology_events(api, code) == [("issue_apology", True)]
+    assert "phieu_xin_loi" in documents(api, code)
+    complete(api, CHAIRMAN, code, "chairman_sign_refusal", SIGN)
+    assert dossier(api, code)["status"] == "refused"
