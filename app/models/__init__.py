@@ -7,6 +7,7 @@ from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTa
 from app.models.identity import ApiToken, Commune, LoginAttempt, User
 from app.models.job import Job
 from app.models.process import ProcessVersion
+from app.models.reads import PersonalDataRead
 from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
 
@@ -24,6 +25,7 @@ __all__ = [
     "User",
     "Job",
     "ProcessVersion",
+    "PersonalDataRead",
     "Counter",
     "RegisterBook",
     "RegisterEntry",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from SpiffWorkflow.exceptions import WorkflowException
@@ -43,10 +44,14 @@ def _documents(dossier: Dossier) -> list[Document]:
 
 
 def replay_events(
-    dossier: Dossier, events: list[AuditEvent], upto: int | None = None
+    dossier: Dossier,
+    events: list[AuditEvent],
+    upto: int | None = None,
+    on_step: Callable[[AuditEvent, Instance, str], None] | None = None,
 ) -> tuple[Instance | None, str]:
     """Run the recorded commands (up to seq `upto`) on the pinned process version; internal results are
-    served back from the full list, so a command is never cut from its own results."""
+    served back from the full list, so a command is never cut from its own results. `on_step` sees the
+    instance and status after each command (the history page's per-step states)."""
     definition = definition_for(dossier.process_version_id)
     instance: Instance | None = None
     status = "submitted"
@@ -81,6 +86,8 @@ def replay_events(
             _apply(instance, ev)
         # a withdrawal cancels the instance: no diagram element carries that status
         status = "withdrawn" if ev.type == "withdrawn" else instance.status(status)
+        if on_step is not None:
+            on_step(ev, instance, status)
     return instance, status
 
 

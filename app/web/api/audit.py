@@ -9,10 +9,12 @@ from flask import jsonify, request
 from app.services import replay as svc
 from app.services.dossiers import get_dossier
 from app.web.api import api, authenticated, current_user
+from app.web.read_log import records_read
 
 
 @api.get("/dossiers/<code>/events")
 @authenticated
+@records_read("api.events")
 def audit_events(code: str) -> Any:
     user = current_user()
     return jsonify(svc.list_events(user, get_dossier(user, code)))
@@ -20,6 +22,7 @@ def audit_events(code: str) -> Any:
 
 @api.get("/dossiers/<code>/replay")
 @authenticated
+@records_read("api.replay")
 def audit_replay(code: str) -> Any:
     user = current_user()
     upto = request.args.get("upto")

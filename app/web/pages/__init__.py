@@ -88,6 +88,7 @@ def _filter_money(value: Any) -> str:
 from app.web.pages import (  # noqa: E402,F401
     admin,
     admin_calendar,
+    audit,
     auth,
     counter,
     dossiers,

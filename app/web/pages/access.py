@@ -50,7 +50,10 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
-    if user.has_role("analyst", "admin"):
+    if user.has_role("auditor"):
+        items.append(NavItem("audit", str(_l("Kiểm tra hồ sơ")), url_for("pages.audit_search")))
+        items.append(NavItem("reads", str(_l("Nhật ký truy cập")), url_for("pages.user_reads_page")))
+    if user.has_role("analyst", "admin", "auditor"):
         items.append(NavItem("processes", str(_l("Quy trình")), url_for("pages.process_list")))
     if user.has_role("admin"):
         items += [
