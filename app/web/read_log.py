@@ -28,7 +28,9 @@ def dossier_of_task(kwargs: dict[str, Any]) -> str | None:
     code = db.session.scalar(select(OpenTask.dossier_code).where(OpenTask.id == task_id))
     if code is None:
         code = db.session.scalar(
-            select(Dossier.code).join(ClosedTask, ClosedTask.dossier_id == Dossier.id).where(ClosedTask.id == task_id)
+            select(Dossier.code)
+            .join(ClosedTask, ClosedTask.dossier_id == Dossier.id)
+            .where(ClosedTask.id == task_id)
         )
     return code
 
@@ -38,7 +40,9 @@ def _code_kwarg(kwargs: dict[str, Any]) -> str | None:
     return str(code) if code is not None else None
 
 
-def records_read(view: str, *, dossier: Callable[[dict[str, Any]], str | None] = _code_kwarg) -> Callable[[F], F]:
+def records_read(
+    view: str, *, dossier: Callable[[dict[str, Any]], str | None] = _code_kwarg
+) -> Callable[[F], F]:
     """Record every successful call of the decorated endpoint as a read of the dossier's personal data."""
 
     def decorate(fn: F) -> F:

@@ -13,10 +13,12 @@ from sqlalchemy import text
 from app.extensions import db
 from app.models import AuditEvent, Dossier
 from tests.api_client import Api
-from tests.e2e.test_browser import browser, login, new_page, server, shots  # noqa: F401 - fixtures
+from tests.e2e import test_browser as base
 from tests.services.test_audit_proof import _completed_birth
 
 pytestmark = pytest.mark.browser
+browser, server, shots = base.browser, base.server, base.shots  # the fixtures of the browser suite
+login, new_page = base.login, base.new_page
 
 
 @pytest.fixture
@@ -28,7 +30,11 @@ def completed(app: Any, client: Any) -> str:
 def _seq(app: Any, code: str, task: str) -> int:
     with app.app_context():
         d = db.session.query(Dossier).filter_by(code=code).one()
-        seq = db.session.query(AuditEvent.seq).filter_by(dossier_id=d.id, task=task, type="task_completed").scalar()
+        seq = (
+            db.session.query(AuditEvent.seq)
+            .filter_by(dossier_id=d.id, task=task, type="task_completed")
+            .scalar()
+        )
         db.session.remove()
         return int(seq)
 
@@ -43,7 +49,11 @@ def _active(page: Any) -> list[str]:
 
 
 def test_stepping_through_a_completed_birth_moves_the_highlight(
-    app: Any, completed: str, browser: Any, server: str, shots: Path  # noqa: F811
+    app: Any,
+    completed: str,
+    browser: Any,
+    server: str,
+    shots: Path,
 ) -> None:
     code = completed
     accept = _seq(app, code, "reception_check")
@@ -64,7 +74,9 @@ def test_stepping_through_a_completed_birth_moves_the_highlight(
     assert "reception_check.decision" in page.inner_text("#step-changes")
 
     page.click("#step-prev")
-    page.wait_for_function(f"document.getElementById('step-now').getAttribute('data-upto') === '{accept - 1}'")
+    page.wait_for_function(
+        f"document.getElementById('step-now').getAttribute('data-upto') === '{accept - 1}'"
+    )
     assert _active(page) == ["reception_check"]
 
     last = int(page.get_attribute("#upto", "max") or 0)
@@ -79,7 +91,11 @@ def test_stepping_through_a_completed_birth_moves_the_highlight(
 
 
 def test_a_row_edited_by_sql_shows_the_first_bad_event(
-    app: Any, completed: str, browser: Any, server: str, shots: Path  # noqa: F811
+    app: Any,
+    completed: str,
+    browser: Any,
+    server: str,
+    shots: Path,
 ) -> None:
     code = completed
     bad = _seq(app, code, "officer_examine")

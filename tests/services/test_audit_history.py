@@ -14,8 +14,18 @@ from app.models import AuditEvent, Dossier
 from app.services.history import dossier_history
 from tests.api_client import Api, birth_submission
 from tests.page_client import Pages
-from tests.services.procedures import CHAIRMAN, OFFICER, RECEPTION, SIGN, accept, advance, attachment, complete
-from tests.services.procedures import jobs, submit
+from tests.services.procedures import (
+    CHAIRMAN,
+    OFFICER,
+    RECEPTION,
+    SIGN,
+    accept,
+    advance,
+    attachment,
+    complete,
+    jobs,
+    submit,
+)
 from tests.services.test_audit_proof import _completed_birth
 
 
@@ -46,7 +56,9 @@ def test_every_event_with_actor_role_changes_and_lookup(app: Any, client: Any) -
     assert [s.seq for s in h.steps] == [e["seq"] for e in events]
     examine = next(s for s in h.steps if s.task == "officer_examine")
     assert (examine.actor, examine.role) == ("officer.hoankiem", "officer")
-    assert {(c.path, c.before, c.after) for c in examine.changes} >= {("officer_examine.decision", None, '"approve"')}
+    assert {(c.path, c.before, c.after) for c in examine.changes} >= {
+        ("officer_examine.decision", None, '"approve"')
+    }
     lookup = next(s for s in h.steps if s.lookup)
     assert lookup.role == "system" and lookup.lookup["mother"]["full_name"] == "Trần Thị Bích Ngọc"
     assert h.verdict == {"chain_ok": True, "replay_ok": True, "first_bad_seq": None}
@@ -55,7 +67,9 @@ def test_every_event_with_actor_role_changes_and_lookup(app: Any, client: Any) -
     pages.login("auditor")
     html = pages.text(f"/audit/dossiers/{code}")
     row = _row(html, examine.seq)
-    assert "Trần Văn Minh" in row and "Công chức tư pháp – hộ tịch" in row and "officer_examine.decision" in row
+    assert (
+        "Trần Văn Minh" in row and "Công chức tư pháp – hộ tịch" in row and "officer_examine.decision" in row
+    )
     assert "Trần Thị Bích Ngọc" in _row(html, lookup.seq)  # which lookup returned what
     assert "Chuỗi băm nguyên vẹn" in html
 
@@ -71,7 +85,9 @@ def test_the_step_control_replays_the_state_after_each_step(app: Any, client: An
     before = pages.text(f"/audit/dossiers/{code}?upto={accept_seq - 1}")
     marks = _markers(before)
     assert marks["active"] == ["reception_check"] and "officer_examine" not in marks["completed"]
-    assert "Kiểm tra, tiếp nhận hồ sơ" in before.split('id="step-now"')[1].split("</p>")[0]  # the open task then
+    assert (
+        "Kiểm tra, tiếp nhận hồ sơ" in before.split('id="step-now"')[1].split("</p>")[0]
+    )  # the open task then
     # the step control works without JavaScript: links to the neighbouring steps
     assert f"upto={accept_seq - 2}" in before and f"upto={accept_seq}" in before
 
@@ -98,7 +114,10 @@ def test_the_data_shown_is_the_data_after_that_step(app: Any, client: Any) -> No
     resp = api.post(
         RECEPTION,
         f"/dossiers/{code}/supplement",
-        json={"data": {"requester": {"phone": "0987654321"}}, "attachments": [attachment("birth_undertaking")]},
+        json={
+            "data": {"requester": {"phone": "0987654321"}},
+            "attachments": [attachment("birth_undertaking")],
+        },
     )
     assert resp.status_code == 200, resp.get_json()
     jobs(app)
@@ -113,7 +132,10 @@ def test_the_data_shown_is_the_data_after_that_step(app: Any, client: Any) -> No
     pages.login("auditor")
     old = pages.text(f"/audit/dossiers/{code}?upto={message.seq - 1}").split('id="step-data"')[1]
     new = pages.text(f"/audit/dossiers/{code}?upto={message.seq}").split('id="step-data"')[1]
-    assert "0912345678" in old.split("</div>\n    </div>")[0] and "0987654321" not in old.split("</div>\n    </div>")[0]
+    assert (
+        "0912345678" in old.split("</div>\n    </div>")[0]
+        and "0987654321" not in old.split("</div>\n    </div>")[0]
+    )
     assert "0987654321" in new.split("</div>\n    </div>")[0]
     # the loop went round: the reception check and the examination are passed twice by now
     marks = _markers(pages.text(f"/audit/dossiers/{code}"))
@@ -196,7 +218,10 @@ def test_a_forged_event_is_named_on_the_page(app: Any, client: Any) -> None:
     pages.login("auditor")
     html = pages.text(f"/audit/dossiers/{code}")
     assert f'id="first-bad" data-seq="{seq}"' in html
-    assert "is-bad" in html.split(f'id="event-{seq}"')[1].split(">")[0] + html.split(f'<tr id="event-{seq}"')[1][:300]
+    assert (
+        "is-bad"
+        in html.split(f'id="event-{seq}"')[1].split(">")[0] + html.split(f'<tr id="event-{seq}"')[1][:300]
+    )
 
 
 def test_history_pdf_report(app: Any, client: Any, tmp_path: Any) -> None:

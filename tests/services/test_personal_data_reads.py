@@ -71,9 +71,12 @@ def test_task_page_and_attachment_reads_are_recorded(app: Any, client: Any) -> N
     pages.text(f"/tasks/{task['id']}")
     with app.app_context():
         d = db.session.query(Dossier).filter_by(code=code).one()
-        attachment_id = d.id and db.session.execute(
-            db.text("SELECT id FROM attachment WHERE dossier_id = :d"), {"d": d.id}
-        ).scalar_one()
+        attachment_id = (
+            d.id
+            and db.session.execute(
+                db.text("SELECT id FROM attachment WHERE dossier_id = :d"), {"d": d.id}
+            ).scalar_one()
+        )
         db.session.remove()
     assert pages.get(f"/dossiers/{code}/attachments/{attachment_id}").status_code == 200
     views = [(c, v) for _u, c, v, _d in _reads(app, code)]

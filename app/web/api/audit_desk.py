@@ -27,7 +27,6 @@ def dossier_reads(code: str) -> Any:
 @authenticated
 def user_reads() -> Any:
     """Every recorded read by one user (`?user=<username>`) of the dossiers in the auditor's scope."""
-    user = current_user()
     username = (request.args.get("user") or "").strip()
     if not username:
         raise BadRequest("Thiếu tên đăng nhập cần xem.", fields={"user": "«Người dùng» là bắt buộc."})
@@ -37,7 +36,8 @@ def user_reads() -> Any:
 @api.get("/audit/dossiers")
 @authenticated
 def audit_search() -> Any:
-    """The auditor search (`commune`, `procedure`, `from`, `to`, `official`, `timeliness`, `refused`, `reason`)."""
+    """The auditor search: `commune`, `procedure`, `from`, `to`, `official`, `timeliness`, `refused`,
+    `reason`."""
     return jsonify(audit_reports.search(current_user(), audit_reports.parse_filter(request.args)))
 
 

@@ -43,7 +43,14 @@ def history_context(user: Any, code: str) -> dict[str, Any]:
     definition = definition_for(dossier.process_version_id)
     titles = {key: info.title for key, info in definition.user_tasks.items()}
     events = [
-        {"seq": s.seq, "at": s.at.isoformat(), "type": s.type, "actor": s.actor, "task": s.task, "data": s.data}
+        {
+            "seq": s.seq,
+            "at": s.at.isoformat(),
+            "type": s.type,
+            "actor": s.actor,
+            "task": s.task,
+            "data": s.data,
+        }
         for s in history.steps
     ]
     names = dossier_details.actor_names({s.actor for s in history.steps})
@@ -147,10 +154,11 @@ def csv_response(body: bytes, filename: str) -> Response:
     return Response(
         body,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"', "X-Content-Type-Options": "nosniff"},
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "X-Content-Type-Options": "nosniff",
+        },
     )
-
-
 
 
 @pages.get("/audit/dossiers/<code>/history.pdf")
@@ -158,9 +166,10 @@ def csv_response(body: bytes, filename: str) -> Response:
 @records_read("history_pdf")
 def dossier_history_pdf(code: str) -> Any:
     """The whole history as a PDF report (WeasyPrint, nothing fetched from outside)."""
+    from weasyprint import HTML
+
     from app.documents.rendering import DataOnlyURLFetcher
     from app.services.collaborators import collaborators
-    from weasyprint import HTML
 
     user = require_roles("auditor")
     context = history_context(user, code)
@@ -230,7 +239,12 @@ def process_heat_page(key: str, version: int) -> Any:
     commune = (request.args.get("commune") or "").strip() or None
     heat = audit_reports.process_heat(user, key, version, period, commune)
     return render_template(
-        "audit_heat.html", key=key, version=version, period=period, heat=heat, commune=commune,
+        "audit_heat.html",
+        key=key,
+        version=version,
+        period=period,
+        heat=heat,
+        commune=commune,
         communes=_communes(),
     )
 
