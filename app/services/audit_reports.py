@@ -165,8 +165,10 @@ def _acts(ids: set[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
         if actor not in officials[dossier_id]:
             officials[dossier_id].append(actor)
         form = (data or {}).get("form") or {}
-        if str(form.get("decision", "")).startswith("refuse") and form.get("reasons"):
-            reasons[dossier_id] = [str(r) for r in form["reasons"]]
+        if str(form.get("decision", "")).startswith("refuse"):
+            # a refusal names its reasons; a receipt refusal writes them in the note
+            why = form.get("reasons") or ([form["note"]] if form.get("note") else [])
+            reasons[dossier_id] = [str(r) for r in why]
     return officials, reasons
 
 

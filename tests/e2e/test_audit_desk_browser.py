@@ -119,3 +119,36 @@ def test_a_row_edited_by_sql_shows_the_first_bad_event(
     assert page.url.endswith(f"#event-{bad}")
     page.screenshot(path=str(shots / "audit-tampered.png"), full_page=False)
     page.context.close()
+
+
+@pytest.fixture
+def looped(app: Any, client: Any) -> str:
+    """A birth sent back for a supplement and received again: the reception check is passed twice."""
+    from tests.api_client import birth_submission
+    from tests.services.procedures import OFFICER, RECEPTION, accept, attachment, complete, jobs, submit
+
+    api = Api(client)
+    payload = birth_submission()
+    payload["data"].pop("birth_certificate")
+    code = submit(api, app, payload)
+    accept(api, code)
+    complete(api, OFFICER, code, "officer_examine", {"decision": "supplement", "note": "Nộp giấy cam đoan"})
+    body = {"data": {}, "attachments": [attachment("birth_undertaking")]}
+    assert api.post(RECEPTION, f"/dossiers/{code}/supplement", json=body).status_code == 200
+    jobs(app)
+    accept(api, code)
+    return code
+
+
+def test_a_loop_is_shown_per_pass(app: Any, looped: str, browser: Any, server: str) -> None:
+    page = new_page(browser)
+    login(page, server, "auditor")
+    page.goto(f"{server}/audit/dossiers/{looped}")
+    page.wait_for_selector("#diagram[data-rendered='1']")
+    badge = page.locator(".djs-overlays[data-container-id='reception_check'] .hotich-passes")
+    assert badge.inner_text() == "×2"
+    page.fill("#upto", "5")  # early on, after the first acceptance: one pass only, no badge
+    page.wait_for_function("document.getElementById('step-now').getAttribute('data-upto') === '5'")
+    assert page.locator(".djs-overlays[data-container-id='reception_check'] .hotich-passes").count() == 0
+    assert page.locator("#diagram .djs-element.hotich-done[data-element-id='reception_check']").count() == 1
+    page.context.close()

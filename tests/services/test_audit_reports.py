@@ -291,3 +291,22 @@ def test_process_heat_map_counts_waits_and_late_share(app: Any, client: Any, fix
     row = html.split('data-element="officer_examine"')[1].split("</tr>")[0]
     assert "4 giờ 30 phút làm việc" in row and "50.0%" in row
     assert 'data-heat="' in html and "js/heatmap.js" in html
+
+
+def test_a_receipt_refusal_is_found_by_the_words_of_its_note(app: Any, client: Any) -> None:
+    from tests.api_client import birth_submission
+    from tests.services.procedures import RECEPTION, complete, submit
+
+    api = Api(client)
+    code = submit(api, app, birth_submission())
+    complete(
+        api,
+        RECEPTION,
+        code,
+        "reception_check",
+        {"decision": "refuse_receipt", "note": "Không thuộc thẩm quyền"},
+    )
+    rows = api.get("auditor", "/audit/dossiers?reason=tham quyen").get_json()
+    assert [(r["code"], r["status"], r["reasons"]) for r in rows] == [
+        (code, "receipt_refused", ["Không thuộc thẩm quyền"])
+    ]
