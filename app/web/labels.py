@@ -79,6 +79,7 @@ EVENTS = {
 READ_VIEWS = {
     "dossier_page": _l("Trang hồ sơ"),
     "task_page": _l("Trang nhiệm vụ"),
+    "supplement_form": _l("Biểu mẫu ghi nhận bổ sung"),
     "attachment": _l("Tệp đính kèm"),
     "document": _l("Giấy tờ đã cấp (PDF)"),
     "history": _l("Lịch sử xử lý (phát lại)"),

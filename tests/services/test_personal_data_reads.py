@@ -195,3 +195,17 @@ def test_concurrent_reads_while_writing_never_fail(app: Any, client: Any, round_
         t.join()
     assert statuses.count(200) == len(statuses) == 25, statuses
     assert len(_reads(app, code)) - before == 24
+
+
+def test_the_supplement_form_prefilled_with_the_data_is_a_read(app: Any, client: Any) -> None:
+    from tests.services.procedures import RECEPTION, complete
+
+    api = Api(client)
+    code = submit(api, app, birth_submission())
+    complete(
+        api, RECEPTION, code, "reception_check", {"decision": "supplement", "missing": ["Giấy chứng sinh"]}
+    )
+    pages = Pages(app)
+    pages.login(RECEPTION)
+    pages.text(f"/dossiers/{code}/supplement")
+    assert [(u, c, v) for u, c, v, _d in _reads(app, code)] == [(RECEPTION, "page", "supplement_form")]
