@@ -6,7 +6,8 @@ A working day has 8 office hours (08:00–12:00, 13:00–17:00 in Hà Nội; a S
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
 
 from app.domain.calendar import LOCAL_TZ, WorkingCalendar, to_local
 
@@ -14,8 +15,14 @@ WORKING_DAY = timedelta(hours=8)
 MAX_SPAN_DAYS = 3660  # ten years of days walked at most (a dossier never waits longer)
 
 
-def working_time_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> timedelta:
+def working_time_between(
+    calendar: WorkingCalendar,
+    start: datetime,
+    end: datetime,
+    periods: Callable[[date], list[tuple[time, time]]] | None = None,
+) -> timedelta:
     """Office time between two aware moments (zero when end is not after start)."""
+    office_periods = periods or calendar.office_periods
     if end <= start:
         return timedelta(0)
     a, b = to_local(start), to_local(end)
@@ -24,7 +31,7 @@ def working_time_between(calendar: WorkingCalendar, start: datetime, end: dateti
         raise ValueError("span longer than ten years")
     total = timedelta(0)
     while day <= last:
-        for opens, closes in calendar.office_periods(day):
+        for opens, closes in office_periods(day):
             lo = max(datetime.combine(day, opens, LOCAL_TZ), a)
             hi = min(datetime.combine(day, closes, LOCAL_TZ), b)
             if hi > lo:
@@ -40,3 +47,19 @@ def split_working_time(span: timedelta) -> tuple[int, int, int]:
     days, rest = divmod(minutes, day_minutes)
     hours, mins = divmod(rest, 60)
     return days, hours, mins
+
+
+class OfficeTime:
+    """`working_time_between` for many spans on one calendar, each day's office periods computed once."""
+
+    def __init__(self, calendar: WorkingCalendar) -> None:
+        self.calendar = calendar
+        self._periods: dict[date, list[tuple[time, time]]] = {}
+
+    def periods(self, day: date) -> list[tuple[time, time]]:
+        if day not in self._periods:
+            self._periods[day] = self.calendar.office_periods(day)
+        return self._periods[day]
+
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        return working_time_between(self.calendar, start, end, self.periods)

@@ -23,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import defer
 
 from app import procedures
 from app.domain.text import fold, nfc
-from app.domain.waits import working_time_between
+from app.domain.waits import OfficeTime
 from app.models import AuditEvent, Commune, Dossier, ProcessVersion, User, db
 from app.models.base import UTCDateTime
 from app.services.access import scope_dossiers
@@ -115,19 +116,32 @@ def search(actor: User, f: AuditFilter, limit: int = MAX_ROWS) -> list[dict[str,
                 )
             )
         )
-    dossiers = list(db.session.scalars(query.order_by(Dossier.received_at.desc(), Dossier.id.desc())))
-    officials, reasons = _acts({d.id for d in dossiers})
-    communes = {code: name for code, name in db.session.execute(select(Commune.code, Commune.name))}
+    # the engine state, the declaration and the search text are not needed here: never loaded
+    query = query.options(defer(Dossier.state), defer(Dossier.data), defer(Dossier.search_text))
+    query = query.order_by(Dossier.received_at.desc(), Dossier.id.desc())
+    if not f.timeliness and not f.reason:
+        query = query.limit(limit)  # every other filter is in the SQL
     now = collaborators().clock.now()
     wanted = fold(f.reason) if f.reason else None
+    chosen: list[tuple[Dossier, str | None, list[str]]] = []
+    for batch in _batches(db.session.scalars(query), 500):
+        refusals = _refusal_reasons({d.id for d in batch if d.status in REFUSED_STATUSES})
+        for d in batch:
+            late = timeliness(d, now)
+            if f.timeliness and late != f.timeliness:
+                continue
+            why = [str(r) for r in (d.result or {}).get("reasons") or []] or refusals.get(d.id, [])
+            if wanted and not any(wanted in fold(r) for r in why):
+                continue
+            chosen.append((d, late, why if d.status in REFUSED_STATUSES else []))
+            if len(chosen) >= limit:
+                break
+        if len(chosen) >= limit:
+            break
+    officials = _officials({d.id for d, _late, _why in chosen})
+    communes = {code: name for code, name in db.session.execute(select(Commune.code, Commune.name))}
     rows = []
-    for d in dossiers:
-        late = timeliness(d, now)
-        if f.timeliness and late != f.timeliness:
-            continue
-        why = [str(r) for r in (d.result or {}).get("reasons") or []] or reasons.get(d.id, [])
-        if wanted and not any(wanted in fold(r) for r in why):
-            continue
+    for d, late, why in chosen:
         due = legal_due_at(d)
         rows.append(
             {
@@ -142,34 +156,57 @@ def search(actor: User, f: AuditFilter, limit: int = MAX_ROWS) -> list[dict[str,
                 "timeliness": late,
                 "officials": officials.get(d.id, []),
                 "refused": d.status in REFUSED_STATUSES,
-                "reasons": why if d.status in REFUSED_STATUSES else [],
+                "reasons": why,
             }
         )
-        if len(rows) >= limit:
-            break
     return rows
 
 
-def _acts(ids: set[int]) -> tuple[dict[int, list[str]], dict[int, list[str]]]:
-    """Per dossier: the officials who completed a task (in order), and the reasons of a refusing form."""
+def _batches(items: Any, size: int) -> Any:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _officials(ids: set[int]) -> dict[int, list[str]]:
+    """Per dossier, the officials who completed one of its tasks, in order."""
     officials: dict[int, list[str]] = defaultdict(list)
+    for chunk in _chunks(sorted(ids)):
+        rows = db.session.execute(
+            select(AuditEvent.dossier_id, AuditEvent.actor)
+            .where(AuditEvent.dossier_id.in_(chunk), AuditEvent.type == "task_completed")
+            .order_by(AuditEvent.dossier_id, AuditEvent.seq)
+        )
+        for dossier_id, actor in rows:
+            if actor not in officials[dossier_id]:
+                officials[dossier_id].append(actor)
+    return officials
+
+
+def _refusal_reasons(ids: set[int]) -> dict[int, list[str]]:
+    """Per refused dossier, the reasons of the refusing form (a receipt refusal writes them in the note)."""
     reasons: dict[int, list[str]] = {}
-    if not ids:
-        return officials, reasons
-    rows = db.session.execute(
-        select(AuditEvent.dossier_id, AuditEvent.actor, AuditEvent.data)
-        .where(AuditEvent.dossier_id.in_(ids), AuditEvent.type == "task_completed")
-        .order_by(AuditEvent.dossier_id, AuditEvent.seq)
-    )
-    for dossier_id, actor, data in rows:
-        if actor not in officials[dossier_id]:
-            officials[dossier_id].append(actor)
-        form = (data or {}).get("form") or {}
-        if str(form.get("decision", "")).startswith("refuse"):
-            # a refusal names its reasons; a receipt refusal writes them in the note
-            why = form.get("reasons") or ([form["note"]] if form.get("note") else [])
-            reasons[dossier_id] = [str(r) for r in why]
-    return officials, reasons
+    for chunk in _chunks(sorted(ids)):
+        rows = db.session.execute(
+            select(AuditEvent.dossier_id, AuditEvent.data)
+            .where(AuditEvent.dossier_id.in_(chunk), AuditEvent.type == "task_completed")
+            .order_by(AuditEvent.dossier_id, AuditEvent.seq)
+        )
+        for dossier_id, data in rows:
+            form = (data or {}).get("form") or {}
+            if str(form.get("decision", "")).startswith("refuse"):
+                why = form.get("reasons") or ([form["note"]] if form.get("note") else [])
+                reasons[dossier_id] = [str(r) for r in why]
+    return reasons
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
 CSV_COLUMNS = (
@@ -252,6 +289,7 @@ def process_heat(
     accepted = _acceptances(dossiers)
     user_tasks = definition_for(pv.id).user_tasks
     calendar = collaborators().calendar
+    office = OfficeTime(calendar)
     waits: dict[str, list[float]] = defaultdict(list)
     seen: dict[str, set[int]] = defaultdict(set)
     late: dict[str, int] = defaultdict(int)
@@ -262,7 +300,7 @@ def process_heat(
             continue
         seen[element].add(dossier_id)
         opened = prev_at or at
-        waits[element].append(working_time_between(calendar, opened, at).total_seconds() / 60)
+        waits[element].append(office.between(opened, at).total_seconds() / 60)
         info = user_tasks.get(element) if type_ == "task_completed" else None
         if info is not None:
             due_then = _due_before(accepted.get(dossier_id, []), seq)
@@ -286,7 +324,11 @@ def _acceptances(dossiers: Any) -> dict[int, list[tuple[int, datetime]]]:
     """Per dossier, (seq, due date) of every acceptance (dossier/accept result), in order."""
     rows = db.session.execute(
         select(AuditEvent.dossier_id, AuditEvent.seq, AuditEvent.data)
-        .where(AuditEvent.dossier_id.in_(dossiers), AuditEvent.type == "internal_result")
+        .where(
+            AuditEvent.dossier_id.in_(dossiers),
+            AuditEvent.type == "internal_result",
+            AuditEvent.data["operation"].as_string() == ACCEPT_OPERATION,  # json_extract / ->>
+        )
         .order_by(AuditEvent.dossier_id, AuditEvent.seq)
     )
     out: dict[int, list[tuple[int, datetime]]] = defaultdict(list)
