@@ -114,9 +114,8 @@ def main() -> None:
         code = driver.path(next(iter(COMMUNES)), 0, upto="completed", record=False)
         t = time.perf_counter()
         start, end = clone(app, code, args.stored)
-        print(
-            f"database: {db.kind}; 1 real + {args.stored:,} cloned completed births ({time.perf_counter() - t:.1f} s)"
-        )
+        took = time.perf_counter() - t
+        print(f"database: {db.kind}; 1 real + {args.stored:,} cloned completed births ({took:.1f} s)")
         client = app.test_client()
         page = client.get("/login").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page)
