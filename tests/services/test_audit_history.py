@@ -9,6 +9,8 @@ from datetime import timedelta
 from html import unescape
 from typing import Any
 
+import pytest
+
 from app.extensions import db
 from app.models import AuditEvent, Dossier
 from app.services.history import dossier_history
@@ -252,3 +254,31 @@ def test_officials_of_the_commune_and_chairman_steps(app: Any, client: Any) -> N
     assert roles["chairman_sign"] == "chairman" and roles["return_result"] == "reception"
     assert roles["reception_check"] == "reception"
     assert SIGN and CHAIRMAN  # the flow signs as the chairman of the commune
+
+
+@pytest.mark.parametrize(
+    "forgery",
+    [
+        {"type": "bogus"},
+        {"data": {}},
+        {"task": "no_such_task"},
+        {"data": {"form": "x", "actor": 3}},
+        "delete",
+    ],
+)
+def test_any_forged_event_still_shows_the_page_naming_it(app: Any, client: Any, forgery: Any) -> None:
+    """A row edited into a shape nothing can read: the page and the PDF still answer, naming the event."""
+    api = Api(client)
+    code = _completed_birth(app, api)
+    seq = _history(app, code).steps[5].seq  # the examination
+    with app.app_context():
+        d = db.session.query(Dossier).filter_by(code=code).one()
+        rows = db.session.query(AuditEvent).filter_by(dossier_id=d.id, seq=seq)
+        rows.delete() if forgery == "delete" else rows.update(forgery)
+        db.session.commit()
+        db.session.remove()
+    pages = Pages(app)
+    pages.login("auditor")
+    html = pages.text(f"/audit/dossiers/{code}")
+    assert f'id="first-bad" data-seq="{seq}"' in html
+    assert pages.get(f"/audit/dossiers/{code}/history.pdf").status_code == 200

@@ -3,9 +3,11 @@ search with CSV export, the history as PDF, and the process heat map (analysts t
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Response, render_template, request
+from flask_babel import gettext as _
 from flask_login import login_required
 
 from app.services import dossier_details
@@ -21,6 +23,7 @@ from app.web.pages import pages
 from app.web.pages.access import require_roles
 from app.web.read_log import records_read
 
+log = logging.getLogger(__name__)
 HISTORY_READERS = (*OFFICIAL_ROLES, "auditor")
 
 
@@ -55,7 +58,7 @@ def history_context(user: Any, code: str) -> dict[str, Any]:
     ]
     names = dossier_details.actor_names({s.actor for s in history.steps})
     documents = {doc["name"]: doc["title"] for doc in list_documents(user, code)}
-    entries = {e.seq: e for e in view.timeline(events, titles, names, documents)}
+    entries = {ev["seq"]: _entry(ev, titles, names, documents) for ev in events}
     kind = request.args.get("kind") or ""
     actor = request.args.get("actor") or ""
     rows = [
@@ -80,9 +83,34 @@ def history_context(user: Any, code: str) -> dict[str, Any]:
         "changes": _changes_upto(history, upto),
         "markers": _markers(history, upto),
         "bad_seq": bad,
-        "lookup_cards": lambda result: view.lookup_cards(result, state.data if state else {}),
+        "lookup_cards": lambda result: _lookup_cards(result, state.data if state else {}),
         "filters": {k: v for k, v in {"kind": kind, "actor": actor}.items() if v},
     }
+
+
+def _entry(
+    ev: dict[str, Any], titles: dict[str, str], names: dict[str, str], documents: dict[str, str]
+) -> view.TimelineEntry:
+    """The event in words; a row forged into a shape the words cannot read is still listed, as such."""
+    try:
+        return view.timeline([ev], titles, names, documents)[0]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        log.warning("event %s of a dossier is not readable as recorded", ev["seq"])
+        return view.TimelineEntry(
+            ev["seq"],
+            labels.local_datetime(ev["at"]),
+            labels.label(labels.EVENTS, ev["type"]),
+            str(ev["actor"]),
+            _("Dữ liệu sự kiện không đọc được"),
+            str(ev["type"]),
+        )
+
+
+def _lookup_cards(result: Any, data: dict[str, Any]) -> list[Any]:
+    try:
+        return view.lookup_cards(result, data)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return []
 
 
 def _changes_upto(history: History, upto: int) -> list[Any]:
