@@ -287,7 +287,9 @@ def process_heat(
         select(ordered).where(ordered.c.type.in_(PASS_TYPES)).order_by(ordered.c.dossier_id, ordered.c.seq)
     ).all()
     accepted = _acceptances(dossiers)
-    user_tasks = definition_for(pv.id).user_tasks
+    definition = definition_for(pv.id)
+    user_tasks = definition.user_tasks
+    specs = getattr(definition.spec, "task_specs", {})
     calendar = collaborators().calendar
     office = OfficeTime(calendar)
     waits: dict[str, list[float]] = defaultdict(list)
@@ -310,7 +312,9 @@ def process_heat(
     out: dict[str, dict[str, Any]] = {}
     for element, minutes in waits.items():
         counted = with_deadline.get(element, 0)
+        spec = specs.get(element)
         out[element] = {
+            "name": str(getattr(spec, "bpmn_name", None) or element),
             "passes": len(minutes),
             "dossiers": len(seen[element]),
             "median_wait_minutes": round(float(stats.median(minutes)), 1),
