@@ -209,3 +209,31 @@ def test_the_supplement_form_prefilled_with_the_data_is_a_read(app: Any, client:
     pages.login(RECEPTION)
     pages.text(f"/dossiers/{code}/supplement")
     assert [(u, c, v) for u, c, v, _d in _reads(app, code)] == [(RECEPTION, "page", "supplement_form")]
+
+
+def test_auditors_never_write_dossiers(app: Any, client: Any) -> None:
+    """Their reads are recorded in the read log; every dossier write is refused and changes nothing."""
+    from app.models import AuditEvent
+
+    api = Api(client)
+    code = submit(api, app, birth_submission())
+    task = api.task("reception.hoankiem", code, "reception_check")
+    with app.app_context():
+        events = db.session.query(AuditEvent).count()
+        db.session.remove()
+    attempts = [
+        ("/dossiers", birth_submission()),
+        (f"/dossiers/{code}/supplement", {"data": {}}),
+        (f"/dossiers/{code}/withdraw", {"reason": "x"}),
+        (f"/dossiers/{code}/confirm-draft", {"confirmed": True}),
+        (f"/tasks/{task['id']}/complete", {"data": {"decision": "accept"}}),
+        (f"/tasks/{task['id']}/claim", {}),
+    ]
+    for path, body in attempts:
+        resp = api.post("auditor", path, json=body)
+        assert resp.status_code in (403, 404), (path, resp.status_code, resp.get_json())
+    with app.app_context():
+        assert db.session.query(AuditEvent).count() == events
+        db.session.remove()
+    assert api.get("auditor", f"/dossiers/{code}").status_code == 200
+    assert [(u, v) for u, _c, v, _d in _reads(app, code)][-1] == ("auditor", "api.dossier")
