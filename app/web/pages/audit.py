@@ -4,19 +4,27 @@ search with CSV export, the history as PDF, and the process heat map (analysts t
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import login_required
+from sqlalchemy import select
+from weasyprint import HTML
 
-from app.services import dossier_details
+from app.documents.rendering import DataOnlyURLFetcher
+from app.domain.waits import split_working_time
+from app.models import Commune, db
+from app.services import audit_reports, dossier_details
 from app.services import personal_data as reads_svc
 from app.services.access import OFFICIAL_ROLES
+from app.services.collaborators import collaborators
 from app.services.dossiers import get_dossier, list_documents
 from app.services.errors import BadRequest
 from app.services.history import History, dossier_history
-from app.services.processes import definition_for
+from app.services.processes import definition_for, version_xml
+from app.services.statistics import parse_period
 from app.web import dossier_view as view
 from app.web import labels
 from app.web.pages import pages
@@ -163,19 +171,17 @@ def user_reads_page() -> Any:
 
 @pages.app_template_filter("worktime")
 def _filter_worktime(value: Any) -> str:
-    from app.domain.waits import split_working_time
-
     if value is None:
         return ""
     days, hours, minutes = split_working_time(value)
     parts = []
     if days:
-        parts.append(f"{days} ngày")
+        parts.append(_("%(n)s ngày", n=days))
     if hours:
-        parts.append(f"{hours} giờ")
+        parts.append(_("%(n)s giờ", n=hours))
     if minutes or not parts:
-        parts.append(f"{minutes} phút")
-    return " ".join(parts) + " làm việc"
+        parts.append(_("%(n)s phút", n=minutes))
+    return _("%(span)s làm việc", span=" ".join(parts))
 
 
 def csv_response(body: bytes, filename: str) -> Response:
@@ -194,11 +200,6 @@ def csv_response(body: bytes, filename: str) -> Response:
 @records_read("history_pdf")
 def dossier_history_pdf(code: str) -> Any:
     """The whole history as a PDF report (WeasyPrint, nothing fetched from outside)."""
-    from weasyprint import HTML
-
-    from app.documents.rendering import DataOnlyURLFetcher
-    from app.services.collaborators import collaborators
-
     user = require_roles("auditor")
     context = history_context(user, code)
     html = render_template("audit_history_print.html", printed_at=collaborators().clock.now(), **context)
@@ -214,10 +215,6 @@ def dossier_history_pdf(code: str) -> Any:
 
 
 def _communes() -> list[tuple[str, str]]:
-    from sqlalchemy import select
-
-    from app.models import Commune, db
-
     return [(c, n) for c, n in db.session.execute(select(Commune.code, Commune.name).order_by(Commune.name))]
 
 
@@ -233,8 +230,6 @@ def _csv_labels() -> dict[str, dict[str, str]]:
 @login_required
 def audit_search() -> Any:
     """The auditor's search across communes: commune, procedure, period, official, late/on time, refusal."""
-    from app.services import audit_reports
-
     user = require_roles("auditor")
     f = audit_reports.parse_filter(request.args)
     rows = audit_reports.search(user, f, limit=200)
@@ -245,8 +240,6 @@ def audit_search() -> Any:
 @pages.get("/audit/search.csv")
 @login_required
 def audit_search_csv() -> Any:
-    from app.services import audit_reports
-
     user = require_roles("auditor")
     f = audit_reports.parse_filter(request.args)
     body = audit_reports.search_csv(audit_reports.search(user, f), _csv_labels())
@@ -257,10 +250,6 @@ def audit_search_csv() -> Any:
 @login_required
 def process_heat_page(key: str, version: int) -> Any:
     """The process diagram with, per element, dossiers passed, median wait and share late (a heat map)."""
-    from app.services import audit_reports
-    from app.services.processes import version_xml
-    from app.services.statistics import parse_period
-
     user = require_roles("auditor", "analyst")
     version_xml(key, version)  # 404 for an unknown version
     period = parse_period(request.args.get("from"), request.args.get("to"))
@@ -279,6 +268,4 @@ def process_heat_page(key: str, version: int) -> Any:
 
 @pages.app_template_filter("minutes_worktime")
 def _filter_minutes_worktime(value: Any) -> str:
-    from datetime import timedelta
-
     return _filter_worktime(timedelta(minutes=float(value or 0)))
