@@ -20,9 +20,9 @@ from SpiffWorkflow.exceptions import WorkflowException
 from app.domain.calendar import WorkingCalendar
 from app.domain.waits import working_time_between
 from app.engine.instance import EngineError, Instance
-from app.models import AuditEvent, Dossier, ProcessVersion, User, db
+from app.models import Dossier, ProcessVersion, User, db
 from app.services import replay as replay_svc
-from app.services.audit import chain_break, plain
+from app.services.audit import RecordedEvent, chain_break, plain
 from app.services.collaborators import collaborators
 from app.services.processes import definition_for
 
@@ -44,6 +44,7 @@ class StepState:
 
     seq: int
     status: str
+    version_id: int  # the process version the dossier ran on after this step (a migration moves it)
     data: dict[str, Any]
     completed: dict[str, int]  # BPMN element id -> passes (a loop passes an element more than once)
     active: list[str]
@@ -76,6 +77,8 @@ class History:
     dossier: Dossier
     process_key: str
     process_version: int | None
+    versions: list[int]  # process version ids the dossier ran on, in order (a migration adds one)
+    task_titles: dict[str, str]
     steps: list[Step]
     states: list[StepState]
     legal_due_at: datetime | None
@@ -103,24 +106,27 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
     """Every event of `dossier` with its state, waits and deadlines (readers of the replay: officials of
     the commune and auditors; never the portal)."""
     events = replay_svc.list_events(actor, dossier)  # the access check of the audit reads
-    rows = list(
-        db.session.scalars(
-            db.select(AuditEvent).where(AuditEvent.dossier_id == dossier.id).order_by(AuditEvent.seq)
-        )
-    )
+    rows = replay_svc.load_events(dossier)
+    first_version = replay_svc.started_on(dossier, rows)
     definition = definition_for(dossier.process_version_id)
     version = db.session.get(ProcessVersion, dossier.process_version_id)
+    versions = [first_version] + [int(r.data["to_version_id"]) for r in rows if r.type == "migrated"]
+    user_tasks = {k: v for vid in dict.fromkeys(versions) for k, v in definition_for(vid).user_tasks.items()}
     roles = _user_roles({str(e["actor"]) for e in events})
     steps = [
-        Step(r.seq, r.at, r.type, r.actor, r.task, dict(r.data or {}), role=_role(r, definition, roles))
+        Step(r.seq, r.at, r.type, r.actor, r.task, dict(r.data or {}), role=_role(r, user_tasks, roles))
         for r in rows
     ]
     by_seq = {s.seq: s for s in steps}
     states: list[StepState] = []
     previous_data: dict[str, Any] = {}
 
-    def on_step(ev: AuditEvent, instance: Instance, status: str) -> None:
-        nonlocal previous_data
+    current_version = first_version
+
+    def on_step(ev: RecordedEvent, instance: Instance, status: str) -> None:
+        nonlocal previous_data, current_version
+        if ev.type == "migrated":
+            current_version = int(ev.data["to_version_id"])
         engine_data = plain(instance.data())
         step = by_seq[ev.seq]
         step.changes = diff(previous_data, engine_data)
@@ -129,6 +135,7 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
             StepState(
                 seq=ev.seq,
                 status=status,
+                version_id=current_version,
                 data=dict(engine_data.get("dossier") or {}),
                 completed=dict(Counter(instance.completed_elements())),
                 active=sorted(set(instance.active_elements())),
@@ -149,7 +156,7 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
         AttributeError,
     ) as exc:
         replay_error = str(exc) or type(exc).__name__
-    _waits(steps, states, definition.user_tasks)
+    _waits(steps, states, user_tasks)
     for step in steps:
         if step.operation == LOOKUP_OPERATION and isinstance(step.data.get("result"), dict):
             step.lookup = step.data["result"]
@@ -158,6 +165,8 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
         dossier=dossier,
         process_key=definition.key,
         process_version=version.version if version else None,
+        versions=list(dict.fromkeys(versions)),
+        task_titles={k: v.title for k, v in user_tasks.items()},
         steps=steps,
         states=states,
         legal_due_at=legal_due_at(dossier),
@@ -166,7 +175,7 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
     )
 
 
-def _verdict(actor: User, dossier: Dossier, rows: list[AuditEvent]) -> dict[str, Any]:
+def _verdict(actor: User, dossier: Dossier, rows: list[RecordedEvent]) -> dict[str, Any]:
     """/verify's verdict; a row forged past what re-execution can read fails the replay, never the page."""
     try:
         return replay_svc.verify(actor, dossier)
@@ -226,11 +235,11 @@ def step_due_at(
     return dossier_due or calendar.due_at(opened_at, 1)
 
 
-def _role(ev: AuditEvent, definition: Any, roles: dict[str, list[str]]) -> str | None:
+def _role(ev: RecordedEvent, user_tasks: dict[str, Any], roles: dict[str, list[str]]) -> str | None:
     if ev.actor == SYSTEM:
         return SYSTEM
     if ev.task and ev.type in ("task_completed", "claimed", "released"):
-        info = definition.user_tasks.get(ev.task)
+        info = user_tasks.get(ev.task)
         if info is not None:
             return str(info.role)
     held = roles.get(ev.actor) or []

@@ -74,6 +74,7 @@ EVENTS = {
     "timer": _l("Đến hạn"),
     "claimed": _l("Nhận việc"),
     "released": _l("Trả lại việc"),
+    "migrated": _l("Chuyển phiên bản quy trình"),
 }
 # what a personal-data read record names (app/web/read_log.py): the view the data was read through
 READ_VIEWS = {
@@ -89,6 +90,7 @@ READ_VIEWS = {
     "api.document": _l("API: giấy tờ (PDF)"),
     "api.events": _l("API: nhật ký sự kiện"),
     "api.replay": _l("API: phát lại"),
+    "api.history": _l("API: gói bằng chứng lịch sử"),
 }
 OPERATIONS = {
     "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),

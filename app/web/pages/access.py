@@ -55,6 +55,8 @@ def nav_items(user: User) -> list[NavItem]:
     if user.has_role("auditor"):
         items.append(NavItem("audit", str(_l("Kiểm tra hồ sơ")), url_for("pages.audit_search")))
         items.append(NavItem("reads", str(_l("Nhật ký truy cập")), url_for("pages.user_reads_page")))
+    if user.has_role("admin") or (user.has_role("auditor") and not user.scope):
+        items.append(NavItem("anchors", str(_l("Mốc neo nhật ký")), url_for("pages.audit_anchors")))
     if current_app.config.get("TRAINING"):
         items.append(NavItem("training", str(_l("Bài tập tập huấn")), url_for("training.exercises")))
     elif current_app.config.get("HOTICH_TRAINING") and user.has_role(*OFFICIAL_ROLES, "department"):

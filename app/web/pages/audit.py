@@ -15,15 +15,16 @@ from weasyprint import HTML
 
 from app.documents.rendering import DataOnlyURLFetcher
 from app.domain.waits import split_working_time
-from app.models import Commune, db
+from app.models import Commune, ProcessVersion, db
 from app.services import audit_reports, dossier_details
 from app.services import personal_data as reads_svc
+from app.services import replay as replay_svc
 from app.services.access import OFFICIAL_ROLES
 from app.services.collaborators import collaborators
 from app.services.dossiers import get_dossier, list_documents
-from app.services.errors import BadRequest
+from app.services.errors import BadRequest, NotFound
 from app.services.history import History, dossier_history
-from app.services.processes import definition_for, version_xml
+from app.services.processes import version_xml
 from app.services.statistics import parse_period
 from app.web import dossier_view as view
 from app.web import labels
@@ -51,8 +52,7 @@ def history_context(user: Any, code: str) -> dict[str, Any]:
     dossier = get_dossier(user, code)
     history = dossier_history(user, dossier)
     upto = parse_upto(request.args.get("upto"), history.last_seq)
-    definition = definition_for(dossier.process_version_id)
-    titles = {key: info.title for key, info in definition.user_tasks.items()}
+    titles = history.task_titles
     events = [
         {
             "seq": s.seq,
@@ -90,6 +90,7 @@ def history_context(user: Any, code: str) -> dict[str, Any]:
         "declaration": view.declaration(dossier.procedure, state.data) if state else [],
         "changes": _changes_upto(history, upto),
         "markers": _markers(history, upto),
+        "diagram_version": state.version_id if state else history.versions[0],
         "bad_seq": bad,
         "lookup_cards": lambda result: _lookup_cards(result, state.data if state else {}),
         "filters": {k: v for k, v in {"kind": kind, "actor": actor}.items() if v},
@@ -148,6 +149,24 @@ def _markers(history: History, upto: int) -> dict[str, Any]:
 def dossier_history_page(code: str) -> Any:
     user = require_roles(*HISTORY_READERS)
     return render_template("audit_history.html", **history_context(user, code))
+
+
+@pages.get("/audit/dossiers/<code>/versions/<int:version_id>.xml")
+@login_required
+def dossier_version_diagram(code: str, version_id: int) -> Any:
+    """The BPMN of a process version this dossier ran on (its first, or one a migration moved it to)."""
+    user = require_roles(*HISTORY_READERS)
+    dossier = get_dossier(user, code)
+    replay_svc.list_events(user, dossier)  # the audit reads' access check (never the portal)
+    events = replay_svc.load_events(dossier)
+    ran_on = {replay_svc.started_on(dossier, events), dossier.process_version_id}
+    ran_on |= {int(e.data.get("to_version_id", 0)) for e in events if e.type == "migrated"}
+    version = db.session.get(ProcessVersion, version_id) if version_id in ran_on else None
+    if version is None:
+        raise NotFound("Hồ sơ không chạy trên phiên bản quy trình này.")
+    return Response(
+        version.bpmn_xml, mimetype="application/xml", headers={"X-Content-Type-Options": "nosniff"}
+    )
 
 
 @pages.get("/audit/dossiers/<code>/reads")

@@ -72,7 +72,13 @@
         live = fresh;
         var markers = parse(box);
         markers.upto = current();
-        apply(markers);
+        // a migration moved the dossier to another version at this step: show that version's diagram
+        var diagramUrl = freshBox.getAttribute("data-diagram-url");
+        var same = diagramUrl === box.getAttribute("data-diagram-url");
+        box.setAttribute("data-diagram-url", diagramUrl);
+        return (same ? Promise.resolve() : show(diagramUrl)).then(function () { apply(markers); });
+      })
+      .then(function () {
         document.querySelectorAll(".history-table tr.is-current").forEach(function (tr) { tr.classList.remove("is-current"); });
         var row = document.getElementById("event-" + current());
         if (row) { row.classList.add("is-current"); }
@@ -106,17 +112,24 @@
     });
   }
 
-  fetch(box.getAttribute("data-diagram-url"), { credentials: "same-origin" })
-    .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
-    .then(function (xml) { return viewer.importXML(xml); })
+  function show(url) {
+    return fetch(url, { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+      .then(function (xml) { return viewer.importXML(xml); })
+      .then(function () {
+        canvas = viewer.get("canvas");
+        registry = viewer.get("elementRegistry");
+        overlays = viewer.get("overlays");
+        marked = [];
+        canvas.zoom("fit-viewport", "auto");
+      });
+  }
+
+  show(box.getAttribute("data-diagram-url"))
     .then(function () {
-      canvas = viewer.get("canvas");
-      registry = viewer.get("elementRegistry");
-      overlays = viewer.get("overlays");
       var markers = parse(box);
       markers.upto = current();
       apply(markers);
-      canvas.zoom("fit-viewport", "auto");
       box.setAttribute("data-rendered", "1");
       bind();
     })
