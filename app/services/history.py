@@ -146,6 +146,8 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
     replay_error = None
     try:
         replay_svc.replay_events(dossier, rows, on_step=on_step)
+    except replay_svc.ReplayFailed as exc:
+        replay_error = str(exc)
     except (
         EngineError,
         WorkflowException,

@@ -63,7 +63,7 @@ def test_every_event_with_actor_role_changes_and_lookup(app: Any, client: Any) -
     }
     lookup = next(s for s in h.steps if s.lookup)
     assert lookup.role == "system" and lookup.lookup["mother"]["full_name"] == "Trần Thị Bích Ngọc"
-    assert h.verdict == {"chain_ok": True, "replay_ok": True, "first_bad_seq": None}
+    assert (h.verdict["chain_ok"], h.verdict["replay_ok"], h.verdict["first_bad_seq"]) == (True, True, None)
 
     pages = Pages(app)
     pages.login("auditor")
@@ -282,3 +282,26 @@ def test_any_forged_event_still_shows_the_page_naming_it(app: Any, client: Any, 
     html = pages.text(f"/audit/dossiers/{code}")
     assert f'id="first-bad" data-seq="{seq}"' in html
     assert pages.get(f"/audit/dossiers/{code}/history.pdf").status_code == 200
+
+
+def test_a_migrated_dossier_is_replayed_on_the_diagram_of_each_step(app: Any, client: Any) -> None:
+    """Before its move the step shows the version it was submitted on, after it the version it moved to."""
+    from tests.services.test_process_migration import at_officer, deploy, migrate, v2_xml
+
+    api = Api(client)
+    code = at_officer(app, api)
+    v2 = deploy(api, v2_xml())
+    assert migrate(api, {"to_version": v2, "dossiers": [code], "dry_run": False}).status_code == 200
+    h = _history(app, code)
+    moved = next(s.seq for s in h.steps if s.type == "migrated")
+    first, second = h.versions
+    assert first != second and h.state_at(moved - 1).version_id == first  # type: ignore[union-attr]
+    assert h.state_at(moved).version_id == second  # type: ignore[union-attr]
+    pages = Pages(app)
+    pages.login("auditor")
+    before = pages.text(f"/audit/dossiers/{code}?upto={moved - 1}")
+    after = pages.text(f"/audit/dossiers/{code}?upto={moved}")
+    assert f"/versions/{first}.xml" in before and f"/versions/{second}.xml" in after
+    assert "Thẩm tra hồ sơ (bản 2)" in pages.text(f"/audit/dossiers/{code}/versions/{second}.xml")
+    assert pages.get(f"/audit/dossiers/{code}/versions/999.xml").status_code == 404  # never ran on it
+    assert "officer_examine" in _markers(after)["active"]
