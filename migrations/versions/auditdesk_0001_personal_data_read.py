@@ -1,7 +1,7 @@
 """personal_data_read: every read of a dossier's personal data (Decree 13/2023)
 
 Revision ID: auditdesk_0001
-Revises: law_calendar_0001
+Revises: dashboard_0001
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import app.models.base
 
 
 revision = 'auditdesk_0001'
-down_revision = 'law_calendar_0001'
+down_revision = 'dashboard_0001'
 branch_labels = None
 depends_on = None
 
