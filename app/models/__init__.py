@@ -8,6 +8,7 @@ from app.models.feedback import Feedback, FeedbackProposal
 from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
 from app.models.process import ProcessVersion
+from app.models.reads import PersonalDataRead
 from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
 
@@ -30,6 +31,7 @@ __all__ = [
     "UserSession",
     "Job",
     "ProcessVersion",
+    "PersonalDataRead",
     "Counter",
     "RegisterBook",
     "RegisterEntry",

@@ -118,6 +118,22 @@ EVENTS = {
     "released": _l("Trả lại việc"),
     "migrated": _l("Chuyển phiên bản quy trình"),
 }
+# what a personal-data read record names (app/web/read_log.py): the view the data was read through
+READ_VIEWS = {
+    "dossier_page": _l("Trang hồ sơ"),
+    "task_page": _l("Trang nhiệm vụ"),
+    "supplement_form": _l("Biểu mẫu ghi nhận bổ sung"),
+    "attachment": _l("Tệp đính kèm"),
+    "document": _l("Giấy tờ đã cấp (PDF)"),
+    "history": _l("Lịch sử xử lý (phát lại)"),
+    "history_pdf": _l("Báo cáo lịch sử (PDF)"),
+    "api.dossier": _l("API: hồ sơ"),
+    "api.task": _l("API: nhiệm vụ"),
+    "api.document": _l("API: giấy tờ (PDF)"),
+    "api.events": _l("API: nhật ký sự kiện"),
+    "api.replay": _l("API: phát lại"),
+    "api.history": _l("API: gói bằng chứng lịch sử"),
+}
 OPERATIONS = {
     "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),
     "registry/register_birth": _l("Cấp số định danh cá nhân"),

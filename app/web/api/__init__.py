@@ -81,6 +81,7 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
 
 from app.web.api import (  # noqa: E402,F401
     audit,
+    audit_desk,
     auth,
     calendar,
     dossiers,

@@ -90,6 +90,7 @@ from app.web.pages import (  # noqa: E402,F401
     admin,
     admin_calendar,
     anchors,
+    audit,
     auth,
     counter,
     dossiers,

@@ -54,6 +54,9 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
+    if user.has_role("auditor"):
+        items.append(NavItem("audit", str(_l("Kiểm tra hồ sơ")), url_for("pages.audit_search")))
+        items.append(NavItem("reads", str(_l("Nhật ký truy cập")), url_for("pages.user_reads_page")))
     if user.has_role("admin") or (user.has_role("auditor") and not user.scope):
         items.append(NavItem("anchors", str(_l("Mốc neo nhật ký")), url_for("pages.audit_anchors")))
     # the real statistics and citizens' feedback, never in the training space
@@ -66,7 +69,7 @@ def nav_items(user: User) -> list[NavItem]:
     elif current_app.config.get("HOTICH_TRAINING") and user.has_role(*OFFICIAL_ROLES, "department"):
         # the training space is another app under /training: its address, not a url_for of this one
         items.append(NavItem("training", str(_l("Tập huấn")), f"{request.script_root}/training/exercises/"))
-    if user.has_role("analyst", "admin"):
+    if user.has_role("analyst", "admin", "auditor"):
         items.append(NavItem("processes", str(_l("Quy trình")), url_for("pages.process_list")))
     if user.has_role("admin"):
         items += [

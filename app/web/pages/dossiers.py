@@ -19,6 +19,7 @@ from app.services.processes import definition_for
 from app.web import dossier_view as view
 from app.web.pages import pages
 from app.web.pages.access import require_roles
+from app.web.read_log import records_read
 
 log = logging.getLogger(__name__)
 READERS = (*OFFICIAL_ROLES, "auditor")
@@ -26,6 +27,7 @@ READERS = (*OFFICIAL_ROLES, "auditor")
 
 @pages.get("/dossiers/<code>")
 @login_required
+@records_read("dossier_page")
 def dossier_page(code: str) -> Any:
     user = require_roles(*READERS)
     dossier = get_dossier(user, code)
@@ -107,6 +109,7 @@ def dossier_state(code: str) -> Any:
 
 @pages.get("/dossiers/<code>/attachments/<int:attachment_id>")
 @login_required
+@records_read("attachment")
 def dossier_attachment(code: str, attachment_id: int) -> Any:
     user = require_roles(*READERS)
     attachment = dossier_details.get_attachment(user, get_dossier(user, code), attachment_id)
@@ -122,6 +125,7 @@ def dossier_attachment(code: str, attachment_id: int) -> Any:
 
 @pages.get("/dossiers/<code>/documents/<name>")
 @login_required
+@records_read("document")
 def dossier_document(code: str, name: str) -> Any:
     """An issued document as PDF, to open and print (copies are separate documents)."""
     user = require_roles(*READERS)
