@@ -6,7 +6,7 @@ from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
 from app.models.identity import ApiToken, Commune, LoginAttempt, User
 from app.models.job import Job
-from app.models.process import ProcessVersion
+from app.models.process import ProcessDraft, ProcessVersion
 from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
 
@@ -23,6 +23,7 @@ __all__ = [
     "LoginAttempt",
     "User",
     "Job",
+    "ProcessDraft",
     "ProcessVersion",
     "Counter",
     "RegisterBook",
