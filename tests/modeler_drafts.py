@@ -15,7 +15,9 @@ def _q(tag: str) -> str:
 
 
 def with_recheck(
-    xml: bytes = BIRTH, condition: str | None = 'officer_examine["decision"] == "approve"'
+    xml: bytes = BIRTH,
+    condition: str | None = 'officer_examine["decision"] == "approve"',
+    form: str = "officer_examine.json",
 ) -> bytes:
     """A new user task `officer_recheck` in the officer's lane, after an approving examination (a flow from
     gw_examine with `condition`, none when None), then on to gw_channel."""
@@ -29,7 +31,7 @@ def with_recheck(
     task = etree.SubElement(process, _q("userTask"), id="officer_recheck", name="Kiểm tra lại hồ sơ")
     ext = etree.SubElement(task, _q("extensionElements"))
     props = etree.SubElement(ext, f"{{{SPIFF_NS}}}properties")
-    for name, value in (("formJsonSchemaFilename", "officer_examine.json"), ("dossier_status", "processing")):
+    for name, value in (("formJsonSchemaFilename", form), ("dossier_status", "processing")):
         etree.SubElement(props, f"{{{SPIFF_NS}}}property", name=name, value=value)
     etree.SubElement(task, _q("incoming")).text = "f_recheck_in"
     etree.SubElement(task, _q("outgoing")).text = "f_recheck_out"

@@ -135,6 +135,7 @@ def lint_process(
     graph = _graph(process)
     findings += _lint_gateways_and_flows(process, graph)
     findings += _lint_timers(process)
+    findings += _lint_operations(graph)
     findings += _lint_code(process, graph)
     findings += _lint_checkpoints(graph, list(checkpoints), register_operation)
     return findings
@@ -174,6 +175,20 @@ def _lint_gateways_and_flows(process: etree._Element, graph: _Graph) -> list[dic
     return findings
 
 
+def _lint_operations(graph: _Graph) -> list[dict[str, Any]]:
+    """A service task names the operation it calls (the parser refuses one without, less helpfully)."""
+    return [
+        _finding(
+            node_id,
+            "operation_missing",
+            f"Nhiệm vụ dịch vụ «{el.get('name') or node_id}» chưa chọn thao tác.",
+        )
+        for node_id, el in graph.nodes.items()
+        if etree.QName(el).localname == "serviceTask"
+        and el.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator") is None
+    ]
+
+
 def _lint_timers(process: etree._Element) -> list[dict[str, Any]]:
     findings = []
     for timer in process.iter(_q("timerEventDefinition")):
@@ -197,8 +212,7 @@ def _lint_timers(process: etree._Element) -> list[dict[str, Any]]:
                 _finding(
                     owner_id,
                     "timer_invalid",
-                    f"Thời hạn hẹn giờ {text} không đúng định dạng ISO 8601 "
-                    '(ví dụ "P3D", có dấu ngoặc kép).',
+                    f'Thời hạn hẹn giờ {text} không đúng định dạng ISO 8601 (ví dụ "P3D", có dấu ngoặc kép).',
                 )
             )
     return findings
