@@ -79,6 +79,7 @@ def trial_run(key: str, xml: bytes, payload: Any, actor: User) -> dict[str, Any]
         procedure = by_process_key(key)
     except UnknownProcedure:
         raise NotFound(f"Không có thủ tục nào ứng với quy trình «{key}».") from None
+    author = actor.username  # read now: inside the sandbox the actor's proxy would look in the sandbox
     channel, data, decisions = _options(procedure, payload)
     report = validate_bpmn(key, xml)
     if not report["ok"]:
@@ -96,7 +97,7 @@ def trial_run(key: str, xml: bytes, payload: Any, actor: User) -> dict[str, Any]
     with _sandbox(now) as sandbox:
         with sandbox.app_context():
             try:
-                return _drive(procedure, xml, commune_row, channel, data, decisions, forms, actor.username)
+                return _drive(procedure, xml, commune_row, channel, data, decisions, forms, author)
             finally:
                 db.session.remove()
                 db.engine.dispose()
