@@ -12,9 +12,13 @@ Each step reports the BPMN elements done and active and the process data, for th
 from __future__ import annotations
 
 import copy
+import hashlib
+import re
+import secrets
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +28,8 @@ from sqlalchemy import select
 from app.domain.calendar import local_date
 from app.engine.clock import FixedClock
 from app.engine.instance import Instance
-from app.models import Commune, Dossier, OpenTask, User, db
+from app.integrations.registry import new_person
+from app.models import Commune, Dossier, OpenTask, Person, User, db
 from app.procedures import UnknownProcedure, by_process_key
 from app.procedures.record import Procedure
 from app.services import dossiers, tasks
@@ -39,27 +44,44 @@ from app.services.transaction import write
 MAX_STEPS = 60
 SANDBOX_ROLES = ("reception", "officer", "chairman")
 CHANNELS = ("counter", "online", "post")
+DEFAULT_COMMUNE = "00070"  # the fixtures' demo persons live in Phường Hoàn Kiếm
 
 
-def _options(procedure: Procedure, payload: Any) -> tuple[str, dict[str, Any], dict[str, dict[str, Any]]]:
-    """(channel, submission data, {task id: form}) from the request; the procedure's sample fills gaps."""
-    if payload is None:
-        payload = {}
-    if not isinstance(payload, dict):
-        raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON.")
-    if procedure.sample is None:
+@dataclass
+class Sample:
+    """The dossier a test-run submits: its channel, commune, data, and the extra registry persons it needs."""
+
+    channel: str
+    commune_code: str
+    data: dict[str, Any]
+    persons: list[dict[str, Any]] = field(default_factory=list)
+    source: str = "fixture"
+
+
+def _sample(procedure: Procedure, payload: dict[str, Any]) -> Sample:
+    """The procedure's fixture, the analyst's edit of it, or an anonymised copy of a completed dossier."""
+    if payload.get("from_dossier") is not None:
+        sample = anonymised_copy(procedure, payload["from_dossier"])
+    elif procedure.sample is None:
         raise Invalid(f"Thủ tục «{procedure.title}» chưa có hồ sơ mẫu để chạy thử.")
-    sample = procedure.sample(local_date(collaborators().clock.now()))
-    channel = payload.get("channel") or sample["channel"]
-    if channel not in CHANNELS:
+    else:
+        fixture = procedure.sample(local_date(collaborators().clock.now()))
+        sample = Sample(fixture["channel"], DEFAULT_COMMUNE, fixture["data"])
+        data = payload.get("data", sample.data)
+        if not isinstance(data, dict):
+            raise BadRequest(
+                "Dữ liệu mẫu phải là một đối tượng JSON.", fields={"data": "Phải là đối tượng JSON."}
+            )
+        sample.data = data
+    sample.channel = payload.get("channel") or sample.channel
+    if sample.channel not in CHANNELS:
         raise BadRequest(
             "Kênh nộp hồ sơ không hợp lệ.", fields={"channel": "Chọn trực tiếp, trực tuyến hoặc bưu chính."}
         )
-    data = payload.get("data", sample["data"])
-    if not isinstance(data, dict):
-        raise BadRequest(
-            "Dữ liệu mẫu phải là một đối tượng JSON.", fields={"data": "Phải là đối tượng JSON."}
-        )
+    return sample
+
+
+def _decisions(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     decisions = payload.get("decisions") or {}
     if not isinstance(decisions, dict) or not all(
         isinstance(k, str) and isinstance(v, dict) for k, v in decisions.items()
@@ -68,7 +90,97 @@ def _options(procedure: Procedure, payload: Any) -> tuple[str, dict[str, Any], d
             "Quyết định cho từng nhiệm vụ phải có dạng {mã nhiệm vụ: {trường: giá trị}}.",
             fields={"decisions": "Sai định dạng."},
         )
-    return channel, data, decisions
+    return decisions
+
+
+FAKE_NAMES = (
+    "Nguyễn Văn Thử",
+    "Trần Thị Mẫu",
+    "Lê Văn Giả",
+    "Phạm Thị Định",
+    "Hoàng Văn Danh",
+    "Vũ Thị Ẩn",
+    "Đặng Văn Tạm",
+    "Bùi Thị Thế",
+)
+_PERSONAL_ID = re.compile(r"^\d{12}$")
+
+
+class _Anonymiser:
+    """Replaces who the people are, consistently within one copy (the same person gets the same fake name
+    and id everywhere, so the registry lookups and the rules still agree), keeping what the law looks at:
+    dates, sexes, relationships, places of the procedure."""
+
+    def __init__(self) -> None:
+        self.salt = secrets.token_bytes(16)  # per copy: a fake id says nothing about the real one
+        self.ids: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+
+    def personal_id(self, value: str) -> str:
+        if value not in self.ids:
+            digest = hashlib.sha256(self.salt + value.encode()).digest()
+            # province, century/sex and year of birth stay (the format checks read them); the serial is new
+            self.ids[value] = value[:6] + f"{int.from_bytes(digest[:4], 'big') % 1_000_000:06d}"
+        return self.ids[value]
+
+    def name(self, value: str) -> str:
+        if value not in self.names:
+            n = len(self.names)
+            fake = FAKE_NAMES[n % len(FAKE_NAMES)]
+            self.names[value] = fake if n < len(FAKE_NAMES) else f"{fake} {n // len(FAKE_NAMES) + 1}"
+        return self.names[value]
+
+    def copy(self, value: Any, key: str = "") -> Any:
+        if isinstance(value, dict):
+            return {k: self.copy(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.copy(v, key) for v in value]
+        if not isinstance(value, str) or not value:
+            return value
+        if _PERSONAL_ID.match(value):
+            return self.personal_id(value)
+        if key in ("full_name", "declarant_name", "name", "signer_name"):
+            return self.name(value)
+        if key == "phone":
+            return "0900000000"
+        if key == "email":
+            return "thu.nghiem@example.vn"
+        if key in ("address", "note", "number", "passport_number", "identity_number"):
+            return "(đã ẩn)" if key != "number" else "MAU-0001"
+        return value
+
+
+def _person_records(value: Any) -> Iterator[dict[str, Any]]:
+    """The registry records inside a dossier's lookups (wherever they are nested)."""
+    if isinstance(value, dict):
+        if {"personal_id", "full_name", "birth_date", "sex"} <= set(value):
+            yield value
+        for v in value.values():
+            yield from _person_records(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _person_records(v)
+
+
+def anonymised_copy(procedure: Procedure, code: Any) -> Sample:
+    """A completed dossier of the procedure, its people replaced (names, personal ids, contacts, document
+    numbers), with the registry records its lookups saw, anonymised the same way."""
+    if not isinstance(code, str):
+        raise BadRequest("Mã hồ sơ mẫu không hợp lệ.", fields={"from_dossier": "Phải là mã hồ sơ."})
+    dossier = db.session.scalars(select(Dossier).where(Dossier.code == code)).first()
+    if dossier is None or dossier.procedure != procedure.key:
+        raise NotFound(f"Không có hồ sơ {procedure.name} mã «{code}».")
+    if dossier.completed_at is None:
+        raise Invalid(
+            "Chỉ dùng được hồ sơ đã giải quyết xong làm mẫu.", fields={"from_dossier": "Hồ sơ chưa xong."}
+        )
+    lookups = _instance(dossier).data().get("lookups") or {}
+    anonymiser = _Anonymiser()
+    data = anonymiser.copy(copy.deepcopy(dossier.data))
+    persons: dict[str, dict[str, Any]] = {}
+    for record in _person_records(anonymiser.copy(copy.deepcopy(lookups))):
+        persons.setdefault(record["personal_id"], record)
+    return Sample(dossier.channel, dossier.commune_code, data, list(persons.values()), source=f"copy:{code}")
 
 
 def trial_run(key: str, xml: bytes, payload: Any, actor: User) -> dict[str, Any]:
@@ -80,14 +192,17 @@ def trial_run(key: str, xml: bytes, payload: Any, actor: User) -> dict[str, Any]
     except UnknownProcedure:
         raise NotFound(f"Không có thủ tục nào ứng với quy trình «{key}».") from None
     author = actor.username  # read now: inside the sandbox the actor's proxy would look in the sandbox
-    channel, data, decisions = _options(procedure, payload)
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise BadRequest("Nội dung yêu cầu phải là một đối tượng JSON.")
+    sample, decisions = _sample(procedure, payload), _decisions(payload)
     report = validate_bpmn(key, xml)
     if not report["ok"]:
         raise Invalid("Sơ đồ chưa hợp lệ nên chưa chạy thử được.", extra={"errors": report["errors"]})
     xml = canonical_xml(xml)
     now = collaborators().clock.now()
-    commune_code = "00070"
-    commune = db.session.get(Commune, commune_code)
+    commune = db.session.get(Commune, sample.commune_code)
     if commune is None:
         commune = db.session.scalars(select(Commune).order_by(Commune.code).limit(1)).first()
     if commune is None:
@@ -97,7 +212,7 @@ def trial_run(key: str, xml: bytes, payload: Any, actor: User) -> dict[str, Any]
     with _sandbox(now) as sandbox:
         with sandbox.app_context():
             try:
-                return _drive(procedure, xml, commune_row, channel, data, decisions, forms, author)
+                return _drive(procedure, xml, commune_row, sample, decisions, forms, author)
             finally:
                 db.session.remove()
                 db.engine.dispose()
@@ -123,7 +238,9 @@ def _sandbox(now: datetime) -> Iterator[Flask]:
         )
 
 
-def _seed(procedure: Procedure, xml: bytes, commune: dict[str, Any], author: str) -> dict[str, User]:
+def _seed(
+    procedure: Procedure, xml: bytes, commune: dict[str, Any], persons: list[dict[str, Any]], author: str
+) -> dict[str, User]:
     db.create_all()
 
     def seed() -> dict[str, User]:
@@ -141,6 +258,9 @@ def _seed(procedure: Procedure, xml: bytes, commune: dict[str, Any], author: str
             db.session.add(user)
             users[role] = user
         add_demo_persons()
+        for record in persons:
+            if db.session.get(Person, record["personal_id"]) is None:
+                new_person(dict(record))
         _store_version(procedure.process_key, xml, author)
         return users
 
@@ -151,20 +271,19 @@ def _drive(
     procedure: Procedure,
     xml: bytes,
     commune: dict[str, Any],
-    channel: str,
-    data: dict[str, Any],
+    sample: Sample,
     decisions: Mapping[str, dict[str, Any]],
     forms: Mapping[str, dict[str, Any]],
     author: str,
 ) -> dict[str, Any]:
-    users = _seed(procedure, xml, commune, author)
+    users = _seed(procedure, xml, commune, sample.persons, author)
     clock = collaborators().clock
     assert isinstance(clock, FixedClock)
     submission = {
         "procedure": procedure.key,
         "commune_code": commune["code"],
-        "channel": channel,
-        "data": data,
+        "channel": sample.channel,
+        "data": sample.data,
     }
     dossier, _ = dossiers.submit_dossier(users["reception"], submission)
     dossier_id = dossier.id
@@ -213,6 +332,7 @@ def _drive(
         "active": last["active"],
         "result": copy.deepcopy(dossier.result),
         "sandbox": True,
+        "sample": sample.source,
     }
 
 

@@ -125,3 +125,56 @@ def test_the_saved_draft_is_run_when_no_xml_is_given(client: Any) -> None:
     report = _run(api, {}).get_json()
     assert "officer_recheck" in report["completed"]
     assert BIRTH  # the shipped diagram itself is untouched by the run
+
+
+def _completed_birth(api: Api, app: Any) -> str:
+    from tests.services.procedures import jobs
+
+    code = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    steps = [
+        ("reception.hoankiem", "reception_check", {"decision": "accept"}),
+        ("officer.hoankiem", "officer_examine", {"decision": "approve"}),
+        ("chairman.hoankiem", "chairman_sign", {"decision": "sign", "signer_title": "chu_tich"}),
+        ("reception.hoankiem", "return_result", {"delivered_via": "counter"}),
+    ]
+    for user, key, form in steps:
+        jobs(app)
+        assert api.complete(user, code, key, form).status_code == 200
+    jobs(app)
+    assert api.get("officer.hoankiem", f"/dossiers/{code}").get_json()["status"] == "completed"
+    return code
+
+
+def test_an_anonymised_copy_of_a_completed_dossier_runs_without_its_people(client: Any, app: Any) -> None:
+    import json
+
+    api = Api(client)
+    code = _completed_birth(api, app)
+    before = _counts(app)
+    resp = _run(api, {"from_dossier": code, "xml": with_recheck().decode()})
+    assert resp.status_code == 200, resp.get_json()
+    report = resp.get_json()
+    assert report["sample"] == f"copy:{code}"
+    assert report["finished"] is True and report["status"] == "completed", report["stopped"]
+    assert "officer_recheck" in report["completed"]
+    text = json.dumps(report, ensure_ascii=False)
+    for secret in ("Nguyễn Văn An", "Trần Thị Bích Ngọc", "001095012345", "001196023456", "0912345678"):
+        assert secret not in text, secret
+    submitted = report["steps"][0]["data"]["dossier"]
+    assert submitted["child"]["birth_date"] == "2026-02-20"  # what the law looks at stays
+    # the same person has the same fake identity everywhere (typed and looked up agree)
+    assert submitted["requester"]["personal_id"] == submitted["father"]["personal_id"]
+    lookups = report["steps"][-1]["data"]["lookups"]
+    assert lookups["father"]["personal_id"] == submitted["father"]["personal_id"]
+    assert lookups["father"]["full_name"] == submitted["requester"]["full_name"]
+    assert _counts(app) == before
+
+
+def test_only_a_completed_dossier_of_the_procedure_is_copied(client: Any) -> None:
+    api = Api(client)
+    running = api.post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    assert _run(api, {"from_dossier": running}).status_code == 422
+    assert _run(api, {"from_dossier": "KHONG-CO"}).status_code == 404
+    assert _run(api, {"from_dossier": 7}).status_code == 400
+    death = api.post("analyst", "/processes/death_registration/test-run", json={"from_dossier": running})
+    assert death.status_code == 404

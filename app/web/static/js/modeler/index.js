@@ -307,7 +307,13 @@ function testRun() {
   if (bad) { say("Dữ liệu biểu mẫu của nhiệm vụ " + bad + " không phải JSON hợp lệ.", "error"); return Promise.resolve(); }
   say("Đang chạy thử trên bản sao tạm (không ảnh hưởng hồ sơ thật)…");
   return currentXml().then(function (xml) {
-    const body = JSON.stringify({ xml: xml, channel: document.getElementById("test-run-channel").value, decisions: decisions });
+    const request_ = { xml: xml, channel: document.getElementById("test-run-channel").value, decisions: decisions };
+    const from = document.getElementById("test-run-from").value.trim();
+    if (from) {
+      request_.from_dossier = from; // an anonymised copy of a completed dossier, on its own channel
+      delete request_.channel;
+    }
+    const body = JSON.stringify(request_);
     return request("POST", urls.testRun, body, { "Content-Type": "application/json" });
   }).then(function (r) {
     if (!r.ok) {
