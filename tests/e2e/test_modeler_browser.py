@@ -156,6 +156,20 @@ def test_analyst_changes_the_birth_process_in_the_browser(
     assert page.locator("#findings-count").inner_text() == "Không có lỗi"
     page.screenshot(path=shots / "11-modeler-open.png")
 
+    # what the engine reads is shown in the panels, not as XML: a service task's operation, a lane's role
+    _select(page, "register_entry")
+    _open_group(page, "hotich-service")
+    assert page.get_by_label("Thao tác", exact=True).input_value() == "register/enter"
+    assert page.get_by_label("Biến nhận kết quả").input_value() == "register_entry"
+    page.screenshot(path=shots / "12a-modeler-service-task-panel.png")
+    lane = page.locator(".djs-element[data-element-id='lane_officer'] .djs-hit").first.bounding_box()
+    selected_lane = page.locator(".djs-element.selected[data-element-id='lane_officer']")
+    page.mouse.click(lane["x"] + 12, lane["y"] + lane["height"] / 2)  # the lane's title strip
+    selected_lane.wait_for()
+    _open_group(page, "hotich-lane")
+    assert page.get_by_label("Vai trò của làn").input_value() == "officer"
+    _click_empty_canvas(page)
+
     # a new task in the officer's lane, from the palette, named as it is created
     spot = page.evaluate(FREE_SPOT)
     assert spot, "no free spot in the officer's lane"
@@ -174,7 +188,7 @@ def test_analyst_changes_the_birth_process_in_the_browser(
     _open_group(page, "hotich-user-task")
     page.get_by_label("Biểu mẫu", exact=True).select_option("officer_examine.json")
     page.get_by_label("Trạng thái hồ sơ khi mở nhiệm vụ").select_option("processing")
-    page.screenshot(path=shots / "12-modeler-new-task-form.png")
+    page.screenshot(path=shots / "12-modeler-new-task-form.png", full_page=True)
     lanes = page.evaluate(
         """id => { const r = document.querySelector('.djs-element[data-element-id="lane_officer"]')
           .getBoundingClientRect(); const t = document.querySelector(`.djs-element[data-element-id="${id}"]`)
@@ -189,7 +203,7 @@ def test_analyst_changes_the_birth_process_in_the_browser(
     finding = page.locator(f"#findings li[data-code='condition_missing'][data-element-id='{flow_in}']")
     finding.wait_for()
     assert "không phải luồng mặc định nên phải có điều kiện" in finding.inner_text()
-    page.screenshot(path=shots / "13-modeler-lint-missing-condition.png")
+    page.screenshot(path=shots / "13-modeler-lint-missing-condition.png", full_page=True)
 
     # the finding selects the flow; the condition is written in the panel
     finding.get_by_role("button").click()

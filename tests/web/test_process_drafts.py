@@ -140,3 +140,32 @@ def test_modeler_page_has_no_inline_script_and_saves_with_csrf(app: Any) -> None
     officer = Pages(app)
     officer.login("officer.hoankiem")
     assert officer.get(f"{PATH}/modeler").status_code == 403
+
+
+def test_two_analysts_saving_at_once_one_wins_the_other_gets_409(app: Any) -> None:
+    import threading
+
+    clients = [Api(app.test_client()), Api(app.test_client())]
+    for api in clients:
+        api.token("analyst")  # log in first: only the saves race
+    assert _save(clients[0], "analyst", BIRTH, '"0"').status_code == 200
+    barrier = threading.Barrier(2)
+    results: list[int] = []
+
+    def save(api: Api, xml: bytes) -> None:
+        barrier.wait()
+        results.append(_save(api, "analyst", xml, '"1"').status_code)
+
+    threads = [
+        threading.Thread(target=save, args=(clients[0], with_recheck())),
+        threading.Thread(target=save, args=(clients[1], BIRTH.replace(b'"P1D"', b'"P2D"'))),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(results) == [200, 409]
+    with app.app_context():
+        row = db.session.get(ProcessDraft, "birth_registration")
+        assert row is not None and row.version == 2
+        db.session.remove()
