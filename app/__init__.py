@@ -52,6 +52,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    if app.config.get("TRAINING"):
+        from app.web.pages.training import training_pages
+
+        app.register_blueprint(training_pages)
+    elif app.config.get("HOTICH_TRAINING", True):
+        from app import training
+
+        training.install(app)
     if app.config["HOTICH_JOB_RUNNER"] == "thread":
         from app.services.jobs import BackgroundRunner
 

@@ -20,6 +20,12 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HOTICH_REGISTRY_TOKEN": os.environ.get("HOTICH_REGISTRY_TOKEN") or None,
         "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
         "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
+        # the training space at /training/ (its own database: HOTICH_TRAINING_DATABASE_URL, default
+        # instance/training.db); HOTICH_TRAINING=0 leaves it out
+        "HOTICH_TRAINING": os.environ.get("HOTICH_TRAINING", "1") != "0",
+        "HOTICH_TRAINING_DATABASE_URL": normalize_db_url(os.environ["HOTICH_TRAINING_DATABASE_URL"])
+        if os.environ.get("HOTICH_TRAINING_DATABASE_URL")
+        else None,
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
         "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,

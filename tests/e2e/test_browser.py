@@ -308,3 +308,63 @@ def test_new_tasks_are_announced_without_reloading(
     with page.expect_navigation():
         banner.get_by_role("link", name="Tải lại danh sách").click()
     assert page.locator("a.task-link").count() == 1
+
+
+def test_a_parents_personal_id_shows_the_registry_record_instead_of_the_block(
+    browser: Any, server: str, shots: Path
+) -> None:
+    """Issue #8 §6: the counter form asks only for what is needed."""
+    page = new_page(browser)
+    login(page, server, "reception.hoankiem")
+    page.goto(f"{server}/counter/birth")
+    assert page.locator("#f-mother-full_name").is_visible()  # no id yet: the block is to be declared
+    page.fill("#f-mother-personal_id", "001196023456")
+    card = page.locator("[data-field='mother.personal_id'] [data-registry-card]")
+    card.wait_for(state="visible")
+    assert "Trần Thị Bích Ngọc" in card.inner_text() and "03/09/1996" in card.inner_text()
+    assert page.locator("#f-mother-full_name").is_hidden()
+    assert page.locator("#f-mother-residence").is_hidden()
+    page.screenshot(path=str(shots / "counter-registry-card.png"), full_page=True)
+    page.fill("#f-father-personal_id", "009999999999")
+    father = page.locator("[data-field='father.personal_id'] [data-registry-card]")
+    father.wait_for(state="visible")
+    assert "Không tìm thấy" in father.inner_text()
+    page.fill("#f-father-personal_id", "")
+    assert page.locator("#f-father-full_name").is_visible() and father.is_hidden()
+    # a too-long name is said while typing, not cut
+    page.fill("#f-child-full_name", "Nguyễn " * 20)
+    assert len(page.input_value("#f-child-full_name")) == 140
+    page.locator("#f-child-full_name").dispatch_event("input")
+    assert "không được dài quá 100 ký tự" in page.locator("[data-field='child.full_name']").inner_text()
+
+
+def test_an_official_works_a_training_exercise_in_the_browser(
+    app: Any, browser: Any, server: str, shots: Path, tmp_path: Path
+) -> None:
+    """Issue #12 §4: the exercise is worked in the real pages of the training space and scored."""
+    app.config["HOTICH_TRAINING_DATABASE_URL"] = f"sqlite:///{tmp_path / 'training.db'}"
+    page = new_page(browser)
+    page.goto(f"{server}/training/login")
+    assert "TẬP HUẤN" in page.locator(".training-banner").inner_text()
+    page.fill("#username", "officer.hoankiem")
+    page.fill("#password", "demo12345")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(f"{server}/training/exercises/")
+    row = page.locator("tr", has_text="bên nữ còn thiếu một ngày")
+    with page.expect_navigation():
+        row.get_by_role("button", name="Làm bài").click()
+    assert "/training/tasks/" in page.url
+    assert "KH-01" in page.content()  # the rules found what was planted
+    page.screenshot(path=str(shots / "training-exercise-task.png"), full_page=True)
+    page.get_by_role("radio", name="Từ chối đăng ký").check()
+    page.locator("#f-reasons").fill("Bên nữ chưa đủ 18 tuổi (KH-01)")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Hoàn thành").click()
+    page.goto(f"{server}/training/exercises/")
+    mine = page.locator("section", has_text="Bài đã làm")
+    assert "100/100" in mine.inner_text()
+    with page.expect_navigation():
+        mine.get_by_role("link", name="Xem").first.click()
+    assert "Điều 8(1)(a)" in page.content()
+    page.screenshot(path=str(shots / "training-exercise-score.png"), full_page=True)

@@ -26,7 +26,8 @@ pages = Blueprint(
 
 
 @pages.errorhandler(ServiceError)
-def _service_error(exc: ServiceError) -> tuple[str, int]:
+def service_error_page(exc: ServiceError) -> tuple[str, int]:
+    """A refused request as a page in Vietnamese (nothing of it was written)."""
     db.session.rollback()
     return render_template("error.html", status=exc.status, message=exc.message), exc.status
 
@@ -94,6 +95,7 @@ from app.web.pages import (  # noqa: E402,F401
     inbox,
     processes,
     search,
+    supplement,
     tasks,
     verify,
 )
