@@ -230,7 +230,10 @@ def _sandbox(now: datetime) -> Iterator[Flask]:
                 "SQLALCHEMY_ENGINE_OPTIONS": {},
                 "HOTICH_CLOCK": FixedClock(now),
                 "HOTICH_JOB_RUNNER": "off",
+                "HOTICH_TRAINING": False,
+                "HOTICH_SANDBOX": True,  # mails stay files in the temporary outbox, whatever SMTP is set
                 "HOTICH_REGISTRY_URL": None,
+                "HOTICH_REGISTRY_TOKEN": None,
                 "HOTICH_MAIL_OUTBOX": outbox,
                 "SECRET_KEY": current_app.config["SECRET_KEY"],
                 "HOTICH_VERIFY_BASE_URL": current_app.config["HOTICH_VERIFY_BASE_URL"],

@@ -178,3 +178,15 @@ def test_only_a_completed_dossier_of_the_procedure_is_copied(client: Any) -> Non
     assert _run(api, {"from_dossier": 7}).status_code == 400
     death = api.post("analyst", "/processes/death_registration/test-run", json={"from_dossier": running})
     assert death.status_code == 404
+
+
+def test_the_sandbox_never_mails_even_with_smtp_configured(client: Any, monkeypatch: Any) -> None:
+    import smtplib
+
+    sent: list[Any] = []
+    monkeypatch.setenv("HOTICH_SMTP_HOST", "smtp.invalid")
+    monkeypatch.setattr(smtplib, "SMTP", lambda *a, **k: sent.append(a))
+    data = birth_submission()["data"]  # the requester gives an e-mail address: the citizen is notified
+    report = _run(Api(client), {"data": data}).get_json()
+    assert report["status"] == "completed"
+    assert sent == []
