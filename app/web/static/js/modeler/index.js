@@ -166,11 +166,16 @@ function load() {
     if (!r.ok) { throw new Error(errorText(r.body, "Không tải được bản nháp.")); }
     etag = String(r.body.version);
     root.dataset.draftVersion = etag;
-    return modeler.importXML(r.body.xml).then(function () {
+    return modeler.importXML(r.body.xml).then(function (result) {
       canvas.zoom("fit-viewport", "auto");
       dirty = false;
       say(r.body.saved ? "Bản nháp phiên bản " + r.body.version + " của " + r.body.author + "." :
         "Chưa có bản nháp: đang sửa từ phiên bản " + r.body.base_version + " đang dùng.");
+      if (result.warnings && result.warnings.length) {
+        // an element the modeler does not know would be lost on save: say so before anything is saved
+        say("Cảnh báo: " + result.warnings.length + " phần tử của sơ đồ không đọc được và sẽ mất khi lưu (" +
+          result.warnings[0].message + ").", "error");
+      }
       root.dataset.ready = "1";
       buildTestRunForm();
     });
