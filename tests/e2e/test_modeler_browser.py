@@ -291,3 +291,19 @@ def test_analyst_changes_the_birth_process_in_the_browser(
         dossier = api.get(officer, f"/dossiers/{code}").get_json()
         assert dossier["status"] == "completed" and dossier["process"]["version"] == version
         assert dossier["result"]["register"]["number"] >= 1
+
+
+def test_an_auditor_reads_the_modeler_without_writing(browser: Any, server: str) -> None:  # noqa: F811
+    page = new_page(browser)
+    failures: list[str] = []
+    page.on("pageerror", lambda e: failures.append(str(e)))
+    login(page, server, "auditor")
+    page.goto(f"{server}/processes/birth_registration/modeler")
+    page.locator("#modeler[data-ready='1']").wait_for()
+    assert page.get_by_role("button", name="Lưu bản nháp").count() == 0
+    assert page.get_by_role("button", name="Triển khai").count() == 0
+    page.get_by_role("button", name="Kiểm tra trên máy chủ").click()
+    page.wait_for_function(
+        "document.getElementById('modeler-status').textContent.includes('Máy chủ: sơ đồ hợp lệ')"
+    )
+    assert failures == []

@@ -351,11 +351,16 @@ function testRun() {
   });
 }
 
-document.getElementById("btn-save").addEventListener("click", save);
-document.getElementById("btn-validate").addEventListener("click", validateOnServer);
-document.getElementById("btn-deploy").addEventListener("click", deploy);
-document.getElementById("btn-test-run").addEventListener("click", testRun);
-document.getElementById("btn-test-run-refresh").addEventListener("click", buildTestRunForm);
+function on(id, handler) {
+  const button = document.getElementById(id);
+  if (button) { button.addEventListener("click", handler); } // an auditor's page has no write buttons
+}
+
+on("btn-save", save);
+on("btn-validate", validateOnServer);
+on("btn-deploy", deploy);
+on("btn-test-run", testRun);
+on("btn-test-run-refresh", buildTestRunForm);
 window.addEventListener("beforeunload", function (event) {
   if (dirty) { event.preventDefault(); event.returnValue = ""; }
 });
