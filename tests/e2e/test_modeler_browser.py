@@ -168,6 +168,11 @@ def test_analyst_changes_the_birth_process_in_the_browser(
     selected_lane.wait_for()
     _open_group(page, "hotich-lane")
     assert page.get_by_label("Vai trò của làn").input_value() == "officer"
+    # a timer's deadline is in the standard Timer group (a Python string: "P1D")
+    _select(page, "confirmation_timeout")
+    _open_group(page, "timer")
+    timer = page.locator("[data-group-id='group-timer'] input, [data-group-id='group-timer'] textarea")
+    assert '"P1D"' in [timer.nth(i).input_value() for i in range(timer.count())]
     _click_empty_canvas(page)
 
     # a new task in the officer's lane, from the palette, named as it is created
