@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from flask import Response, jsonify, render_template, request
 from flask_login import current_user, login_required
 
+from app.domain.calendar import local_date
 from app.extensions import db
 from app.procedures import by_process_key
 from app.services import process_drafts as drafts
@@ -82,6 +83,8 @@ def process_modeler(key: str) -> Any:
     forms = {name: _decision_choices(key, name) for name in options["forms"]}
     options["decisions"] = {name: choices for name, choices in forms.items() if choices}
     options["sample_forms"] = {name: form for name, form in procedure.sample_forms.items()}
+    today = local_date(collaborators().clock.now())
+    options["sample"] = procedure.sample(today)["data"] if procedure.sample else None
     options["statuses"] = {code: str(label) for code, label in labels.STATUSES.items()}
     options["can_write"] = user.has_role("analyst")
     return render_template("process_modeler.html", key=key, options=options, title=procedure.title)

@@ -232,6 +232,8 @@ function userTasks() {
 }
 
 function buildTestRunForm() {
+  const sampleBox = document.getElementById("test-run-sample");
+  if (sampleBox && !sampleBox.value && options.sample) { sampleBox.value = JSON.stringify(options.sample, null, 2); }
   const box = document.getElementById("test-run-decisions");
   box.textContent = "";
   userTasks().forEach(function (task) {
@@ -313,14 +315,23 @@ function testRun() {
   say("Đang chạy thử trên bản sao tạm (không ảnh hưởng hồ sơ thật)…");
   return currentXml().then(function (xml) {
     const request_ = { xml: xml, channel: document.getElementById("test-run-channel").value, decisions: decisions };
+    const sampleBox = document.getElementById("test-run-sample");
+    if (sampleBox && sampleBox.value.trim()) {
+      try { request_.data = JSON.parse(sampleBox.value); } catch (e) {
+        say("Dữ liệu hồ sơ mẫu không phải JSON hợp lệ.", "error");
+        return null;
+      }
+    }
     const from = document.getElementById("test-run-from").value.trim();
     if (from) {
       request_.from_dossier = from; // an anonymised copy of a completed dossier, on its own channel
       delete request_.channel;
+      delete request_.data;
     }
     const body = JSON.stringify(request_);
     return request("POST", urls.testRun, body, { "Content-Type": "application/json" });
   }).then(function (r) {
+    if (r === null) { return; }
     if (!r.ok) {
       if (r.body && r.body.error && r.body.error.errors) { showServerReport({ errors: r.body.error.errors }); }
       say(errorText(r.body, "Không chạy thử được."), "error");
