@@ -9,14 +9,24 @@ from sqlalchemy import select
 
 from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance
+from app.engine.migration import migrate
 from app.models import AuditEvent, Document, Dossier, OpenTask, User, db
 from app.services.access import ensure_readable
 from app.services.audit import chain_break, document_intact, event_to_dict, plain
 from app.services.errors import Forbidden
 from app.services.operations import ReplayDispatcher
+from app.services.process_migration import changes_for
 from app.services.processes import definition_for
 
-COMMAND_TYPES = ("submitted", "task_completed", "external_result", "message", "timer", "withdrawn")
+COMMAND_TYPES = (
+    "submitted",
+    "task_completed",
+    "external_result",
+    "message",
+    "timer",
+    "withdrawn",
+    "migrated",
+)
 
 
 def _events(dossier: Dossier, upto: int | None = None) -> list[AuditEvent]:
@@ -45,9 +55,10 @@ def _documents(dossier: Dossier) -> list[Document]:
 def replay_events(
     dossier: Dossier, events: list[AuditEvent], upto: int | None = None
 ) -> tuple[Instance | None, str]:
-    """Run the recorded commands (up to seq `upto`) on the pinned process version; internal results are
-    served back from the full list, so a command is never cut from its own results."""
-    definition = definition_for(dossier.process_version_id)
+    """Run the recorded commands (up to seq `upto`) on the version the dossier started on, switching version
+    at each `migrated` event; internal results are served back from the full list, so a command is never cut
+    from its own results."""
+    definition = definition_for(started_on(dossier, events))
     instance: Instance | None = None
     status = "submitted"
     for i, ev in enumerate(events):
@@ -78,10 +89,21 @@ def replay_events(
                 raise EngineError("no_start", "events before submission")
             instance.clock = clock
             instance.workflow.script_engine.dispatcher = dispatcher
-            _apply(instance, ev)
+            if ev.type == "migrated":
+                migrate(instance, changes_for(ev.data["from_version_id"], ev.data["to_version_id"]))
+            else:
+                _apply(instance, ev)
         # a withdrawal cancels the instance: no diagram element carries that status
         status = "withdrawn" if ev.type == "withdrawn" else instance.status(status)
     return instance, status
+
+
+def started_on(dossier: Dossier, events: list[AuditEvent]) -> int:
+    """The process version the dossier was submitted on: before its first migration, else its own."""
+    for ev in events:
+        if ev.type == "migrated":
+            return int(ev.data["from_version_id"])
+    return dossier.process_version_id
 
 
 def _apply(instance: Instance, ev: AuditEvent) -> None:

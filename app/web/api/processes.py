@@ -7,8 +7,8 @@ from typing import Any
 from flask import Response, jsonify, request
 
 from app.services import process_drafts as drafts
+from app.services import process_migration, trial_run
 from app.services import processes as svc
-from app.services import trial_run
 from app.services.errors import BadRequest, Forbidden
 from app.web.api import api, authenticated, current_user, json_body
 
@@ -117,3 +117,10 @@ def process_test_run(key: str) -> Any:
 @authenticated
 def process_modeler_options(key: str) -> Any:
     return jsonify(drafts.modeler_options(key, current_user()))
+
+
+@api.post("/processes/<key>/migrations")
+@authenticated
+def process_migrations(key: str) -> Any:
+    """Dry-run or move running dossiers to another version (analysts only; api.md)."""
+    return jsonify(process_migration.migrate_dossiers(current_user(), key, request.get_json(silent=True)))

@@ -93,6 +93,7 @@ from app.web.pages import (  # noqa: E402,F401
     counter,
     dossiers,
     inbox,
+    migrations,
     processes,
     search,
     supplement,
