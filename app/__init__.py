@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.services import job_signal
 
     job_signal.install()  # wakes the job runner after a commit that created a job
+    from app.services.audit import install_sealing
+
+    install_sealing()  # seals the chain head of every dossier a commit appended events to
 
     from app.web import register_web
 

@@ -27,6 +27,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         if os.environ.get("HOTICH_TRAINING_DATABASE_URL")
         else None,
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
+        # the audit MAC key (else a key file generated in the instance folder, see app.services.audit_keys)
+        "HOTICH_AUDIT_KEY": os.environ.get("HOTICH_AUDIT_KEY") or None,
+        "HOTICH_AUDIT_KEY_ID": os.environ.get("HOTICH_AUDIT_KEY_ID") or None,
+        "HOTICH_AUDIT_OLD_KEYS": os.environ.get("HOTICH_AUDIT_OLD_KEYS") or "",
+        "HOTICH_AUDIT_KEY_FILE": os.environ.get("HOTICH_AUDIT_KEY_FILE") or None,
         "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -52,6 +52,8 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
+    if user.has_role("admin") or (user.has_role("auditor") and not user.scope):
+        items.append(NavItem("anchors", str(_l("Mốc neo nhật ký")), url_for("pages.audit_anchors")))
     if current_app.config.get("TRAINING"):
         items.append(NavItem("training", str(_l("Bài tập tập huấn")), url_for("training.exercises")))
     elif current_app.config.get("HOTICH_TRAINING") and user.has_role(*OFFICIAL_ROLES, "department"):
