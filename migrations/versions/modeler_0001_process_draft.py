@@ -1,7 +1,7 @@
 """process_draft: the analysts' drafts edited in the modeler (one per process key, versioned for If-Match)
 
 Revision ID: modeler_0001
-Revises: law_calendar_0001
+Revises: audit_0001
 """
 from alembic import op
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ import app.models.base
 
 
 revision = 'modeler_0001'
-down_revision = 'law_calendar_0001'
+down_revision = 'audit_0001'
 branch_labels = None
 depends_on = None
 
