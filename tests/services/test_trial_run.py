@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -190,3 +191,11 @@ def test_the_sandbox_never_mails_even_with_smtp_configured(client: Any, monkeypa
     report = _run(Api(client), {"data": data}).get_json()
     assert report["status"] == "completed"
     assert sent == []
+
+
+@pytest.mark.parametrize("key", ["birth_registration", "marriage_registration", "death_registration"])
+def test_each_procedure_test_runs_its_shipped_diagram_with_its_sample(client: Any, key: str) -> None:
+    report = Api(client).post("analyst", f"/processes/{key}/test-run", json={}).get_json()
+    assert report["stopped"] is None and report["finished"] is True, report
+    assert report["status"] == "completed"
+    assert "end_completed" in report["completed"]
