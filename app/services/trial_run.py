@@ -16,6 +16,7 @@ import hashlib
 import re
 import secrets
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from app.procedures import UnknownProcedure, by_process_key
 from app.procedures.record import Procedure
 from app.services import dossiers, tasks
 from app.services.collaborators import collaborators
-from app.services.errors import BadRequest, Forbidden, Invalid, NotFound, ServiceError
+from app.services.errors import BadRequest, Forbidden, Invalid, NotFound, RateLimited, ServiceError
 from app.services.jobs import run_pending
 from app.services.operations import ReplayDispatcher
 from app.services.processes import _store_version, canonical_xml, definition_for, validate_bpmn
@@ -42,6 +43,8 @@ from app.services.seed import add_demo_persons
 from app.services.transaction import write
 
 MAX_STEPS = 60
+# a sandbox costs about a second of CPU: a few at a time per process, the others are told to retry (429)
+RUNNING = threading.BoundedSemaphore(2)
 SANDBOX_ROLES = ("reception", "officer", "chairman")
 CHANNELS = ("counter", "online", "post")
 DEFAULT_COMMUNE = "00070"  # the fixtures' demo persons live in Phường Hoàn Kiếm
@@ -209,13 +212,18 @@ def trial_run(key: str, xml: bytes, payload: Any, actor: User) -> dict[str, Any]
         raise Invalid("Chưa có xã/phường nào trong hệ thống để chạy thử.")
     commune_row = {c: getattr(commune, c) for c in ("code", "name", "province_code", "province_name")}
     forms = {name: dict(form) for name, form in procedure.sample_forms.items()}
-    with _sandbox(now) as sandbox:
-        with sandbox.app_context():
-            try:
-                return _drive(procedure, xml, commune_row, sample, decisions, forms, author)
-            finally:
-                db.session.remove()
-                db.engine.dispose()
+    if not RUNNING.acquire(blocking=False):
+        raise RateLimited("Đang có nhiều lần chạy thử cùng lúc; vui lòng thử lại sau ít giây.")
+    try:
+        with _sandbox(now) as sandbox:
+            with sandbox.app_context():
+                try:
+                    return _drive(procedure, xml, commune_row, sample, decisions, forms, author)
+                finally:
+                    db.session.remove()
+                    db.engine.dispose()
+    finally:
+        RUNNING.release()
 
 
 @contextmanager

@@ -199,3 +199,16 @@ def test_each_procedure_test_runs_its_shipped_diagram_with_its_sample(client: An
     assert report["stopped"] is None and report["finished"] is True, report
     assert report["status"] == "completed"
     assert "end_completed" in report["completed"]
+
+
+def test_too_many_test_runs_at_once_are_told_to_retry(client: Any, monkeypatch: Any) -> None:
+    import threading
+
+    from app.services import trial_run
+
+    monkeypatch.setattr(trial_run, "RUNNING", threading.BoundedSemaphore(1))
+    trial_run.RUNNING.acquire()  # another analyst's run is going on
+    busy = _run(Api(client), {})
+    assert busy.status_code == 429 and "thử lại" in busy.get_json()["error"]["message"]
+    trial_run.RUNNING.release()
+    assert _run(Api(client), {}).status_code == 200
