@@ -99,6 +99,7 @@ def _install_collaborators(app: Flask) -> None:
             copy=_amount(app, "HOTICH_FEE_COPY", 8_000),
         ),
         verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
+        settings={"job_lease_seconds": float(app.config.get("HOTICH_JOB_LEASE_SECONDS", 60))},
     )
 
 

@@ -4,7 +4,7 @@ from app.models.audit import AuditAnchor, AuditEvent, AuditHead
 from app.models.base import db
 from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
-from app.models.identity import ApiToken, Commune, LoginAttempt, User
+from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
 from app.models.process import ProcessDraft, ProcessVersion
 from app.models.register import Counter, RegisterBook, RegisterEntry
@@ -22,8 +22,9 @@ __all__ = [
     "OpenTask",
     "ApiToken",
     "Commune",
-    "LoginAttempt",
+    "LoginThrottle",
     "User",
+    "UserSession",
     "Job",
     "ProcessDraft",
     "ProcessVersion",

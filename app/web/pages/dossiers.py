@@ -58,7 +58,8 @@ def dossier_page(code: str) -> Any:
         issued=[doc for doc in documents if doc["name"] in issued],
         attachments=dossier_details.list_attachments(dossier),
         my_tasks=[t for t in details["tasks"] if t["role"] in user.roles],
-        waiting=dossier_details.pending_calls(dossier) > 0,
+        # the page polls while a registry call is under way (not once it failed: that waits for an admin)
+        waiting=any(c["state"] in ("pending", "retrying") for c in details["registry_calls"]),
         markers=markers,
         overdue=bool(dossier.due_at and dossier.due_at < now and dossier.completed_at is None),
         verification=verification,
