@@ -4,6 +4,7 @@ from app.models.audit import AuditAnchor, AuditEvent, AuditHead
 from app.models.base import db
 from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
+from app.models.feedback import Feedback, FeedbackProposal
 from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
 from app.models.process import ProcessDraft, ProcessVersion
@@ -20,6 +21,8 @@ __all__ = [
     "Document",
     "Dossier",
     "OpenTask",
+    "Feedback",
+    "FeedbackProposal",
     "ApiToken",
     "Commune",
     "LoginThrottle",

@@ -1,7 +1,7 @@
 """process_draft: the analysts' drafts edited in the modeler (one per process key, versioned for If-Match)
 
 Revision ID: modeler_0001
-Revises: resilience_0002
+Revises: dashboard_0001
 """
 
 from alembic import op
@@ -11,7 +11,7 @@ import app.models.base
 
 
 revision = "modeler_0001"
-down_revision = "resilience_0002"
+down_revision = "dashboard_0001"
 branch_labels = None
 depends_on = None
 

@@ -84,6 +84,7 @@ from app.web.api import (  # noqa: E402,F401
     auth,
     calendar,
     dossiers,
+    feedback,
     processes,
     registers,
     registry,

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, jsonify, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from app.services import dossier_details, replay
+from app.services import dossier_details, feedback, replay
 from app.services.access import OFFICIAL_ROLES
 from app.services.collaborators import collaborators
 from app.services.documents import render_document
@@ -69,6 +69,7 @@ def dossier_page(code: str) -> Any:
             else None
         ),
         finding_labels=view.field_labels(dossier.procedure),
+        feedback=feedback.for_dossier(user, dossier),
     )
 
 

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 from flask import Response, jsonify, render_template, request
 from flask_login import current_user, login_required
 
+from app import procedures
 from app.domain.calendar import local_date
 from app.extensions import db
 from app.procedures import by_process_key
+from app.services import feedback, trial_run
 from app.services import process_drafts as drafts
 from app.services import processes as svc
-from app.services import trial_run
 from app.services.collaborators import collaborators
 from app.services.errors import BadRequest, ServiceError
 from app.web import labels
@@ -35,9 +36,13 @@ def process_list() -> Any:
 @pages.get("/processes/<key>/<int:version>")
 @login_required
 def process_view(key: str, version: int) -> Any:
-    require_roles(*ROLES)
+    user = require_roles(*ROLES)
     svc.version_xml(key, version)  # 404 for an unknown version
-    return render_template("process_view.html", key=key, version=version)
+    counts: dict[str, int] = {}
+    if user.has_role("analyst") and key in {p.process_key for p in procedures.all_procedures()}:
+        compiled = feedback.compile_feedback(user, {"procedure": procedures.by_process_key(key).key})
+        counts = {str(g["key"]): int(g["count"]) for g in compiled["by_element"]}
+    return render_template("process_view.html", key=key, version=version, feedback_counts=counts)
 
 
 @pages.get("/processes/<key>/<int:version>.xml")
