@@ -239,6 +239,11 @@ export const checkpoints = forProcess(function (process, reporter, config) {
   const ends = ofKind(function (n) { return is(n, "bpmn:EndEvent"); });
   const registers = ofKind(function (n) { return operationOf(n) === registerOp; });
   const voids = ofKind(function (n) { return operationOf(n) === voidOp; });
+  // non-interrupting boundary events start side branches (an apology slip while the task waits)
+  const side = ofKind(function (n) { return is(n, "bpmn:BoundaryEvent") && n.cancelActivity === false; });
+  const stopSide = {};
+  side.forEach(function (e) { stopSide[e] = true; });
+  const main = reachable(g, starts, stopSide);
   if (!registers.length) {
     report(reporter, process.id, "register_missing", "Sơ đồ không có bước ghi sổ (thao tác " + registerOp + ").", null);
     return;
@@ -257,12 +262,18 @@ export const checkpoints = forProcess(function (process, reporter, config) {
     stop[cp.task_id] = true;
     const before = reachable(g, starts, stop);
     const skippedBefore = registers.some(function (r) { return before[r]; });
-    const stopAfter = Object.assign({}, stop);
-    voids.forEach(function (v) { stopAfter[v] = true; });
+    const stopVoids = Object.assign({}, stop);
+    voids.forEach(function (v) { stopVoids[v] = true; });
+    const stopAfter = Object.assign({}, stopVoids, stopSide);
     const next = [];
     registers.forEach(function (r) { g.successors(r).forEach(function (s) { next.push(s); }); });
     const after = reachable(g, next, stopAfter);
-    const skippedAfter = !ends.length || ends.some(function (e) { return after[e]; });
+    // a side branch bypasses nothing unless it rejoins the main flow (lint.py _lint_checkpoints)
+    const hosted = side.filter(function (e) { const host = g.byId[e].attachedToRef; return host && after[host.id]; });
+    const branches = reachable(g, hosted, stopVoids);
+    const back = Object.keys(branches).filter(function (n) { return main[n] && !stopSide[n]; });
+    const rejoined = reachable(g, back, stopVoids);
+    const skippedAfter = !ends.length || ends.some(function (e) { return after[e] || rejoined[e]; });
     if (skippedBefore && skippedAfter) {
       report(reporter, el.id, "checkpoint_bypassed", "Có đường đi tới bước ghi sổ mà không qua bước bắt buộc «" + cp.title + "».");
     }
