@@ -138,6 +138,7 @@ def lint_process(
     graph = _graph(process)
     findings += _lint_gateways_and_flows(process, graph)
     findings += _lint_timers(process)
+    findings += _lint_operations(graph)
     findings += _lint_code(process, graph)
     findings += _lint_checkpoints(graph, list(checkpoints), register_operation)
     return findings
@@ -175,6 +176,20 @@ def _lint_gateways_and_flows(process: etree._Element, graph: _Graph) -> list[dic
                 )
             )
     return findings
+
+
+def _lint_operations(graph: _Graph) -> list[dict[str, Any]]:
+    """A service task names the operation it calls (the parser refuses one without, less helpfully)."""
+    return [
+        _finding(
+            node_id,
+            "operation_missing",
+            f"Nhiệm vụ dịch vụ «{el.get('name') or node_id}» chưa chọn thao tác.",
+        )
+        for node_id, el in graph.nodes.items()
+        if etree.QName(el).localname == "serviceTask"
+        and el.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator") is None
+    ]
 
 
 def _lint_timers(process: etree._Element) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTa
 from app.models.feedback import Feedback, FeedbackProposal
 from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
-from app.models.process import ProcessVersion
+from app.models.process import ProcessDraft, ProcessVersion
 from app.models.reads import PersonalDataRead
 from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
@@ -30,6 +30,7 @@ __all__ = [
     "User",
     "UserSession",
     "Job",
+    "ProcessDraft",
     "ProcessVersion",
     "PersonalDataRead",
     "Counter",

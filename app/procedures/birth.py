@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from app.procedures.record import (
     Procedure,
     RegisterSpec,
     RegistryOperation,
+    sample_forms,
 )
 from app.procedures.registry_calls import children_in_registry, keep_revocation, lookup_parties_with_family
 from app.services.dossier_result import record_result
@@ -204,7 +205,42 @@ def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:
     record_result(dossier, personal_id=result.get("personal_id"))
 
 
+def sample(today: date) -> dict[str, Any]:
+    """A counter dossier of a child born 5 days ago to a married couple of the demo registry."""
+    born = today - timedelta(days=5)
+    return {
+        "channel": "counter",
+        "data": {
+            "requester": {
+                "full_name": "Nguyễn Văn An",
+                "personal_id": "001095012345",
+                "relationship": "father",
+                "phone": "0912345678",
+            },
+            "copies": 1,
+            "child": {
+                "full_name": "Nguyễn Thị Thử Nghiệm",
+                "birth_date": born.isoformat(),
+                "sex": "female",
+                "ethnicity": "Kinh",
+                "nationality": "Việt Nam",
+                "birth_place": "Bệnh viện Phụ sản Hà Nội, Phường Láng, Thành phố Hà Nội",
+                "home_town": "Thành phố Hà Nội",
+            },
+            "mother": {"personal_id": "001196023456"},
+            "father": {"personal_id": "001095012345"},
+            "birth_certificate": {
+                "number": f"BV-{born:%Y}-99999",
+                "issuer": "Bệnh viện Phụ sản Hà Nội",
+                "issued_on": born.isoformat(),
+            },
+        },
+    }
+
+
 PROCEDURE = Procedure(
+    sample=sample,
+    sample_forms=sample_forms(),
     checkpoints=(
         Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
         Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),

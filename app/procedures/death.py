@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +28,7 @@ from app.procedures.record import (
     Procedure,
     RegisterSpec,
     RegistryOperation,
+    sample_forms,
 )
 from app.procedures.registry_calls import keep_revocation, lookup_parties_with_family, record_registry_outcome
 
@@ -149,7 +150,37 @@ def revoke_in_registry(
     return {"revoked": True, "personal_id": pid}
 
 
+def sample(today: date) -> dict[str, Any]:
+    """A counter dossier: Trần Văn Bình (demo registry) died in hospital 2 days ago; his wife registers."""
+    died = today - timedelta(days=2)
+    return {
+        "channel": "counter",
+        "data": {
+            "requester": {
+                "full_name": "Lê Thị Hạnh",
+                "personal_id": "001148002345",
+                "relationship": "spouse",
+            },
+            "copies": 1,
+            "deceased": {"personal_id": "001045001234", "full_name": "Trần Văn Bình", "sex": "male"},
+            "death": {
+                "at": f"{died.isoformat()}T10:30:00+07:00",
+                "place": "Bệnh viện Hữu nghị Việt Đức, Thành phố Hà Nội",
+                "cause": "Bệnh lý tuổi già",
+            },
+            "death_notice": {
+                "number": "123/GBT",
+                "issuer_type": "health_facility",
+                "issuer": "Bệnh viện Hữu nghị Việt Đức",
+                "issued_on": died.isoformat(),
+            },
+        },
+    }
+
+
 PROCEDURE = Procedure(
+    sample=sample,
+    sample_forms=sample_forms(),
     checkpoints=(
         Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
         Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),

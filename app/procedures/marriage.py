@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
     draft_variant,
+    sample_forms,
 )
 from app.procedures.registry_calls import (
     family_records,
@@ -167,6 +168,19 @@ def certificate_variants(data: dict[str, Any], draft: bool) -> list[dict[str, An
     ]
 
 
+def sample(today: date) -> dict[str, Any]:
+    """A counter dossier of two single persons of the demo registry, a first marriage each."""
+    return {
+        "channel": "counter",
+        "data": {
+            "requester": {"full_name": "Vũ Đức Anh", "personal_id": "001097067890", "relationship": "groom"},
+            "copies": 0,
+            "bride": {"personal_id": "001198056789", "full_name": "Đặng Thị Mai", "marriage_count": 1},
+            "groom": {"personal_id": "001097067890", "full_name": "Vũ Đức Anh", "marriage_count": 1},
+        },
+    }
+
+
 def extract_copies(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
     """The copies of the Trích lục kết hôn the parties asked (and paid) for; there is no draft of them."""
     if draft:
@@ -176,6 +190,11 @@ def extract_copies(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
 
 
 PROCEDURE = Procedure(
+    sample=sample,
+    sample_forms=sample_forms(
+        marriage_handover={"bride_present": True, "groom_present": True, "voluntary_confirmed": True},
+        verification_overdue={"decision": "examine"},
+    ),
     checkpoints=(
         Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
         Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),

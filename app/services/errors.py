@@ -67,3 +67,7 @@ class Invalid(ServiceError):
 
 class RateLimited(ServiceError):
     status, code = 429, "rate_limited"
+
+
+class PreconditionRequired(ServiceError):
+    status, code = 428, "precondition_required"
