@@ -127,7 +127,7 @@ def feed_result(job_id: int, result: Any) -> None:
         )
         run_command(dossier, event, now, lambda instance: instance.complete_call(task_key, result))
         _apply_result(dossier, operation, result)
-        _finish(job_id)
+        _close(job)  # the row read at the top of this transaction: no second read of it
 
     now = collaborators().clock.now()
     try:
@@ -140,8 +140,12 @@ def feed_result(job_id: int, result: Any) -> None:
 def _finish(job_id: int) -> None:
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is not None:
-        job.status, job.finished_at = "done", collaborators().clock.now()
-        job.locked_by = job.locked_until = None
+        _close(job)
+
+
+def _close(job: Job) -> None:
+    job.status, job.finished_at = "done", collaborators().clock.now()
+    job.locked_by = job.locked_until = None
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
