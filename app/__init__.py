@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.services import job_signal
 
     job_signal.install()  # wakes the job runner after a commit that created a job
+    from app.services.audit import install_sealing
+
+    install_sealing()  # seals the chain head of every dossier a commit appended events to
 
     from app.web import register_web
 
@@ -95,8 +98,13 @@ def _install_collaborators(app: Flask) -> None:
             late_death=_amount(app, "HOTICH_FEE_LATE_DEATH", 0),
             copy=_amount(app, "HOTICH_FEE_COPY", 8_000),
         ),
-        verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
+        configured_verify_base_url=app.config.get("HOTICH_VERIFY_BASE_URL") or None,
+        settings={"job_lease_seconds": float(app.config.get("HOTICH_JOB_LEASE_SECONDS", 60))},
     )
+
+    @app.before_request
+    def _remember_base_url() -> None:
+        app.extensions["hotich"].saw_request()
 
 
 def _amount(app: Flask, name: str, default: int) -> int:

@@ -19,7 +19,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HOTICH_REGISTRY_URL": os.environ.get("HOTICH_REGISTRY_URL") or None,
         "HOTICH_REGISTRY_TOKEN": os.environ.get("HOTICH_REGISTRY_TOKEN") or None,
         "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
-        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
+        # how long a claimed job is its runner's: after that (the runner died) another runner takes it
+        "HOTICH_JOB_LEASE_SECONDS": float(os.environ.get("HOTICH_JOB_LEASE_SECONDS", "60")),
+        # unset: QR codes point at the address the app is served on (app/services/collaborators.py)
+        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL") or None,
         # the training space at /training/ (its own database: HOTICH_TRAINING_DATABASE_URL, default
         # instance/training.db); HOTICH_TRAINING=0 leaves it out
         "HOTICH_TRAINING": os.environ.get("HOTICH_TRAINING", "1") != "0",
@@ -27,6 +30,11 @@ def load_config(instance_path: str) -> dict[str, Any]:
         if os.environ.get("HOTICH_TRAINING_DATABASE_URL")
         else None,
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
+        # the audit MAC key (else a key file generated in the instance folder, see app.services.audit_keys)
+        "HOTICH_AUDIT_KEY": os.environ.get("HOTICH_AUDIT_KEY") or None,
+        "HOTICH_AUDIT_KEY_ID": os.environ.get("HOTICH_AUDIT_KEY_ID") or None,
+        "HOTICH_AUDIT_OLD_KEYS": os.environ.get("HOTICH_AUDIT_OLD_KEYS") or "",
+        "HOTICH_AUDIT_KEY_FILE": os.environ.get("HOTICH_AUDIT_KEY_FILE") or None,
         "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -1,10 +1,11 @@
 """SQLAlchemy models, and nothing else."""
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditAnchor, AuditEvent, AuditHead
 from app.models.base import db
 from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
-from app.models.identity import ApiToken, Commune, LoginAttempt, User
+from app.models.feedback import Feedback, FeedbackProposal
+from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
 from app.models.process import ProcessVersion
 from app.models.register import Counter, RegisterBook, RegisterEntry
@@ -12,16 +13,21 @@ from app.models.registry import Person
 
 __all__ = [
     "db",
+    "AuditAnchor",
     "AuditEvent",
+    "AuditHead",
     "Attachment",
     "ClosedTask",
     "Document",
     "Dossier",
     "OpenTask",
+    "Feedback",
+    "FeedbackProposal",
     "ApiToken",
     "Commune",
-    "LoginAttempt",
+    "LoginThrottle",
     "User",
+    "UserSession",
     "Job",
     "ProcessVersion",
     "Counter",

@@ -16,7 +16,7 @@ from app.domain.rules import RuleContext, evaluate_birth
 from app.domain.rules.fields import parse_date
 from app.domain.text import fold
 from app.engine.lint import Checkpoint
-from app.procedures.documents import person_block, registration, with_copies
+from app.procedures.documents import id_document_text, person_block, registration, with_copies
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
@@ -110,7 +110,7 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
         "father": None if d.get("father") is None else person_block(d.get("father"), lookups.get("father")),
         "declarant": {
             "full_name": requester.get("full_name", ""),
-            "id_document": requester.get("personal_id", ""),
+            "id_document": id_document_text(requester),
         },
         "officer_name": (data.get("actors") or {}).get("officer_examine", {}).get("full_name", ""),
     }
@@ -223,7 +223,7 @@ PROCEDURE = Procedure(
     subject_key=subject_key,
     subject_name=subject_name,
     register=RegisterSpec(classify=classify, summary=summary, personal_id_from_result=True),
-    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth),
+    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"),
     # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
     # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
     limits=TimeLimits(1, 1, BIRTH_REGISTRATION_DAYS),

@@ -46,6 +46,8 @@ class DocumentSource:
     header: dict[
         str, Any
     ]  # issuer, issued_on, dossier_code, procedure_name, requester, signer, receiver_name
+    # (dotted path in the submission form, code) -> the choice's Vietnamese label ("x-enum-labels")
+    choice_label: Callable[[str, Any], str] = lambda path, code: str(code or "")
 
     @property
     def form(self) -> dict[str, Any]:
@@ -80,6 +82,13 @@ class DocumentKind:
     build: ContextBuilder
     variants: VariantPlan = single_variant
     resolves: bool = False  # issuing it settles the dossier: the on-time outcome (QĐ 766) is measured
+    # kinds issued (and signed) with this one, e.g. the marriage extract's copies with the certificate
+    companions: tuple[str, ...] = ()
+
+    @property
+    def copy_name(self) -> str:
+        """What the law calls a copy of it: "Bản sao Giấy khai sinh", "Bản sao Trích lục khai tử"."""
+        return f"Bản sao {self.title}"
 
 
 @dataclass(frozen=True)

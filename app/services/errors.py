@@ -23,6 +23,7 @@ class ServiceError(Exception):
         self.fields = fields or {}
         self.rules = rules or []
         self.extra = extra or {}
+        self.headers: dict[str, str] = {}  # e.g. Retry-After of a 429
         if code:
             self.code = code
 

@@ -19,6 +19,7 @@ from app.engine.definition import (
     load_definition,
     service_operations,
 )
+from app.engine.diagram_layout import lint_diagram
 from app.engine.lint import lint_process
 from app.engine.xml import UnsafeXmlError, parse_untrusted_xml
 from app.models import ProcessVersion, User, db
@@ -117,6 +118,8 @@ def validate_bpmn(key: str, xml: bytes) -> dict[str, Any]:
                     "message": f"Thao tác dịch vụ «{operation}» không được hỗ trợ.",
                 }
             )
+    # the layout (overlapping shapes, flows through shapes, labels over shapes): advice, not a refusal
+    warnings += lint_diagram(xml)
     return {"ok": not errors, "errors": errors, "warnings": warnings}
 
 

@@ -131,6 +131,7 @@ def verified(api: Api, code: str) -> bool:
         "chain_ok": True,
         "replay_ok": True,
         "first_bad_seq": None,
+        "problems": [],
     }
 
 

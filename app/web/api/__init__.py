@@ -51,7 +51,9 @@ def json_body() -> Any:
 @api.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> tuple[Response, int]:
     db.session.rollback()
-    return jsonify(exc.to_dict()), exc.status
+    resp = jsonify(exc.to_dict())
+    resp.headers.update(exc.headers)
+    return resp, exc.status
 
 
 @api.errorhandler(HTTPException)
@@ -82,6 +84,7 @@ from app.web.api import (  # noqa: E402,F401
     auth,
     calendar,
     dossiers,
+    feedback,
     processes,
     registers,
     registry,

@@ -1,8 +1,8 @@
 """Server-rendered pages for officials (Jinja2, Flask-Login sessions, CSRF on every form).
 
-Each area is a module (auth, inbox, tasks, dossiers, search, counter, admin, processes, verify); every view
-calls one function of app/services and renders a template. Service errors become a Vietnamese error page with
-the service's status (404 for another commune's dossier, 403 for a role that may never do it).
+Each area is a module (auth, inbox, tasks, dossiers, search, counter, admin, processes, verify, anchors);
+every view calls one function of app/services and renders a template. Service errors become a Vietnamese error
+page with the service's status (404 for another commune's dossier, 403 for a role that may never do it).
 """
 
 from __future__ import annotations
@@ -89,13 +89,16 @@ def _filter_money(value: Any) -> str:
 from app.web.pages import (  # noqa: E402,F401
     admin,
     admin_calendar,
+    anchors,
     auth,
     counter,
     dossiers,
+    feedback,
     inbox,
     migrations,
     processes,
     search,
+    statistics,
     supplement,
     tasks,
     verify,

@@ -39,6 +39,8 @@ def role_home(user: User) -> str:
         return url_for("pages.process_list")
     if user.has_role("admin"):
         return url_for("pages.admin_outbox")
+    if user.has_role("department"):
+        return url_for("pages.statistics_dashboard")
     return url_for("pages.login")
 
 
@@ -52,6 +54,13 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
+    if user.has_role("admin") or (user.has_role("auditor") and not user.scope):
+        items.append(NavItem("anchors", str(_l("Mốc neo nhật ký")), url_for("pages.audit_anchors")))
+    # the real statistics and citizens' feedback, never in the training space
+    if not current_app.config.get("TRAINING") and user.has_role(*OFFICIAL_ROLES, "auditor", "department"):
+        items.append(NavItem("statistics", str(_l("Thống kê")), url_for("pages.statistics_dashboard")))
+    if not current_app.config.get("TRAINING") and user.has_role("department"):
+        items.append(NavItem("feedback", str(_l("Phản ánh, kiến nghị")), url_for("pages.feedback_review")))
     if current_app.config.get("TRAINING"):
         items.append(NavItem("training", str(_l("Bài tập tập huấn")), url_for("training.exercises")))
     elif current_app.config.get("HOTICH_TRAINING") and user.has_role(*OFFICIAL_ROLES, "department"):

@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, jsonify, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from app.services import dossier_details, replay
+from app.services import dossier_details, feedback, replay
 from app.services.access import OFFICIAL_ROLES
 from app.services.collaborators import collaborators
 from app.services.documents import render_document
@@ -58,7 +58,8 @@ def dossier_page(code: str) -> Any:
         issued=[doc for doc in documents if doc["name"] in issued],
         attachments=dossier_details.list_attachments(dossier),
         my_tasks=[t for t in details["tasks"] if t["role"] in user.roles],
-        waiting=dossier_details.pending_calls(dossier) > 0,
+        # the page polls while a registry call is under way (not once it failed: that waits for an admin)
+        waiting=any(c["state"] in ("pending", "retrying") for c in details["registry_calls"]),
         markers=markers,
         overdue=bool(dossier.due_at and dossier.due_at < now and dossier.completed_at is None),
         verification=verification,
@@ -68,6 +69,7 @@ def dossier_page(code: str) -> Any:
             else None
         ),
         finding_labels=view.field_labels(dossier.procedure),
+        feedback=feedback.for_dossier(user, dossier),
     )
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from flask import Response, render_template
 from flask_login import login_required
 
+from app import procedures
+from app.services import feedback
 from app.services import processes as svc
 from app.web.pages import pages
 from app.web.pages.access import require_roles
@@ -24,9 +26,13 @@ def process_list() -> Any:
 @pages.get("/processes/<key>/<int:version>")
 @login_required
 def process_view(key: str, version: int) -> Any:
-    require_roles(*ROLES)
+    user = require_roles(*ROLES)
     svc.version_xml(key, version)  # 404 for an unknown version
-    return render_template("process_view.html", key=key, version=version)
+    counts: dict[str, int] = {}
+    if user.has_role("analyst") and key in {p.process_key for p in procedures.all_procedures()}:
+        compiled = feedback.compile_feedback(user, {"procedure": procedures.by_process_key(key).key})
+        counts = {str(g["key"]): int(g["count"]) for g in compiled["by_element"]}
+    return render_template("process_view.html", key=key, version=version, feedback_counts=counts)
 
 
 @pages.get("/processes/<key>/<int:version>.xml")
