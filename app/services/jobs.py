@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.engine.instance import EngineError
 from app.instrumentation import measured
@@ -150,6 +151,9 @@ def _finish(job_id: int) -> None:
 def _close(job: Job) -> None:
     job.status, job.finished_at = "done", collaborators().clock.now()
     job.locked_by = job.locked_until = None
+    # written even when the row as read had them empty: another runner may have set them since
+    flag_modified(job, "locked_by")
+    flag_modified(job, "locked_until")
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
