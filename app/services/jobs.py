@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.engine.instance import EngineError
 from app.instrumentation import measured
@@ -131,7 +132,7 @@ def feed_result(job_id: int, result: Any) -> None:
         )
         run_command(dossier, event, now, lambda instance: instance.complete_call(task_key, result))
         _apply_result(dossier, operation, result)
-        _finish(job_id)
+        _close(job)  # the row read at the top of this transaction: no second read of it
 
     now = collaborators().clock.now()
     try:
@@ -144,8 +145,15 @@ def feed_result(job_id: int, result: Any) -> None:
 def _finish(job_id: int) -> None:
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is not None:
-        job.status, job.finished_at = "done", collaborators().clock.now()
-        job.locked_by = job.locked_until = None
+        _close(job)
+
+
+def _close(job: Job) -> None:
+    job.status, job.finished_at = "done", collaborators().clock.now()
+    job.locked_by = job.locked_until = None
+    # written even when the row as read had them empty: another runner may have set them since
+    flag_modified(job, "locked_by")
+    flag_modified(job, "locked_until")
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
