@@ -21,6 +21,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
         "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
+        # behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
+        "HOTICH_TRUSTED_PROXIES": int(os.environ.get("HOTICH_TRUSTED_PROXIES", "0")),
         "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

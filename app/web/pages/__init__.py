@@ -46,8 +46,11 @@ def _http_error(exc: HTTPException) -> Any:
     db.session.rollback()
     status = exc.code or 500
     if request.path.startswith("/api/"):
+        from app.web.api import HTTP_MESSAGES
+
         codes = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
-        body = {"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}
+        message = HTTP_MESSAGES.get(status) or exc.description or ""
+        body = {"error": {"code": codes.get(status, "http_error"), "message": message}}
         return jsonify(body), status
     messages = {
         404: _("Không có trang này. Hãy kiểm tra lại địa chỉ."),

@@ -1,0 +1,124 @@
+"""The OpenAPI 3.1 description of the JSON API (openapi.yaml next to this file) — served, and the one source
+of request validation: each JSON body is checked against its operation's component schema and each query
+parameter against its parameter schema, so what the document says and what the API accepts cannot differ."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from flask import Response, current_app, jsonify, render_template, request
+from jsonschema import Draft202012Validator, FormatChecker
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
+
+from app.forms.messages import field_messages
+from app.services.errors import BadRequest, Invalid
+from app.web.api import api
+from app.web.request_guard import json_body
+
+DOCUMENT = Path(__file__).with_name("openapi.yaml")
+_URI = "urn:hotich:openapi"
+_RULE_PARAM = re.compile(r"<(?:[a-z]+:)?([a-z_]+)>")
+_INTEGER = re.compile(r"-?[0-9]+")
+_MAX_DIGITS = 18
+
+
+@cache
+def document() -> dict[str, Any]:
+    """The description, parsed once (YAML merge keys expanded, so the JSON has every response)."""
+    loaded: dict[str, Any] = yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))
+    return loaded
+
+
+def openapi_path(rule: str) -> str:
+    """The document's path for a Flask rule: /api/v1/tasks/<task_id> -> /tasks/{task_id}."""
+    return _RULE_PARAM.sub(r"{\1}", rule.removeprefix(api.url_prefix or ""))
+
+
+def operation(rule: str, method: str) -> dict[str, Any] | None:
+    item = document()["paths"].get(openapi_path(rule))
+    return item.get(method.lower()) if item else None
+
+
+def validate_request() -> None:
+    """Check the current request's query parameters and JSON body against its operation."""
+    rule = request.url_rule
+    if rule is None:
+        return
+    op = operation(rule.rule, request.method)
+    if op is None:  # every route has an operation (tests/web/test_openapi.py); never skip silently
+        current_app.logger.error("no OpenAPI operation for %s %s", request.method, rule.rule)
+        return
+    item = document()["paths"][openapi_path(rule.rule)]
+    _check_query([*item.get("parameters", []), *op.get("parameters", [])])
+    body = op.get("requestBody")
+    schema = ((body or {}).get("content") or {}).get("application/json", {}).get("schema")
+    if schema is None:
+        return
+    if not request.get_data(cache=True).strip() and not body.get("required"):
+        return
+    errors = field_messages(_validator(schema["$ref"]).iter_errors(json_body()), {})
+    if errors:
+        fields = {path or "body": message for path, message in errors.items()}
+        raise Invalid("Nội dung yêu cầu không hợp lệ.", fields=fields)
+
+
+def _check_query(parameters: list[dict[str, Any]]) -> None:
+    fields: dict[str, str] = {}
+    for param in parameters:
+        param = _resolve(param)
+        if param["in"] != "query":
+            continue
+        name, schema = param["name"], _resolve(param["schema"])
+        title = schema.get("title") or name
+        raw = request.args.get(name)
+        if raw is None or raw == "":
+            if param.get("required"):
+                fields[name] = f"Tham số «{title}» là bắt buộc."
+            continue
+        value: Any = raw
+        if schema.get("type") == "integer":
+            if not _INTEGER.fullmatch(raw):
+                fields[name] = f"Tham số «{title}» phải là số nguyên."
+                continue
+            if len(raw.lstrip("-")) > _MAX_DIGITS:
+                fields[name] = f"Tham số «{title}» vượt quá giới hạn cho phép."
+                continue
+            value = int(raw)
+        found = field_messages(Draft202012Validator(schema).iter_errors(value), {name: title}, name)
+        fields.update({name: message for message in found.values()})
+    if fields:
+        raise BadRequest("Yêu cầu có tham số không hợp lệ.", fields=fields)
+
+
+def _resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """A local `$ref` (#/components/...) followed; other nodes as they are."""
+    ref = node.get("$ref")
+    if not isinstance(ref, str):
+        return node
+    target: Any = document()
+    for part in ref.removeprefix("#/").split("/"):
+        target = target[part]
+    return _resolve(target)
+
+
+@cache
+def _validator(ref: str) -> Draft202012Validator:
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12: the whole document is one resource, refs resolve in it
+    registry: Registry[Any] = Registry().with_resource(_URI, DRAFT202012.create_resource(document()))
+    return Draft202012Validator({"$ref": _URI + ref}, registry=registry, format_checker=FormatChecker())
+
+
+@api.get("/openapi.json")
+def openapi_document() -> Response:
+    return jsonify(document())
+
+
+@api.get("/docs")
+def openapi_docs() -> str:
+    """Swagger UI from the vendor folder (npm swagger-ui-dist, copied by the Makefile) — no CDN."""
+    return render_template("api_docs.html")
