@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import Response, current_app, jsonify, render_template, request
+from flask import Response, current_app, g, jsonify, render_template, request
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from app.forms.messages import field_messages
-from app.services.errors import BadRequest, Invalid
+from app.services.errors import BadRequest, Forbidden, Invalid
 from app.web.api import api
 from app.web.request_guard import json_body
 
@@ -53,6 +53,9 @@ def validate_request() -> None:
     if op is None:  # every route has an operation (tests/web/test_openapi.py); never skip silently
         current_app.logger.error("no OpenAPI operation for %s %s", request.method, rule.rule)
         return
+    roles = op.get("x-roles")
+    if roles and not g.user.has_role(*roles):
+        raise Forbidden("Vai trò của bạn không được thực hiện thao tác này.")
     item = document()["paths"][openapi_path(rule.rule)]
     _check_query([*item.get("parameters", []), *op.get("parameters", [])])
     body = op.get("requestBody")
