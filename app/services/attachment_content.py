@@ -44,6 +44,9 @@ def clean_filename(name: str, kind: str | None = None) -> str:
     base = PurePosixPath(base).name if "/" in base else base
     base = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in base)
     base = " ".join(base.split()).strip(" .")
+    stem, dot, ext = base.rpartition(".")
+    if dot and stem.strip() and " " not in ext:
+        base = f"{stem.strip(' .')}.{ext}"
     if kind is not None:
         stem, _dot, ext = base.rpartition(".")
         if not _dot or ext.lower() not in EXTENSIONS[kind]:
@@ -102,5 +105,7 @@ def _check_image(content: bytes, kind: str) -> None:
                 image.verify()
     except UnacceptableFile:
         raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:  # Pillow's own limit
+        raise UnacceptableFile(f"Ảnh vượt quá {MAX_IMAGE_PIXELS // 1_000_000} triệu điểm ảnh.") from exc
     except Exception as exc:  # noqa: BLE001 - as above: any failure to parse means the image is bad
         raise UnacceptableFile("Tệp ảnh bị hỏng, không đọc được.") from exc
