@@ -15,6 +15,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from app.forms.labels import collect_labels
 from app.forms.messages import field_messages
 from app.services.errors import BadRequest, Forbidden, Invalid
 from app.web.api import api
@@ -64,7 +65,8 @@ def validate_request() -> None:
         return
     if not request.get_data(cache=True).strip() and not body.get("required"):
         return
-    errors = field_messages(_validator(schema["$ref"]).iter_errors(json_body()), {})
+    validator = _validator(schema["$ref"])
+    errors = field_messages(validator.iter_errors(json_body()), _labels(schema["$ref"]))
     if errors:
         fields = {path or "body": message for path, message in errors.items()}
         raise Invalid("Nội dung yêu cầu không hợp lệ.", fields=fields)
@@ -110,10 +112,21 @@ def _resolve(node: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def _validator(ref: str) -> Draft202012Validator:
+def _registry() -> Registry[Any]:
     # OpenAPI 3.1 schemas are JSON Schema 2020-12: the whole document is one resource, refs resolve in it
-    registry: Registry[Any] = Registry().with_resource(_URI, DRAFT202012.create_resource(document()))
-    return Draft202012Validator({"$ref": _URI + ref}, registry=registry, format_checker=FormatChecker())
+    return Registry().with_resource(_URI, DRAFT202012.create_resource(document()))
+
+
+@cache
+def _validator(ref: str) -> Draft202012Validator:
+    return Draft202012Validator({"$ref": _URI + ref}, registry=_registry(), format_checker=FormatChecker())
+
+
+@cache
+def _labels(ref: str) -> dict[str, str]:
+    """{field path: its title} of a body schema, so messages name fields as people read them."""
+    resolved = _registry().resolver(_URI).lookup(_URI + ref)
+    return collect_labels(resolved.contents, resolved.resolver)
 
 
 @api.get("/openapi.json")
