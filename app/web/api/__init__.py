@@ -63,7 +63,11 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
         ), 413
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
     message = HTTP_MESSAGES.get(status) or exc.description or ""
-    return jsonify({"error": {"code": codes.get(status, "http_error"), "message": message}}), status
+    response = jsonify({"error": {"code": codes.get(status, "http_error"), "message": message}})
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:  # RFC 9110: a 405 lists what the resource does allow
+        response.headers["Allow"] = ", ".join(allowed)
+    return response, status
 
 
 @api.errorhandler(Exception)
