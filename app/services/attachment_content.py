@@ -54,7 +54,9 @@ def clean_filename(name: str, kind: str | None = None) -> str:
         base = base or f"tep_dinh_kem.{EXTENSIONS[kind][0]}"
     if len(base) > MAX_FILENAME:
         stem, _dot, ext = base.rpartition(".")
-        base = f"{stem[: MAX_FILENAME - len(ext) - 1]}.{ext}" if _dot and len(ext) <= 5 else base[:MAX_FILENAME]
+        base = (
+            f"{stem[: MAX_FILENAME - len(ext) - 1]}.{ext}" if _dot and len(ext) <= 5 else base[:MAX_FILENAME]
+        )
     return base or "tep_dinh_kem"
 
 
@@ -99,9 +101,8 @@ def _check_image(content: bytes, kind: str) -> None:
                     raise UnacceptableFile("Nội dung ảnh không đúng định dạng JPEG hoặc PNG.")
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
-                    raise UnacceptableFile(
-                        f"Ảnh {width}×{height} điểm ảnh vượt quá {MAX_IMAGE_PIXELS // 1_000_000} triệu điểm ảnh."
-                    )
+                    limit = MAX_IMAGE_PIXELS // 1_000_000
+                    raise UnacceptableFile(f"Ảnh {width}×{height} điểm ảnh vượt quá {limit} triệu điểm ảnh.")
                 image.verify()
     except UnacceptableFile:
         raise

@@ -207,8 +207,9 @@ def decode_attachments(items: Any) -> list[dict[str, Any]]:
             fields[f"attachments.{i}"] = "Tệp đính kèm cần kind, filename và content_base64."
             continue
         if len(item["content_base64"]) > MAX_ATTACHMENT_BYTES * 4 // 3 + 8:
+            limit_mb = MAX_ATTACHMENT_BYTES // 1024 // 1024
             raise TooLarge(
-                f"Tệp «{clean_filename(item['filename'])}» vượt quá {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.",
+                f"Tệp «{clean_filename(item['filename'])}» vượt quá {limit_mb} MB.",
                 fields={f"attachments.{i}.content_base64": "Tệp quá lớn."},
             )
         try:

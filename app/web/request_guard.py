@@ -34,7 +34,9 @@ _NO_BODY = object()
 class BoundedInt(IntegerConverter):
     """`<int:...>` in routes, capped at the largest id a database column holds."""
 
-    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None) -> None:  # noqa: A002
+    def __init__(
+        self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = None
+    ) -> None:  # noqa: A002
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_URL_INT if max is None else max)
 
 

@@ -29,7 +29,9 @@ moments = st.datetimes(
 
 @FAST
 @given(provinces, sexes, years, serials)
-def test_a_generated_id_parses_back_and_is_consistent(province: str, sex: str, year: int, serial: int) -> None:
+def test_a_generated_id_parses_back_and_is_consistent(
+    province: str, sex: str, year: int, serial: int
+) -> None:
     pid = generate(province, sex, year, serial)  # type: ignore[arg-type]
     assert is_valid_format(pid)
     parts = parse(pid)
@@ -40,7 +42,9 @@ def test_a_generated_id_parses_back_and_is_consistent(province: str, sex: str, y
 
 @FAST
 @given(provinces, sexes, years, serials)
-def test_the_other_sex_or_another_year_is_always_a_problem(province: str, sex: str, year: int, serial: int) -> None:
+def test_the_other_sex_or_another_year_is_always_a_problem(
+    province: str, sex: str, year: int, serial: int
+) -> None:
     pid = generate(province, sex, year, serial)  # type: ignore[arg-type]
     other = "female" if sex == "male" else "male"
     assert consistency_problems(pid, other, year)  # type: ignore[arg-type]
@@ -78,7 +82,9 @@ def test_one_more_working_day_is_due_later_on_a_working_day(received: datetime, 
 
 
 @FAST
-@given(st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)), st.integers(min_value=0, max_value=40))
+@given(
+    st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)), st.integers(min_value=0, max_value=40)
+)
 def test_working_days_between_undoes_add_working_days(day: date, n: int) -> None:
     cal = default_calendar()
     assert cal.working_days_between(day, cal.add_working_days(day, n)) == n

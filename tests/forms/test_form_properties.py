@@ -71,4 +71,6 @@ def test_nfd_input_validates_like_nfc(process: str) -> None:
             return [nfd(v) for v in value]
         return value
 
-    assert REGISTRY.validate(process, "submission", nfd(data)) == REGISTRY.validate(process, "submission", data)
+    assert REGISTRY.validate(process, "submission", nfd(data)) == REGISTRY.validate(
+        process, "submission", data
+    )

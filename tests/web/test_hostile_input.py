@@ -1,6 +1,6 @@
-"""Hostile input at the HTTP boundary (issue 11): every request a fuzzer or an attacker sends gets a clean 4xx in
-the api.md error shape and changes nothing; attachments are judged by their bytes; security headers on every
-response. Runs on SQLite and PostgreSQL (NUL bytes and huge integers broke PostgreSQL with a 500)."""
+"""Hostile input at the HTTP boundary (issue 11): every request a fuzzer or an attacker sends gets a clean 4xx
+in the api.md error shape and changes nothing; attachments are judged by their bytes; security headers on
+every response. Runs on SQLite and PostgreSQL (NUL bytes and huge integers broke PostgreSQL with a 500)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,11 @@ def error_of(resp: Any) -> dict[str, Any]:
 
 def raw_post(api: Api, path: str, text: str, **headers: str) -> Any:
     return api.post(
-        RECEPTION, path, data=text.encode("utf-8", "surrogatepass"), content_type="application/json", headers=headers
+        RECEPTION,
+        path,
+        data=text.encode("utf-8", "surrogatepass"),
+        content_type="application/json",
+        headers=headers,
     )
 
 
@@ -72,33 +76,139 @@ HUGE = "9" * 40
 def hostile_requests(code: str) -> list[tuple[str, Any, int, str | None]]:
     """(name, request, expected status, field named in the error)."""
     return [
-        ("deeply nested JSON", lambda api: raw_post(api, "/dossiers", "[" * 100_000 + "]" * 100_000), 400, None),
-        ("nested below the recursion limit", lambda api: raw_post(api, "/dossiers", "[" * 500 + "]" * 500), 400, None),
-        ("unhashable procedure", lambda api: api.post(RECEPTION, "/dossiers", json=dict(birth_submission(), procedure=["birth"])), 422, "procedure"),
-        ("lone surrogate in a name", lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "\\ud800")), 400, "data.child.full_name"),
-        ("lone surrogate as a raw code point", lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "\ud800")), 400, None),
-        ("lone surrogate in a key", lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace('"copies"', '"\\udfff"')), 400, None),
-        ("NUL in a name", lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "A\\u0000B")), 400, "data.child.full_name"),
-        ("non-finite number", lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace('"copies": 1', '"copies": 1e400')), 400, None),
-        ("NaN", lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace('"copies": 1', '"copies": NaN')), 400, None),
-        ("5,000-character Idempotency-Key", lambda api: api.post(RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "k" * 5000}), 400, "Idempotency-Key"),
-        ("Idempotency-Key with a control character", lambda api: api.post(RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "a\tb"}), 400, "Idempotency-Key"),
+        (
+            "deeply nested JSON",
+            lambda api: raw_post(api, "/dossiers", "[" * 100_000 + "]" * 100_000),
+            400,
+            None,
+        ),
+        (
+            "nested below the recursion limit",
+            lambda api: raw_post(api, "/dossiers", "[" * 500 + "]" * 500),
+            400,
+            None,
+        ),
+        (
+            "unhashable procedure",
+            lambda api: api.post(RECEPTION, "/dossiers", json=dict(birth_submission(), procedure=["birth"])),
+            422,
+            "procedure",
+        ),
+        (
+            "lone surrogate in a name",
+            lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "\\ud800")),
+            400,
+            "data.child.full_name",
+        ),
+        (
+            "lone surrogate as a raw code point",
+            lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "\ud800")),
+            400,
+            None,
+        ),
+        (
+            "lone surrogate in a key",
+            lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace('"copies"', '"\\udfff"')),
+            400,
+            None,
+        ),
+        (
+            "NUL in a name",
+            lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "A\\u0000B")),
+            400,
+            "data.child.full_name",
+        ),
+        (
+            "non-finite number",
+            lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace('"copies": 1', '"copies": 1e400')),
+            400,
+            None,
+        ),
+        (
+            "NaN",
+            lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace('"copies": 1', '"copies": NaN')),
+            400,
+            None,
+        ),
+        (
+            "5,000-character Idempotency-Key",
+            lambda api: api.post(
+                RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "k" * 5000}
+            ),
+            400,
+            "Idempotency-Key",
+        ),
+        (
+            "Idempotency-Key with a control character",
+            lambda api: api.post(
+                RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "a\tb"}
+            ),
+            400,
+            "Idempotency-Key",
+        ),
         ("%00 in a path", lambda api: api.get(RECEPTION, f"/dossiers/{code}%00"), 400, None),
         ("%00 in a query", lambda api: api.get(RECEPTION, "/dossiers?status=submitted%00"), 400, "status"),
         ("%00 in a task id", lambda api: api.post("officer.hoankiem", "/tasks/a%00b/claim"), 400, None),
         ("huge page", lambda api: api.get(RECEPTION, f"/dossiers?page={HUGE}"), 400, "page"),
         ("negative page", lambda api: api.get(RECEPTION, "/dossiers?page=-1"), 400, "page"),
         ("huge upto", lambda api: api.get("auditor", f"/dossiers/{code}/replay?upto={HUGE}"), 400, "upto"),
-        ("huge version", lambda api: api.get("analyst", f"/processes/birth_registration/versions/{HUGE}"), 404, None),
-        ("huge version to activate", lambda api: api.post("analyst", f"/processes/birth_registration/versions/{HUGE}/activate"), 404, None),
+        (
+            "huge version",
+            lambda api: api.get("analyst", f"/processes/birth_registration/versions/{HUGE}"),
+            404,
+            None,
+        ),
+        (
+            "huge version to activate",
+            lambda api: api.post("analyst", f"/processes/birth_registration/versions/{HUGE}/activate"),
+            404,
+            None,
+        ),
         ("huge incident", lambda api: api.post("admin", f"/incidents/{HUGE}/retry"), 404, None),
-        ("huge register year", lambda api: api.get("officer.hoankiem", f"/register-books/birth/{HUGE}"), 404, None),
-        ("withdraw with []", lambda api: api.post(RECEPTION, f"/dossiers/{code}/withdraw", json=[]), 422, "body"),
-        ("withdraw with a number as reason", lambda api: api.post(RECEPTION, f"/dossiers/{code}/withdraw", json={"reason": 5}), 422, "reason"),
-        ("complete with data: []", lambda api: api.post("officer.hoankiem", "/tasks/x/complete", json={"data": []}), 422, "data"),
-        ("token with a list as username", lambda api: api.post(None, "/auth/token", json={"username": ["a"], "password": "x"}), 422, "username"),
-        ("not JSON", lambda api: api.post(RECEPTION, "/dossiers", data=b"{oops", content_type="application/json"), 400, None),
-        ("not UTF-8", lambda api: api.post(RECEPTION, "/dossiers", data=b'{"a": "\xff"}', content_type="application/json"), 400, None),
+        (
+            "huge register year",
+            lambda api: api.get("officer.hoankiem", f"/register-books/birth/{HUGE}"),
+            404,
+            None,
+        ),
+        (
+            "withdraw with []",
+            lambda api: api.post(RECEPTION, f"/dossiers/{code}/withdraw", json=[]),
+            422,
+            "body",
+        ),
+        (
+            "withdraw with a number as reason",
+            lambda api: api.post(RECEPTION, f"/dossiers/{code}/withdraw", json={"reason": 5}),
+            422,
+            "reason",
+        ),
+        (
+            "complete with data: []",
+            lambda api: api.post("officer.hoankiem", "/tasks/x/complete", json={"data": []}),
+            422,
+            "data",
+        ),
+        (
+            "token with a list as username",
+            lambda api: api.post(None, "/auth/token", json={"username": ["a"], "password": "x"}),
+            422,
+            "username",
+        ),
+        (
+            "not JSON",
+            lambda api: api.post(RECEPTION, "/dossiers", data=b"{oops", content_type="application/json"),
+            400,
+            None,
+        ),
+        (
+            "not UTF-8",
+            lambda api: api.post(
+                RECEPTION, "/dossiers", data=b'{"a": "\xff"}', content_type="application/json"
+            ),
+            400,
+            None,
+        ),
     ]
 
 
@@ -108,7 +218,13 @@ CASES = [name for name, *_ in hostile_requests("x")]
 @pytest.mark.parametrize("case", CASES)
 def test_hostile_request_is_a_clean_4xx_and_changes_nothing(app: Any, api: Api, code: str, case: str) -> None:
     _name, send, status, field = next(c for c in hostile_requests(code) if c[0] == case)
-    api.token(RECEPTION), api.token("officer.hoankiem"), api.token("analyst"), api.token("admin"), api.token("auditor")
+    (
+        api.token(RECEPTION),
+        api.token("officer.hoankiem"),
+        api.token("analyst"),
+        api.token("admin"),
+        api.token("auditor"),
+    )
     before = snapshot(app)
     resp = send(api)
     assert resp.status_code == status, resp.get_data(as_text=True)[:500]
@@ -120,8 +236,12 @@ def test_hostile_request_is_a_clean_4xx_and_changes_nothing(app: Any, api: Api, 
 
 
 def test_a_good_idempotency_key_still_deduplicates(api: Api) -> None:
-    first = api.post(RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "portal-123"})
-    again = api.post(RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "portal-123"})
+    first = api.post(
+        RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "portal-123"}
+    )
+    again = api.post(
+        RECEPTION, "/dossiers", json=birth_submission(), headers={"Idempotency-Key": "portal-123"}
+    )
     assert (first.status_code, again.status_code) == (201, 200)
     assert first.get_json()["code"] == again.get_json()["code"]
 
@@ -133,8 +253,13 @@ def test_form_post_with_nul_or_odd_bytes_is_a_4xx_page_and_changes_nothing(app: 
     resp = pages.post("/counter/birth", {"child.full_name": "A\x00B", "submission_token": "t1"})
     assert resp.status_code == 400 and "ký tự không hợp lệ" in resp.get_data(as_text=True)
     # percent-encoded lone surrogate and invalid UTF-8 in a form post: never a 5xx
-    for body in (b"child.full_name=%ED%A0%80&csrf_token=" + pages.token.encode(), b"child.full_name=\xff\xfe"):
-        resp = pages.client.post("/counter/birth", data=body, content_type="application/x-www-form-urlencoded")
+    for body in (
+        b"child.full_name=%ED%A0%80&csrf_token=" + pages.token.encode(),
+        b"child.full_name=\xff\xfe",
+    ):
+        resp = pages.client.post(
+            "/counter/birth", data=body, content_type="application/x-www-form-urlencoded"
+        )
         assert 400 <= resp.status_code < 500, resp.status_code
     assert snapshot(app) == before
 
@@ -155,7 +280,11 @@ def test_nul_in_an_uploaded_file_name_is_refused(app: Any) -> None:
 def submit_with(api: Api, filename: str, content: bytes) -> Any:
     body = birth_submission()
     body["attachments"] = [
-        {"kind": "birth_certificate", "filename": filename, "content_base64": base64.b64encode(content).decode()}
+        {
+            "kind": "birth_certificate",
+            "filename": filename,
+            "content_base64": base64.b64encode(content).decode(),
+        }
     ]
     return api.post(RECEPTION, "/dossiers", json=body)
 
@@ -179,7 +308,12 @@ def png_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def pdf_with_pages(n: int) -> bytes:
@@ -241,7 +375,10 @@ def test_crlf_in_a_filename_is_cleaned_on_upload_and_downloads_work(app: Any, ap
     assert att.filename == "giay Set-Cookie: x=1.png"
     pages = Pages(app)
     pages.login(RECEPTION)
-    for url in (f"/dossiers/{code}/attachments/{att.id}", f"/dossiers/{code}/attachments/{att.id}?download=1"):
+    for url in (
+        f"/dossiers/{code}/attachments/{att.id}",
+        f"/dossiers/{code}/attachments/{att.id}?download=1",
+    ):
         download = pages.get(url)
         assert download.status_code == 200 and download.data == PNG
         assert "\r" not in download.headers["Content-Disposition"] and "Set-Cookie" not in download.headers
@@ -304,7 +441,9 @@ def test_counter_upload_is_judged_by_its_bytes(app: Any) -> None:
 # -- security headers --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/login", "/api/v1/openapi.json", "/api/v1/dossiers", "/nowhere", "/assets/css/app.css"])
+@pytest.mark.parametrize(
+    "path", ["/login", "/api/v1/openapi.json", "/api/v1/dossiers", "/nowhere", "/assets/css/app.css"]
+)
 def test_security_headers_on_every_response(client: Any, path: str) -> None:
     resp = client.get(path)
     csp = resp.headers["Content-Security-Policy"]
@@ -319,7 +458,10 @@ def test_security_headers_on_every_response(client: Any, path: str) -> None:
 def test_hsts_only_over_tls(app: Any, client: Any) -> None:
     assert "Strict-Transport-Security" in client.get("/login", base_url="https://localhost").headers
     # without a trusted proxy, a client's own X-Forwarded-Proto is not believed
-    assert "Strict-Transport-Security" not in client.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    assert (
+        "Strict-Transport-Security"
+        not in client.get("/login", headers={"X-Forwarded-Proto": "https"}).headers
+    )
 
 
 def test_hsts_behind_a_trusted_proxy(database_url: str, clock: Any, tmp_path: Any) -> None:

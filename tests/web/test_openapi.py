@@ -93,7 +93,12 @@ def json_body_operations() -> list[tuple[str, str]]:
     )
 
 
-ROLE_FOR = {"/auth/token": None, "/registry/persons": "admin", "/calendar/days": "admin", "/tasks": "officer.hoankiem"}
+ROLE_FOR = {
+    "/auth/token": None,
+    "/registry/persons": "admin",
+    "/calendar/days": "admin",
+    "/tasks": "officer.hoankiem",
+}
 
 
 @pytest.mark.parametrize(("path", "method"), json_body_operations())
@@ -148,7 +153,7 @@ CALLERS = [
 
 @pytest.fixture(scope="module")
 def fuzz_app(tmp_path_factory: Any) -> Iterator[Any]:
-    """One app for the whole fuzz run (hypothesis calls the test many times; a fresh app each would dominate)."""
+    """One app for the whole fuzz run (hypothesis calls the test many times; an app each would dominate)."""
     from app import create_app
     from app.engine.clock import FixedClock
     from app.extensions import db

@@ -13,7 +13,7 @@ from app.extensions import csrf, db
 from app.models import User
 from app.services.auth import user_for_token
 from app.services.errors import ServiceError, Unauthorized
-from app.web.request_guard import json_body
+from app.web.request_guard import json_body as json_body  # the views read bodies through the guard
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)  # API calls authenticate with a bearer token, not a cookie: no CSRF exposure

@@ -95,7 +95,8 @@ def _check_query(parameters: list[dict[str, Any]]) -> None:
                 continue
             value = int(raw)
         found = field_messages(Draft202012Validator(schema).iter_errors(value), {name: title}, name)
-        fields.update({name: message for message in found.values()})
+        if found:
+            fields[name] = next(iter(found.values()))
     if fields:
         raise BadRequest("Yêu cầu có tham số không hợp lệ.", fields=fields)
 
