@@ -74,10 +74,25 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Every page of every browser test runs under the app's Content-Security-Policy without a violation."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
 def new_page(browser: Any) -> Any:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    page.on(
+        "console",
+        lambda msg: CSP_VIOLATIONS.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     return page
 
 
@@ -184,9 +199,7 @@ def test_counter_to_certificate_in_the_browser(app: Any, browser: Any, server: s
     # the page waits for the registry lookup, then offers the reception check (focused: Enter opens it)
     check = page.get_by_role("link", name="Kiểm tra, tiếp nhận hồ sơ →")
     check.wait_for()
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.textContent.includes('tiếp nhận')"
-    )
+    page.locator(":focus", has_text="tiếp nhận").wait_for()  # locators, not string eval: the CSP forbids eval
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.locator("#f-decision").focus()  # "Tiếp nhận" is the first choice
@@ -302,9 +315,18 @@ def test_new_tasks_are_announced_without_reloading(
     url = page.url
     clock.advance(minutes=5)  # the dossier arrives after the page was shown
     Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission())
-    page.wait_for_function("document.getElementById('live-banner').textContent.includes('1 việc mới')")
+    page.locator("#live-banner", has_text="1 việc mới").wait_for()
     assert page.url == url  # no reload, and the focus did not move
     assert page.locator("[data-count='all']").inner_text() == "1"
     with page.expect_navigation():
         banner.get_by_role("link", name="Tải lại danh sách").click()
     assert page.locator("a.task-link").count() == 1
+
+
+def test_api_docs_page_renders_under_the_csp(browser: Any, server: str) -> None:
+    """Swagger UI (vendor files, no CDN) shows the OpenAPI description with the strict CSP in force."""
+    page = new_page(browser)
+    response = page.goto(f"{server}/api/v1/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator(".swagger-ui .info .title", has_text="Hộ tịch BPMN").wait_for()
+    page.locator(".opblock-summary-path", has_text="/dossiers/{code}/withdraw").first.wait_for()
