@@ -41,7 +41,6 @@ class Api:
         task = self.task(user, code, key)
         return self.post(user, f"/tasks/{task['id']}/complete", json={"data": data})
 
-
     def sign_register(self, officer: str, code: str, mode: str = "in_person") -> None:
         """Luật Hộ tịch Art. 16(2), 34(2): the declarant and the officer sign the register before the chairman
         signs; a no-op when that step is not open (marriage: the parties sign at the handover)."""

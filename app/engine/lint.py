@@ -197,8 +197,7 @@ def _lint_timers(process: etree._Element) -> list[dict[str, Any]]:
                 _finding(
                     owner_id,
                     "timer_invalid",
-                    f"Thời hạn hẹn giờ {text} không đúng định dạng ISO 8601 "
-                    '(ví dụ "P3D", có dấu ngoặc kép).',
+                    f'Thời hạn hẹn giờ {text} không đúng định dạng ISO 8601 (ví dụ "P3D", có dấu ngoặc kép).',
                 )
             )
     return findings

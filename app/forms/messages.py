@@ -49,11 +49,32 @@ def _path(error: ValidationError) -> str:
 
 def _title(path: str, labels: Mapping[str, str], error: ValidationError | None = None) -> str:
     title = labels.get(label_path(path))
-    if title:
+    if not title:
+        if (
+            error is not None
+            and isinstance(error.schema, Mapping)
+            and isinstance(error.schema.get("title"), str)
+        ):
+            title = str(error.schema["title"])
+        else:
+            return path.rsplit(".", 1)[-1] or "Biểu mẫu"
+    return _of_whom(title, path, labels)
+
+
+def _of_whom(title: str, path: str, labels: Mapping[str, str]) -> str:
+    """A field of a block names the block it belongs to: "Số định danh cá nhân của mẹ", not a bare
+    "Số định danh cá nhân" that could be anyone's (a message is read in the error summary, away from its
+    fieldset). Titles that already name it or someone ("Họ, chữ đệm, tên người yêu cầu", "Quan hệ với người
+    được khai sinh") are kept as they are."""
+    if "." not in path or label_path(path).rsplit(".", 1)[0].endswith("*"):  # list items: the index says
         return title
-    if error is not None and isinstance(error.schema, Mapping) and isinstance(error.schema.get("title"), str):
-        return str(error.schema["title"])
-    return path.rsplit(".", 1)[-1] or "Biểu mẫu"
+    owner = labels.get(label_path(path.rsplit(".", 1)[0]))
+    if not owner or owner.startswith("Thông tin"):  # a plain grouping ("Thông tin về việc chết") names no one
+        return title
+    owner = owner[0].lower() + owner[1:]
+    if owner.lower() in title.lower() or " của " in title or " với " in title:
+        return title
+    return f"{title} của {owner}"
 
 
 def _describe(error: ValidationError, labels: Mapping[str, str]) -> list[tuple[str, str]]:

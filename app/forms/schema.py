@@ -111,10 +111,44 @@ class FormRegistry:
         prepared, errors = prepare(data)
         if prefix:
             errors = {f"{prefix}.{path}" if path else prefix: msg for path, msg in errors.items()}
-        found = field_messages(validator.iter_errors(prepared), self.labels(procedure_key, form_name), prefix)
+        labels = self.labels(procedure_key, form_name)
+        found = field_messages(validator.iter_errors(prepared), labels, prefix)
+        found = self._inside_missing_blocks(validator, prepared, found, labels, prefix)
         for path, message in found.items():
             errors.setdefault(path, message)
         return errors
+
+    @staticmethod
+    def _inside_missing_blocks(
+        validator: Draft202012Validator,
+        data: Any,
+        found: dict[str, str],
+        labels: Mapping[str, str],
+        prefix: str,
+    ) -> dict[str, str]:
+        """A required block left out entirely ("requester" on an empty form) is reported field by field, as
+        if it had been sent empty, so the person sees every field to fill; a block with no required field of
+        its own keeps its one message."""
+        if not isinstance(data, dict):
+            return found
+        strip = f"{prefix}." if prefix else ""
+        blocks = [
+            path.removeprefix(strip)
+            for path in found
+            if path.startswith(strip)
+            and "." not in path.removeprefix(strip)
+            and path.removeprefix(strip) not in data
+            and any(key.startswith(f"{path.removeprefix(strip)}.") for key in labels)
+        ]
+        if not blocks:
+            return found
+        filled = {**data, **{name: {} for name in blocks}}
+        inner = field_messages(validator.iter_errors(filled), labels, prefix)
+        out = {path: msg for path, msg in found.items() if path.removeprefix(strip) not in blocks}
+        for name in blocks:
+            fields = {p: m for p, m in inner.items() if p.startswith(f"{strip}{name}.")}
+            out.update(fields or {f"{strip}{name}": found[f"{strip}{name}"]})
+        return out
 
     # -- loading -------------------------------------------------------------------------------------------
 

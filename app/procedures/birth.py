@@ -246,6 +246,20 @@ PROCEDURE = Procedure(
     ),
     event_date_path=("child", "birth_date"),
     event_date_parser=parse_date,
+    # Luật Hộ tịch Art. 16(1), NĐ 123 Art. 9, TT 04/2024: what a birth dossier may carry
+    attachment_kinds=(
+        "declaration",
+        "identity_document",
+        "residence_proof",
+        "authorization",
+        "birth_certificate",
+        "witness_statement",
+        "birth_undertaking",
+        "abandoned_child_record",
+        "surrogacy_confirmation",
+        "parents_marriage_certificate",
+        "other",
+    ),
     search_fields=(
         ("child", "full_name"),
         ("mother", "full_name"),

@@ -181,6 +181,16 @@ PROCEDURE = Procedure(
     ),
     event_date_path=("death", "at"),
     event_date_parser=died_on,
+    # Luật Hộ tịch Art. 34(1): the declaration and the death notice (or the evidence that replaces it)
+    attachment_kinds=(
+        "declaration",
+        "identity_document",
+        "residence_proof",
+        "authorization",
+        "death_notice",
+        "death_evidence",
+        "other",
+    ),
     search_fields=(("requester", "full_name"), ("deceased", "full_name")),
     future_date_fields=(("deceased", "birth_date"), ("death", "at"), ("death_notice", "issued_on")),
 )

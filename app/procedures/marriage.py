@@ -209,6 +209,9 @@ PROCEDURE = Procedure(
             "registry/revoke_marriage": RegistryOperation(revoke_in_registry, keep_revocation),
         }
     ),
+    # Luật Hộ tịch Art. 18(1): the declaration and the parties' identity papers; no authorisation (NĐ 123
+    # Art. 6(2)), and the marital status is looked up, not submitted (domain.md §5.3.2)
+    attachment_kinds=("declaration", "identity_document", "residence_proof", "other"),
     search_fields=(("requester", "full_name"), ("bride", "full_name"), ("groom", "full_name")),
     future_date_fields=(("bride", "birth_date"), ("groom", "birth_date")),
 )

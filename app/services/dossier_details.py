@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.models import Attachment, AuditEvent, Dossier, Job, ProcessVersion, User, db
+from app.models import Attachment, AuditEvent, Document, Dossier, Job, ProcessVersion, User, db
 from app.services.access import ensure_readable
 from app.services.errors import NotFound
 
@@ -81,3 +81,22 @@ def process_xml(dossier: Dossier) -> str:
     if version is None:
         raise NotFound("Không tìm thấy phiên bản quy trình.")
     return version.bpmn_xml
+
+
+def requested_supplement(dossier: Dossier) -> dict[str, Any] | None:
+    """What the latest Phiếu yêu cầu bổ sung asked for (its items, note, when and its document name), or
+    None while the dossier has none: the supplement page shows reception the very words the citizen got."""
+    doc = db.session.scalars(
+        select(Document)
+        .where(Document.dossier_id == dossier.id, Document.kind == "supplement_request")
+        .order_by(Document.issued_at.desc(), Document.id.desc())
+    ).first()
+    if doc is None:
+        return None
+    context = doc.context or {}
+    return {
+        "missing": [str(x) for x in context.get("missing") or []],
+        "note": str(context.get("note") or ""),
+        "issued_at": doc.issued_at,
+        "name": doc.name,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -19,8 +20,8 @@ from app.domain.text import nfc
 from app.engine.clock import FixedClock
 from app.engine.instance import Instance, StateTooLarge
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
+from app.procedures import Procedure, keys
 from app.procedures import get as get_procedure
-from app.procedures import keys
 from app.services.access import ensure_readable, scope_dossiers
 from app.services.attachment_content import UnacceptableFile, clean_filename
 from app.services.attachment_content import inspect as inspect_attachment
@@ -80,7 +81,7 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
         errors.update(future_dates(procedure, data, local_date(now)))
     if errors:
         raise Invalid("Hồ sơ có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
-    attachments = decode_attachments(payload.get("attachments"))
+    attachments = decode_attachments(payload.get("attachments"), record)
     version_id = active_version_id(key)
 
     def create() -> tuple[Dossier, bool]:
@@ -190,7 +191,9 @@ def future_dates(procedure: str, data: dict[str, Any], today: date) -> dict[str,
     return out
 
 
-def decode_attachments(items: Any) -> list[dict[str, Any]]:
+def decode_attachments(items: Any, record: Procedure) -> list[dict[str, Any]]:
+    """The request's attachments decoded and checked: a list of kind/filename/content, each kind one the
+    procedure accepts (its record's attachment_kinds), each file a PDF, JPG or PNG within the size cap."""
     if items is None:
         return []
     if not isinstance(items, list):
@@ -199,12 +202,20 @@ def decode_attachments(items: Any) -> list[dict[str, Any]]:
         )
     if len(items) > MAX_ATTACHMENTS:
         raise TooLarge(f"Tối đa {MAX_ATTACHMENTS} tệp đính kèm.")
+    allowed = attachment_kinds(record)
     out, fields = [], {}
     for i, item in enumerate(items):
         if not isinstance(item, dict) or not all(
             isinstance(item.get(k), str) for k in ("kind", "filename", "content_base64")
         ):
             fields[f"attachments.{i}"] = "Tệp đính kèm cần kind, filename và content_base64."
+            continue
+        if item["kind"] not in allowed:
+            fields[f"attachments.{i}.kind"] = (
+                f"«Loại giấy tờ» của tệp thứ {i + 1} không thuộc hồ sơ {record.name}; chọn một trong: "
+                + ", ".join(f"«{name}»" for name in allowed.values())
+                + "."
+            )
             continue
         if len(item["content_base64"]) > MAX_ATTACHMENT_BYTES * 4 // 3 + 8:
             limit_mb = MAX_ATTACHMENT_BYTES // 1024 // 1024
@@ -224,7 +235,7 @@ def decode_attachments(items: Any) -> list[dict[str, Any]]:
             continue
         out.append(
             {
-                "kind": item["kind"][:50],
+                "kind": item["kind"],
                 "filename": found.filename,
                 "content_type": found.content_type,
                 "sha256": hashlib.sha256(content).hexdigest(),
@@ -235,6 +246,14 @@ def decode_attachments(items: Any) -> list[dict[str, Any]]:
     if fields:
         raise Invalid("Tệp đính kèm không hợp lệ.", fields=fields)
     return out
+
+
+def attachment_kinds(record: Procedure) -> dict[str, str]:
+    """{kind: Vietnamese name} of the forms/common attachment kinds this procedure accepts, in form order."""
+    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    names = kind.get("x-enum-labels") or {}
+    wanted = record.attachment_kinds
+    return {str(v): str(names.get(v, v)) for v in kind["enum"] if wanted is None or v in wanted}
 
 
 def next_dossier_code(commune_code: str, now: datetime) -> str:
@@ -306,15 +325,18 @@ def dossier_view(d: Dossier, actor: User) -> dict[str, Any]:
     }
 
 
-def supplement(actor: User, code: str, payload: Any) -> Dossier:
-    """The requester's supplement while the dossier waits for it; data are merged and re-checked."""
+def supplement(actor: User, code: str, payload: Any, *, whole: bool = False) -> Dossier:
+    """The requester's supplement while the dossier waits for it; data are merged and re-checked.
+
+    ``whole``: the data are the complete declaration (reception's page shows every field, filled in, and an
+    official may clear one), so they replace the declaration instead of being merged into it."""
     if not actor.has_role("portal", "reception"):
         raise Forbidden("Vai trò của bạn không được bổ sung hồ sơ.")
     if not isinstance(payload, dict) or not isinstance(payload.get("data", {}), dict):
         raise BadRequest("Nội dung bổ sung phải là một đối tượng JSON có trường data.")
     payload = nfc(payload)
     dossier = get_dossier(actor, code)
-    merged = deep_merge(dossier.data, payload.get("data") or {})
+    merged = (payload.get("data") or {}) if whole else deep_merge(dossier.data, payload.get("data") or {})
     rt = collaborators()
     now = rt.clock.now()
     errors = rt.forms.validate(get_procedure(dossier.procedure).process_key, "submission", merged)
@@ -323,7 +345,7 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
         raise Invalid(
             "Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()}
         )
-    attachments = decode_attachments(payload.get("attachments"))
+    attachments = decode_attachments(payload.get("attachments"), get_procedure(dossier.procedure))
     # received_at: the processing time (and the C11 supplement deadline) counts again from here
     message = {"data": merged, "received_at": now.isoformat()}
     event = PendingEvent("message", actor.username, "supplement", {"name": "supplement", "payload": message})
@@ -333,11 +355,24 @@ def supplement(actor: User, code: str, payload: Any) -> Dossier:
             raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
         for att in attachments:
             db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
-        run_command(dossier, event, now, lambda inst: inst.send_message("supplement", message))
+        run_command(dossier, event, now, _deliver("supplement", message, "Hồ sơ không còn chờ bổ sung."))
         dossier.subject_key = subject_key(dossier.procedure, merged)
         return dossier
 
     return dossier_command(apply, code=code)
+
+
+def _deliver(name: str, payload: dict[str, Any], not_waiting: str) -> Callable[[Instance], None]:
+    """The command's action: hand the message to the process, which must be waiting for it. The status alone
+    does not say so: after a supplement it stays "supplement_requested" until the new registry lookup is done,
+    and a second supplement in that window must be refused (409), not recorded as if it had been taken."""
+
+    def action(instance: Instance) -> None:
+        if not instance.waits_for_message(name):
+            raise Conflict(not_waiting)
+        instance.send_message(name, payload)
+
+    return action
 
 
 def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
@@ -356,7 +391,12 @@ def confirm_draft(actor: User, code: str, payload: Any) -> Dossier:
     def apply(dossier: Dossier) -> Dossier:
         if dossier.status != "awaiting_confirmation":
             raise Conflict("Hồ sơ không ở trạng thái chờ xác nhận dự thảo.")
-        run_command(dossier, event, now, lambda inst: inst.send_message("draft_confirmation", answer))
+        run_command(
+            dossier,
+            event,
+            now,
+            _deliver("draft_confirmation", answer, "Hồ sơ không còn chờ xác nhận dự thảo."),
+        )
         return dossier
 
     return dossier_command(apply, code=code)

@@ -323,6 +323,34 @@ def test_new_tasks_are_announced_without_reloading(
     assert page.locator("a.task-link").count() == 1
 
 
+def test_a_parents_personal_id_shows_the_registry_record_instead_of_the_block(
+    browser: Any, server: str, shots: Path
+) -> None:
+    """Issue #8 §6: the counter form asks only for what is needed."""
+    page = new_page(browser)
+    login(page, server, "reception.hoankiem")
+    page.goto(f"{server}/counter/birth")
+    assert page.locator("#f-mother-full_name").is_visible()  # no id yet: the block is to be declared
+    page.fill("#f-mother-personal_id", "001196023456")
+    card = page.locator("[data-field='mother.personal_id'] [data-registry-card]")
+    card.wait_for(state="visible")
+    assert "Trần Thị Bích Ngọc" in card.inner_text() and "03/09/1996" in card.inner_text()
+    assert page.locator("#f-mother-full_name").is_hidden()
+    assert page.locator("#f-mother-residence").is_hidden()
+    page.screenshot(path=str(shots / "counter-registry-card.png"), full_page=True)
+    page.fill("#f-father-personal_id", "009999999999")
+    father = page.locator("[data-field='father.personal_id'] [data-registry-card]")
+    father.wait_for(state="visible")
+    assert "Không tìm thấy" in father.inner_text()
+    page.fill("#f-father-personal_id", "")
+    assert page.locator("#f-father-full_name").is_visible() and father.is_hidden()
+    # a too-long name is said while typing, not cut
+    page.fill("#f-child-full_name", "Nguyễn " * 20)
+    assert len(page.input_value("#f-child-full_name")) == 140
+    page.locator("#f-child-full_name").dispatch_event("input")
+    assert "không được dài quá 100 ký tự" in page.locator("[data-field='child.full_name']").inner_text()
+
+
 def test_api_docs_page_renders_under_the_csp(browser: Any, server: str) -> None:
     """Swagger UI (vendor files, no CDN) shows the OpenAPI description with the strict CSP in force."""
     page = new_page(browser)

@@ -21,7 +21,7 @@ FILES = sorted(DEFAULT_ROOT.rglob("*.json"))
 FORMS = [(proc, form) for proc, tasks in PROCEDURE_TASKS.items() for form in ["submission", *tasks]]
 WIDGETS = {
     "text", "textarea", "number", "date", "datetime", "select", "radio", "checkbox", "file",
-    "ethnicity-select", "province-select", "commune-select",
+    "ethnicity-select", "province-select", "commune-select", "registry-person",
 }  # fmt: skip
 TASK_CONTRACT = {  # api.md, "The shipped processes' task contract"
     "reception_check": {"decision": ["accept", "supplement", "refuse_receipt"]},

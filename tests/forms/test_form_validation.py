@@ -125,7 +125,7 @@ CASES = [
         "submission",
         lambda: _drop(sample("birth_registration"), "child.full_name"),
         "child.full_name",
-        "Trường «Họ, chữ đệm, tên» là bắt buộc.",
+        "Trường «Họ, chữ đệm, tên của người được khai sinh» là bắt buộc.",
     ),
     (
         "blank child.full_name",
@@ -133,7 +133,7 @@ CASES = [
         "submission",
         lambda: _set(sample("birth_registration"), "child.full_name", "   "),
         "child.full_name",
-        "Trường «Họ, chữ đệm, tên» là bắt buộc.",
+        "Trường «Họ, chữ đệm, tên của người được khai sinh» là bắt buộc.",
     ),
     (
         "impossible birth_date",
@@ -141,7 +141,7 @@ CASES = [
         "submission",
         lambda: _set(sample("birth_registration"), "child.birth_date", "2024-13-40"),
         "child.birth_date",
-        "«Ngày, tháng, năm sinh» không đúng định dạng ngày (YYYY-MM-DD).",
+        "«Ngày, tháng, năm sinh của người được khai sinh» không đúng định dạng ngày (YYYY-MM-DD).",
     ),
     (
         "dd/mm/yyyy birth_date",
@@ -149,7 +149,7 @@ CASES = [
         "submission",
         lambda: _set(sample("birth_registration"), "child.birth_date", "15/03/2025"),
         "child.birth_date",
-        "«Ngày, tháng, năm sinh» không đúng định dạng ngày (YYYY-MM-DD).",
+        "«Ngày, tháng, năm sinh của người được khai sinh» không đúng định dạng ngày (YYYY-MM-DD).",
     ),
     (
         "personal_id with a letter",
@@ -157,7 +157,7 @@ CASES = [
         "submission",
         lambda: _set(sample("birth_registration"), "requester.personal_id", "00109301234a"),
         "requester.personal_id",
-        "«Số định danh cá nhân» phải gồm đúng 12 chữ số.",
+        "«Số định danh cá nhân của người yêu cầu» phải gồm đúng 12 chữ số.",
     ),
     (
         "personal_id of 11 digits",
@@ -165,7 +165,7 @@ CASES = [
         "submission",
         lambda: _set(sample("marriage_registration"), "groom.personal_id", "00109600432"),
         "groom.personal_id",
-        "«Số định danh cá nhân» phải gồm đúng 12 chữ số.",
+        "«Số định danh cá nhân của bên nam» phải gồm đúng 12 chữ số.",
     ),
     (
         "personal_id with a trailing newline",
@@ -189,7 +189,7 @@ CASES = [
         "submission",
         lambda: _set(sample("birth_registration"), "child.ethnicity", "Mèo"),
         "child.ethnicity",
-        "«Dân tộc» phải là một trong các giá trị cho phép.",
+        "«Dân tộc của người được khai sinh» phải là một trong các giá trị cho phép.",
     ),
     (
         "sex not in enum",
@@ -197,7 +197,7 @@ CASES = [
         "submission",
         lambda: _set(sample("death_registration"), "deceased.sex", "nam"),
         "deceased.sex",
-        "«Giới tính» phải là một trong các giá trị cho phép: «Nam», «Nữ».",
+        "«Giới tính của người đã chết» phải là một trong các giá trị cho phép: «Nam», «Nữ».",
     ),
     (
         "marriage without personal_id",
@@ -205,7 +205,7 @@ CASES = [
         "submission",
         lambda: _set(sample("marriage_registration"), "groom", {"full_name": "Hoàng Văn Dũng"}),
         "groom.personal_id",
-        "Trường «Số định danh cá nhân» là bắt buộc.",
+        "Trường «Số định danh cá nhân của bên nam» là bắt buộc.",
     ),
     (
         "parent without personal_id or year",
@@ -213,7 +213,7 @@ CASES = [
         "submission",
         lambda: _drop(sample("birth_registration"), "father.birth_year"),
         "father.birth_year",
-        "Trường «Năm sinh» là bắt buộc.",
+        "Trường «Năm sinh của cha» là bắt buộc.",
     ),
     (
         "deceased without birth date or year",
@@ -221,7 +221,7 @@ CASES = [
         "submission",
         lambda: _drop(sample("death_registration"), "deceased.birth_year"),
         "deceased.birth_date",
-        "Cần khai «Ngày, tháng, năm sinh» hoặc «Năm sinh».",
+        "Cần khai «Ngày, tháng, năm sinh của người đã chết» hoặc «Năm sinh của người đã chết».",
     ),
     (
         "time of death without offset",
@@ -237,7 +237,7 @@ CASES = [
         "submission",
         lambda: _set(sample("death_registration"), "death_notice.issuer_type", "hospital"),
         "death_notice.issuer_type",
-        "«Loại cơ quan cấp» phải là một trong các giá trị cho phép: "
+        "«Loại cơ quan cấp của giấy báo tử hoặc giấy tờ thay thế» phải là một trong các giá trị cho phép: "
         "«Cơ sở y tế (người chết tại cơ sở y tế)», «Hội đồng thi hành án tử hình», "
         "«Tòa án (bản án, quyết định tuyên bố một người đã chết)», "
         "«Cơ quan công an hoặc tổ chức giám định pháp y», «Ủy ban nhân dân cấp xã nơi người đó chết».",
@@ -256,7 +256,7 @@ CASES = [
         "submission",
         lambda: _set(sample("birth_registration"), "requester.phone", "12345"),
         "requester.phone",
-        "«Số điện thoại» không đúng định dạng số điện thoại.",
+        "«Số điện thoại của người yêu cầu» không đúng định dạng số điện thoại.",
     ),
     (
         "unknown top-level key",

@@ -118,8 +118,10 @@ def test_processing_instructions_and_documentation_scripts_are_stripped(client: 
 
 def test_utf16_diagram_is_handled_the_same_in_validate_and_deploy(client: Any) -> None:
     api = Api(client)
-    text = BIRTH.decode("utf-8").replace('encoding="UTF-8"', 'encoding="UTF-16"').replace(
-        "Thẩm tra hồ sơ", "Thẩm tra (UTF-16)"
+    text = (
+        BIRTH.decode("utf-8")
+        .replace('encoding="UTF-8"', 'encoding="UTF-16"')
+        .replace("Thẩm tra hồ sơ", "Thẩm tra (UTF-16)")
     )
     xml = text.encode("utf-16")
     assert _validate(api, xml)["ok"] is True

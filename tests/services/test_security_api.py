@@ -98,7 +98,9 @@ def test_oversized_body_and_attachment_are_413(app: Any, client: Any) -> None:
         }
     ]
     assert api.post("reception.hoankiem", "/dossiers", json=body).status_code == 413
-    body["attachments"] = [{"kind": "x", "filename": "scan.pdf", "content_base64": "@@not base64@@"}]
+    body["attachments"] = [
+        {"kind": "birth_certificate", "filename": "scan.pdf", "content_base64": "@@not base64@@"}
+    ]
     resp = api.post("reception.hoankiem", "/dossiers", json=body)
     assert resp.status_code == 422 and "attachments.0.content_base64" in _error(resp)["fields"]
     assert _counts(app) == before

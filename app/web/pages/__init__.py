@@ -100,6 +100,7 @@ from app.web.pages import (  # noqa: E402,F401
     inbox,
     processes,
     search,
+    supplement,
     tasks,
     verify,
 )

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from typing import Any
 
-from flask import redirect, render_template, request, url_for
+from flask import jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from app import procedures
+from app.integrations.registry import RegistryUnavailable
 from app.models import User
 from app.services.collaborators import collaborators
+from app.services.dossiers import attachment_kinds as accepted_kinds
 from app.services.dossiers import submit_dossier
 from app.services.errors import Invalid, TooLarge
 from app.services.processes import active_version
+from app.web.dossier_view import lookup_cards
 from app.web.forms_render import (
     FormSpec,
     build_form,
@@ -42,11 +46,8 @@ def available_procedures() -> list[str]:
 
 
 def attachment_kinds(procedure: str) -> list[tuple[str, str]]:
-    """The forms/common attachment kinds the procedure accepts (all of them unless its record lists some)."""
-    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
-    names = kind.get("x-enum-labels") or {}
-    allowed = procedures.get(procedure).attachment_kinds
-    return [(str(v), str(names.get(v, v))) for v in kind["enum"] if allowed is None or v in allowed]
+    """The attachment kinds the procedure accepts (its record's list), as (value, name) for the select."""
+    return list(accepted_kinds(procedures.get(procedure)).items())
 
 
 def _spec(procedure: str) -> FormSpec:
@@ -93,6 +94,35 @@ def _render(
     ), status
 
 
+@pages.get("/counter/person")
+@login_required
+def counter_person() -> Any:
+    """What the population registry holds for a personal id typed at the counter, as the form shows it in
+    place of the person's block: {"status": "found", "rows": [[title, value], ...]} | "not_found" | "invalid"
+    | "unavailable" (the registry is down: the lookup job will try again after submission)."""
+    require_roles("reception")
+    personal_id = (request.args.get("personal_id") or "").strip()
+    if not re.fullmatch(r"\d{12}", personal_id):
+        return jsonify(status="invalid", message=_("Số định danh cá nhân phải gồm đúng 12 chữ số."))
+    try:
+        record = collaborators().registry.lookup(personal_id)
+    except RegistryUnavailable:
+        return jsonify(
+            status="unavailable",
+            message=_("Chưa tra cứu được CSDL dân cư; hệ thống sẽ tra cứu lại sau khi nộp hồ sơ."),
+        )
+    if record is None:
+        return jsonify(
+            status="not_found",
+            message=_(
+                "Không tìm thấy số định danh này trong CSDL dân cư. Kiểm tra lại số; nếu người này chưa có "
+                "số định danh, xóa số để khai đầy đủ thông tin."
+            ),
+        )
+    card = lookup_cards({"person": record}, {})[0]
+    return jsonify(status="found", title=_("Theo CSDL quốc gia về dân cư"), rows=card.rows)
+
+
 @pages.get("/counter/<procedure>")
 @login_required
 def counter_form(procedure: str) -> Any:
@@ -110,7 +140,7 @@ def counter_submit(procedure: str) -> Any:
         return redirect(url_for("pages.counter_choose"))
     spec = _spec(procedure)
     submission = read_submission(spec, request.form)
-    attachments, kept = _attachments()
+    attachments, kept = posted_attachments()
     token = (request.form.get("submission_token") or "")[:64] or uuid.uuid4().hex
     if submission.errors:
         errors = collaborators().forms.validate(
@@ -138,7 +168,7 @@ def counter_submit(procedure: str) -> Any:
     return redirect(url_for("pages.dossier_page", code=dossier.code, submitted=1), code=303)
 
 
-def _attachments() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+def posted_attachments() -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Uploaded files (and files kept from a rejected attempt) as the service's attachment list."""
     out: list[dict[str, str]] = []
     for item in request.form.getlist("att_keep"):

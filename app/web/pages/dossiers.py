@@ -63,6 +63,11 @@ def dossier_page(code: str) -> Any:
         markers=markers,
         overdue=bool(dossier.due_at and dossier.due_at < now and dossier.completed_at is None),
         verification=verification,
+        supplement_asked=(
+            dossier_details.requested_supplement(dossier)
+            if dossier.status == "supplement_requested"
+            else None
+        ),
         finding_labels=view.field_labels(dossier.procedure),
     )
 

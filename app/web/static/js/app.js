@@ -79,6 +79,78 @@
     form.addEventListener("input", function () { applyVisibility(form); });
   });
 
+  /* Length limits: said while typing (the server refuses the same), never cut silently as maxlength would. */
+  doc.addEventListener("input", function (e) {
+    var el = e.target;
+    if (!el.hasAttribute || !el.hasAttribute("data-maxlength")) { return; }
+    var limit = parseInt(el.getAttribute("data-maxlength"), 10);
+    var box = el.closest(".field") || el.parentNode;
+    var note = box.querySelector("[data-length-note]");
+    var over = el.value.length > limit;
+    if (over && !note) {
+      note = doc.createElement("p");
+      note.className = "field__error";
+      note.setAttribute("data-length-note", "");
+      note.setAttribute("role", "alert");
+      box.appendChild(note);
+    }
+    if (note) {
+      note.hidden = !over;
+      note.textContent = over ? el.getAttribute("data-maxlength-message").replace("{count}", String(el.value.length)) : "";
+    }
+    el.setAttribute("aria-invalid", over ? "true" : (box.classList.contains("field--error") ? "true" : "false"));
+  });
+
+  /* A personal id typed at the counter shows what the population registry holds for it, in place of the
+     person's block (x-ui visible_if hides the block's fields while an id is given). */
+  function showRegistryCard(input) {
+    var box = input.closest(".field") || input.parentNode;
+    var card = box.querySelector("[data-registry-card]");
+    if (!card) { return; }
+    var id = input.value.replace(/\s/g, "");
+    if (!/^\d{12}$/.test(id)) { card.hidden = true; card.textContent = ""; return; }
+    if (card.getAttribute("data-for") === id) { return; }
+    card.setAttribute("data-for", id);
+    var url = input.getAttribute("data-registry-url") + "?personal_id=" + encodeURIComponent(id);
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (answer) {
+        if (card.getAttribute("data-for") !== id) { return; }
+        card.textContent = "";
+        card.className = "registry-card registry-card--" + answer.status;
+        if (answer.status === "found") {
+          var title = doc.createElement("p");
+          title.className = "registry-card__title";
+          title.textContent = answer.title;
+          card.appendChild(title);
+          var list = doc.createElement("dl");
+          list.className = "facts facts--compact";
+          answer.rows.forEach(function (row) {
+            var item = doc.createElement("div");
+            var dt = doc.createElement("dt");
+            var dd = doc.createElement("dd");
+            dt.textContent = row[0];
+            dd.textContent = row[1];
+            item.appendChild(dt);
+            item.appendChild(dd);
+            list.appendChild(item);
+          });
+          card.appendChild(list);
+        } else {
+          var note = doc.createElement("p");
+          note.textContent = answer.message;
+          card.appendChild(note);
+        }
+        card.hidden = false;
+      })
+      .catch(function () { card.hidden = true; card.removeAttribute("data-for"); });
+  }
+  doc.querySelectorAll("[data-registry-url]").forEach(function (input) {
+    showRegistryCard(input);
+    input.addEventListener("change", function () { showRegistryCard(input); });
+    input.addEventListener("input", function () { showRegistryCard(input); });
+  });
+
   /* Dates: "20022026" becomes "20/02/2026" when leaving the field. */
   doc.addEventListener("focusout", function (e) {
     var el = e.target;
