@@ -177,6 +177,7 @@ def fuzz_app(tmp_path_factory: Any) -> Iterator[Any]:
             "TESTING": True,
             "HOTICH_JOB_RUNNER": "off",
             "HOTICH_MAIL_OUTBOX": str(tmp / "outbox"),
+            "HOTICH_OPENAPI_CHECK_RESPONSES": True,
         }
     )
     with app.app_context():

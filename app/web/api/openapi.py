@@ -65,11 +65,56 @@ def validate_request() -> None:
         return
     if not request.get_data(cache=True).strip() and not body.get("required"):
         return
-    validator = _validator(schema["$ref"])
-    errors = field_messages(validator.iter_errors(json_body()), _labels(schema["$ref"]))
+    ref = schema.get("$ref") or _pointer(
+        "paths",
+        openapi_path(rule.rule),
+        request.method.lower(),
+        "requestBody",
+        "content",
+        "application/json",
+        "schema",
+    )
+    errors = field_messages(_validator(ref).iter_errors(json_body()), _labels(ref))
     if errors:
         fields = {path or "body": message for path, message in errors.items()}
         raise Invalid("Nội dung yêu cầu không hợp lệ.", fields=fields)
+
+
+def check_response(response: Response) -> Response:
+    """Tests and staging (HOTICH_OPENAPI_CHECK_RESPONSES): every API response has a documented status, content
+    type and body — so every test that calls the API also checks the description against real answers."""
+    rule = request.url_rule
+    op = operation(rule.rule, request.method) if rule is not None else None
+    if op is None or response.direct_passthrough:
+        return response
+    where = f"{request.method} {rule.rule if rule else request.path} → {response.status_code}"
+    status = str(response.status_code)
+    responses = op["responses"]
+    key = status if status in responses else "default" if "default" in responses else None
+    if key is None:
+        raise ResponseNotDescribed(f"{where}: status not in the OpenAPI description")
+    parts = ["paths", openapi_path(rule.rule), request.method.lower(), "responses", key]  # type: ignore[union-attr]
+    described = _resolve(responses[key])
+    if isinstance(responses[key].get("$ref"), str):
+        parts = responses[key]["$ref"].removeprefix("#/").split("/")
+    content = described.get("content") or {}
+    if response.mimetype not in content:
+        raise ResponseNotDescribed(f"{where}: {response.mimetype} not among {sorted(content)}")
+    if response.mimetype == "application/json" and "schema" in content[response.mimetype]:
+        ref = _pointer(*parts, "content", response.mimetype, "schema")
+        errors = list(_validator(ref).iter_errors(response.get_json()))
+        if errors:
+            raise ResponseNotDescribed(f"{where}: {errors[0].json_path}: {errors[0].message}")
+    return response
+
+
+class ResponseNotDescribed(AssertionError):
+    """An API response the OpenAPI document does not describe (raised only with the check switched on)."""
+
+
+def _pointer(*parts: str) -> str:
+    """A JSON pointer fragment into the document (RFC 6901 escaping)."""
+    return "#/" + "/".join(p.replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def _check_query(parameters: list[dict[str, Any]]) -> None:
@@ -128,6 +173,11 @@ def _labels(ref: str) -> dict[str, str]:
     """{field path: its title} of a body schema, so messages name fields as people read them."""
     resolved = _registry().resolver(_URI).lookup(_URI + ref)
     return collect_labels(resolved.contents, resolved.resolver)
+
+
+@api.after_request
+def _check_described(response: Response) -> Response:
+    return check_response(response) if current_app.config.get("HOTICH_OPENAPI_CHECK_RESPONSES") else response
 
 
 @api.get("/openapi.json")
