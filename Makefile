@@ -20,7 +20,7 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENDOR)/.installed: node_modules/.installed
+$(VENDOR)/.installed: node_modules/.installed Makefile
 	mkdir -p $(VENDOR)/bpmn-js
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
