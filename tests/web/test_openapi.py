@@ -214,7 +214,8 @@ BEYOND_THE_SCHEMA = [
 
 @SCHEMA.parametrize()
 @settings(
-    max_examples=8,
+    # bounded for `make test` (about a minute on one core); HOTICH_FUZZ_EXAMPLES=100 for a deeper run
+    max_examples=int(os.environ.get("HOTICH_FUZZ_EXAMPLES", "8")),
     deadline=None,
     derandomize=True,
     database=None,
