@@ -45,6 +45,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.services import job_signal
 
     job_signal.install()  # wakes the job runner after a commit that created a job
+    from app.services.audit import install_sealing
+
+    install_sealing()  # seals the chain head of every dossier a commit appended events to
 
     from app.web import register_web
 
@@ -52,6 +55,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
 
     register_cli(app)
+    if app.config.get("TRAINING"):
+        from app.web.pages.training import training_pages
+
+        app.register_blueprint(training_pages)
+    elif app.config.get("HOTICH_TRAINING", True):
+        from app import training
+
+        training.install(app)
     if app.config["HOTICH_JOB_RUNNER"] == "thread":
         from app.services.jobs import BackgroundRunner
 

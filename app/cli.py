@@ -1,6 +1,9 @@
-"""Flask CLI commands: seed-demo, deploy-processes, worker, run-jobs."""
+"""Flask CLI commands: seed-demo, deploy-processes, worker, run-jobs, and the audit proofs (write-anchor,
+verify-anchor, verify-bundle, rotate-audit-key)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -44,3 +47,80 @@ def register_cli(app: Flask) -> None:
         from app.services.jobs import run_pending
 
         click.echo(f"jobs run: {run_pending()}")
+
+    @app.cli.command("write-anchor")
+    def write_anchor_command() -> None:
+        """Write today's audit anchor (one hash over every dossier's sealed chain head) and print it."""
+        from app.services.audit_anchor import write_anchor
+        from app.services.errors import Conflict
+
+        try:
+            anchor = write_anchor()
+        except Conflict as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"anchor {anchor.day.isoformat()}: {anchor.count} dossiers, root {anchor.root}")
+        click.echo(f"key {anchor.key_id}, mac {anchor.mac}")
+
+    @app.cli.command("verify-anchor")
+    @click.argument("file", type=click.File("rb"))
+    def verify_anchor_command(file: Any) -> None:
+        """Check a kept anchor file against the database now; names every dossier whose history differs."""
+        import json
+
+        from app.services.audit_anchor import check_anchor
+        from app.services.errors import ServiceError
+
+        try:
+            verdict = check_anchor(json.loads(file.read()))
+        except (ValueError, ServiceError) as exc:
+            raise click.ClickException(f"not an anchor file: {exc}") from exc
+        click.echo(json.dumps(verdict, ensure_ascii=False, indent=1))
+        if not verdict["ok"]:
+            raise SystemExit(1)
+
+    @app.cli.command("verify-bundle")
+    @click.argument("file", type=click.File("rb"))
+    def verify_bundle_command(file: Any) -> None:
+        """Re-execute a proof bundle (GET /api/v1/dossiers/{code}/history) offline and print the verdict of
+        /verify; the database is not used (the audit key ring authenticates the MACs)."""
+        import json
+
+        from app.services.audit_bundle import BundleError, engine_info, verify_bundle
+        from app.services.audit_keys import keyring
+
+        try:
+            bundle = json.loads(file.read())
+            verdict = verify_bundle(bundle, keyring())
+        except (ValueError, BundleError) as exc:
+            raise click.ClickException(str(exc)) from exc
+        if bundle.get("engine") != engine_info():
+            click.echo(
+                f"warning: exported with {bundle.get('engine')}, verified with {engine_info()}", err=True
+            )
+        click.echo(json.dumps(verdict, ensure_ascii=False, indent=1))
+        if not (verdict["chain_ok"] and verdict["replay_ok"]):
+            raise SystemExit(1)
+
+    @app.cli.command("rotate-audit-key")
+    def rotate_audit_key_command() -> None:
+        """Make a new audit key current in the key file; retired keys stay so old MACs still verify."""
+        from app.services.audit_keys import AuditKeyError, rotate_key_file
+
+        try:
+            key_id = rotate_key_file(current_app.config, current_app.instance_path)
+        except AuditKeyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        current_app.extensions.pop("hotich_audit_keyring", None)
+        click.echo(f"audit key {key_id} is now current")
+
+    @app.cli.command("seal-audit-chains")
+    def seal_audit_chains_command() -> None:
+        """Once after `db upgrade` to audit_0001: MAC and seal the chains recorded before (intact ones)."""
+        from app.services.audit import seal_unsealed_chains
+        from app.services.collaborators import collaborators
+
+        sealed, refused = seal_unsealed_chains(collaborators().clock.now())
+        click.echo(f"sealed {sealed} dossier chains")
+        if refused:
+            click.echo("not sealed, the plain chain is already broken: " + ", ".join(refused))
+            raise SystemExit(1)

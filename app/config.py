@@ -20,9 +20,20 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HOTICH_REGISTRY_TOKEN": os.environ.get("HOTICH_REGISTRY_TOKEN") or None,
         "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
         "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
+        # the training space at /training/ (its own database: HOTICH_TRAINING_DATABASE_URL, default
+        # instance/training.db); HOTICH_TRAINING=0 leaves it out
+        "HOTICH_TRAINING": os.environ.get("HOTICH_TRAINING", "1") != "0",
+        "HOTICH_TRAINING_DATABASE_URL": normalize_db_url(os.environ["HOTICH_TRAINING_DATABASE_URL"])
+        if os.environ.get("HOTICH_TRAINING_DATABASE_URL")
+        else None,
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
         # behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
         "HOTICH_TRUSTED_PROXIES": int(os.environ.get("HOTICH_TRUSTED_PROXIES", "0")),
+        # the audit MAC key (else a key file generated in the instance folder, see app.services.audit_keys)
+        "HOTICH_AUDIT_KEY": os.environ.get("HOTICH_AUDIT_KEY") or None,
+        "HOTICH_AUDIT_KEY_ID": os.environ.get("HOTICH_AUDIT_KEY_ID") or None,
+        "HOTICH_AUDIT_OLD_KEYS": os.environ.get("HOTICH_AUDIT_OLD_KEYS") or "",
+        "HOTICH_AUDIT_KEY_FILE": os.environ.get("HOTICH_AUDIT_KEY_FILE") or None,
         "HOTICH_MAIL_OUTBOX": os.environ.get("HOTICH_MAIL_OUTBOX") or str(Path(instance_path) / "outbox"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -198,6 +198,8 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
             "documents": ["phieu_hen"],
         },
         "documents/issue": {"documents": ["giay_khai_sinh", "giay_khai_sinh_ban_sao_1"]},
+        "register/sign": {"mode": "in_person", "signed_at": now.isoformat()},
+        "documents/sign": {"documents": ["giay_khai_sinh"], "signed_at": now.isoformat()},
         "register/enter": {
             "book": "01/2026",
             "number": 1,

@@ -6,13 +6,18 @@ from typing import Any
 
 
 class Api:
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: Any, prefix: str = "", app: Any = None) -> None:
+        """`prefix` and `app`: the training space ("/training" and its app, where its jobs run)."""
         self.client = client
+        self.prefix = prefix
+        self.app = app or client.application
         self.tokens: dict[str, str] = {}
 
     def token(self, username: str, password: str = "demo12345") -> str:
         if username not in self.tokens:
-            resp = self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+            resp = self.client.post(
+                f"{self.prefix}/api/v1/auth/token", json={"username": username, "password": password}
+            )
             assert resp.status_code == 200, resp.get_json()
             self.tokens[username] = resp.get_json()["token"]
         return self.tokens[username]
@@ -21,7 +26,7 @@ class Api:
         headers = dict(kwargs.pop("headers", {}) or {})
         if user:
             headers["Authorization"] = f"Bearer {self.token(user)}"
-        return self.client.open("/api/v1" + path, method=method, headers=headers, **kwargs)
+        return self.client.open(f"{self.prefix}/api/v1{path}", method=method, headers=headers, **kwargs)
 
     def get(self, user: str | None, path: str, **kw: Any) -> Any:
         return self.call("GET", user, path, **kw)
@@ -47,7 +52,7 @@ class Api:
         from app.models import db
         from app.services.jobs import run_pending
 
-        with self.client.application.app_context():
+        with self.app.app_context():
             run_pending()  # the registry call before the register is signed
             db.session.remove()
         tasks = self.get(officer, f"/tasks?dossier={code}").get_json()

@@ -84,19 +84,25 @@ def _check_context(kind: str, ctx: Mapping[str, Any]) -> None:
             raise ValueError("a closed register book must state its totals (pages, events)")
 
 
-def render_html(kind: str, ctx: Mapping[str, Any]) -> str:
-    """Render one document as a self-contained HTML page (styles inline, QR as a data: URI)."""
+def render_html(kind: str, ctx: Mapping[str, Any], watermark: str | None = None) -> str:
+    """Render one document as a self-contained HTML page (styles inline, QR as a data: URI); `watermark`
+    (the training space's "MẪU TẬP HUẤN …") is printed across every page."""
     if kind not in KINDS:
         raise ValueError(f"unknown document kind {kind!r}; expected one of {KINDS}")
     data = _nfc(ctx)
     _check_context(kind, data)
     doc = {"kind": kind, "qr_data_uri": qr_svg_data_uri(data["verify_url"])}
-    return _ENV.get_template(f"{kind}.html").render({**data, "doc": doc})
+    html = _ENV.get_template(f"{kind}.html").render({**data, "doc": doc})
+    if watermark:
+        html = html.replace(
+            "</body>", _ENV.get_template("watermark.html").render(text=watermark) + "</body>", 1
+        )
+    return html
 
 
-def render_pdf(kind: str, ctx: Mapping[str, Any]) -> bytes:
+def render_pdf(kind: str, ctx: Mapping[str, Any], watermark: str | None = None) -> bytes:
     """Render one document to PDF bytes (A4; the register book in landscape)."""
-    html = render_html(kind, ctx)
+    html = render_html(kind, ctx, watermark)
     document = HTML(string=html, base_url=TEMPLATES_DIR.as_uri() + "/", url_fetcher=DataOnlyURLFetcher())
     try:
         pdf = document.write_pdf()

@@ -1,6 +1,6 @@
 """SQLAlchemy models, and nothing else."""
 
-from app.models.audit import AuditEvent
+from app.models.audit import AuditAnchor, AuditEvent, AuditHead
 from app.models.base import db
 from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
@@ -12,7 +12,9 @@ from app.models.registry import Person
 
 __all__ = [
     "db",
+    "AuditAnchor",
     "AuditEvent",
+    "AuditHead",
     "Attachment",
     "ClosedTask",
     "Document",

@@ -18,7 +18,7 @@ from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance, StateTooLarge
 from app.models import ClosedTask, Dossier, Job, OpenTask, db
 from app.procedures import all_procedures
-from app.services.audit import PendingEvent, append_events
+from app.services.audit import PendingEvent, append_events, remember_before
 from app.services.errors import NotFound, ServiceError
 from app.services.job_signal import wake_after_commit
 from app.services.notifications import queue_status_mail
@@ -49,6 +49,7 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
     dossier = db.session.scalars(query).first()
     if dossier is None:
         raise NotFound("Không tìm thấy hồ sơ.")
+    remember_before(dossier)  # the sealed head takes only what this command changes (app.services.audit)
     return dossier
 
 

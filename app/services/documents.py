@@ -213,4 +213,8 @@ def render_document(doc: Document) -> bytes:
     if not document_intact(doc):
         raise DocumentTampered("Nội dung giấy tờ không khớp mã kiểm tra đã ghi khi cấp: không thể in.")
 
-    return render_pdf(doc.kind, doc.context)
+    from flask import current_app
+
+    from app.training import WATERMARK
+
+    return render_pdf(doc.kind, doc.context, WATERMARK if current_app.config.get("TRAINING") else None)

@@ -286,6 +286,9 @@ def run_forever(app: Any, stopped: threading.Event, interval: float = 1.0) -> No
         with app.app_context():
             try:
                 run_pending(max_rounds=5)
+                from app.services.audit_anchor import anchor_if_due
+
+                anchor_if_due(collaborators().clock.now())  # the daily audit anchor, once a day
             except Exception:  # noqa: BLE001 - keep the runner alive; the error is logged
                 log.exception("job runner round failed")
                 db.session.rollback()

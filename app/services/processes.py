@@ -302,3 +302,8 @@ def set_version_active(key: str, version: int, active: bool, actor: User) -> dic
         return {"version": row.version, "active": row.active}
 
     return write(change)
+
+
+def store_version(key: str, xml: bytes, deployed_by: str) -> ProcessVersion:
+    """Store a version as given, inside the caller's write (the training space copies the real ones)."""
+    return _store_version(key, xml, deployed_by)

@@ -20,7 +20,23 @@ MIN_YEAR, MAX_YEAR = 1901, 2099
 MAX_WORKING_DAYS = 366  # a due date stays inside MAX_YEAR for a receipt up to MAX_YEAR - 2
 
 
+_CACHE_KEY = "hotich_calendar"
+
+
 def effective_calendar(*, saturday_morning: bool = False) -> WorkingCalendar:
+    """The calendar with the admin's corrections as they are in the database now: read once per transaction
+    (a command asks for it several times: due date, late flag, fee, timers) and again in the next one."""
+    session = db.session()
+    transaction = session.get_transaction()
+    cached = session.info.get(_CACHE_KEY)
+    if transaction is not None and cached and cached[0] is transaction and cached[1] == saturday_morning:
+        return cached[2]  # type: ignore[no-any-return]
+    calendar = _read_calendar(saturday_morning)
+    session.info[_CACHE_KEY] = (session.get_transaction(), saturday_morning, calendar)
+    return calendar
+
+
+def _read_calendar(saturday_morning: bool) -> WorkingCalendar:
     """The calendar with the admin's corrections as they are in the database now (read on every call, so
     every process of a multi-worker install sees a correction at once; built once per set of rows)."""
     # no autoflush: a command asks for the calendar while it builds rows that are not complete yet
@@ -119,6 +135,7 @@ def set_day(actor: User, body: Any, now: datetime) -> dict[str, Any]:
         row.kind, row.name, row.source = the_kind, the_name, the_source
         row.changed_by, row.changed_at = actor.username, now
         db.session.add(row)
+        db.session.info.pop(_CACHE_KEY, None)  # this transaction's own reads see the correction
         db.session.flush()
         return _row(row)
 
@@ -139,6 +156,7 @@ def delete_day(actor: User, day_text: str) -> None:
         if row is None:
             raise NotFound("Không có điều chỉnh nào cho ngày này.")
         db.session.delete(row)
+        db.session.info.pop(_CACHE_KEY, None)
 
     write(work)
 

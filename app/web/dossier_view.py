@@ -161,6 +161,10 @@ def timeline(
             operation = data.get("operation") or ""
             title = labels.label(labels.OPERATIONS, operation) or title
             detail = _result_text(operation, data.get("result"), documents or {})
+        elif kind == "migrated":
+            detail = _(
+                "Phiên bản %(old)s → %(new)s", old=data.get("from_version"), new=data.get("to_version")
+            )
         elif kind == "submitted":
             detail = _("Kênh: %(channel)s", channel=labels.label(labels.CHANNELS, data.get("channel")))
         elif kind == "message":

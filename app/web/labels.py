@@ -74,6 +74,7 @@ EVENTS = {
     "timer": _l("Đến hạn"),
     "claimed": _l("Nhận việc"),
     "released": _l("Trả lại việc"),
+    "migrated": _l("Chuyển phiên bản quy trình"),
 }
 OPERATIONS = {
     "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),

@@ -70,7 +70,9 @@ def test_a_template_reaching_outside_stops_the_pdf(
     markup: str, doc_context: Ctx, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Stand in for a (buggy or hostile) template: render_pdf must refuse, not embed or skip silently.
-    monkeypatch.setattr(rendering, "render_html", lambda kind, ctx: f"<html><body>{markup}</body></html>")
+    monkeypatch.setattr(
+        rendering, "render_html", lambda kind, ctx, watermark=None: f"<html><body>{markup}</body></html>"
+    )
     with pytest.raises(ExternalResourceRefused):
         render_pdf("birth_certificate", doc_context("birth_certificate"))
 

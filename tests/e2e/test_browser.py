@@ -351,6 +351,38 @@ def test_a_parents_personal_id_shows_the_registry_record_instead_of_the_block(
     assert "không được dài quá 100 ký tự" in page.locator("[data-field='child.full_name']").inner_text()
 
 
+def test_an_official_works_a_training_exercise_in_the_browser(
+    app: Any, browser: Any, server: str, shots: Path, tmp_path: Path
+) -> None:
+    """Issue #12 §4: the exercise is worked in the real pages of the training space and scored."""
+    app.config["HOTICH_TRAINING_DATABASE_URL"] = f"sqlite:///{tmp_path / 'training.db'}"
+    page = new_page(browser)
+    page.goto(f"{server}/training/login")
+    assert "TẬP HUẤN" in page.locator(".training-banner").inner_text()
+    page.fill("#username", "officer.hoankiem")
+    page.fill("#password", "demo12345")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(f"{server}/training/exercises/")
+    row = page.locator("tr", has_text="bên nữ còn thiếu một ngày")
+    with page.expect_navigation():
+        row.get_by_role("button", name="Làm bài").click()
+    assert "/training/tasks/" in page.url
+    assert "KH-01" in page.content()  # the rules found what was planted
+    page.screenshot(path=str(shots / "training-exercise-task.png"), full_page=True)
+    page.get_by_role("radio", name="Từ chối đăng ký").check()
+    page.locator("#f-reasons").fill("Bên nữ chưa đủ 18 tuổi (KH-01)")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Hoàn thành").click()
+    page.goto(f"{server}/training/exercises/")
+    mine = page.locator("section", has_text="Bài đã làm")
+    assert "100/100" in mine.inner_text()
+    with page.expect_navigation():
+        mine.get_by_role("link", name="Xem").first.click()
+    assert "Điều 8(1)(a)" in page.content()
+    page.screenshot(path=str(shots / "training-exercise-score.png"), full_page=True)
+
+
 def test_api_docs_page_renders_under_the_csp(browser: Any, server: str) -> None:
     """Swagger UI (vendor files, no CDN) shows the OpenAPI description with the strict CSP in force."""
     page = new_page(browser)

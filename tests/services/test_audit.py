@@ -55,6 +55,7 @@ def test_tampering_with_an_event_or_the_state_is_detected(app: Any, client: Any)
         "chain_ok": True,
         "replay_ok": True,
         "first_bad_seq": None,
+        "problems": [],
     }
     with app.app_context():
         d = db.session.query(Dossier).filter_by(code=code).one()
@@ -79,7 +80,8 @@ def test_tampering_with_the_engine_state_fails_the_replay_check(app: Any, client
         db.session.commit()
         db.session.remove()
     verdict = api.get("auditor", f"/dossiers/{code}/verify").get_json()
-    assert verdict == {"chain_ok": True, "replay_ok": False, "first_bad_seq": None}
+    assert (verdict["chain_ok"], verdict["replay_ok"], verdict["first_bad_seq"]) == (True, False, None)
+    assert [p["field"] for p in verdict["problems"]] == ["engine_state"]
 
 
 def test_events_are_scoped_like_dossiers(app: Any, client: Any) -> None:

@@ -58,7 +58,12 @@ def _forge(app: Any, code: str, **values: Any) -> None:
 def test_a_forged_name_or_status_fails_the_replay_check(app: Any, client: Any) -> None:
     api = Api(client)
     code = _completed_birth(app, api)
-    assert _verdict(api, code) == {"chain_ok": True, "replay_ok": True, "first_bad_seq": None}
+    assert _verdict(api, code) == {
+        "chain_ok": True,
+        "replay_ok": True,
+        "first_bad_seq": None,
+        "problems": [],
+    }
     with app.app_context():
         data = dict(db.session.query(Dossier).filter_by(code=code).one().data)
     data["child"] = {**data["child"], "full_name": "Lê Văn Giả"}
@@ -70,7 +75,9 @@ def test_a_forged_status_fails_the_replay_check(app: Any, client: Any) -> None:
     api = Api(client)
     code = _completed_birth(app, api)
     _forge(app, code, status="refused")
-    assert _verdict(api, code) == {"chain_ok": True, "replay_ok": False, "first_bad_seq": None}
+    verdict = _verdict(api, code)
+    assert (verdict["chain_ok"], verdict["replay_ok"], verdict["first_bad_seq"]) == (True, False, None)
+    assert {"status"} <= {p["field"] for p in verdict["problems"]}
 
 
 def test_a_forged_document_is_refused_by_the_qr_page_and_the_pdf(app: Any, client: Any) -> None:

@@ -52,4 +52,4 @@ def test_birth_counter_path_to_certificate(app: Any, client: Any) -> None:
     pdf = api.get("reception.hoankiem", f"/dossiers/{code}/documents/giay_khai_sinh")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     verify = api.get("auditor", f"/dossiers/{code}/verify").get_json()
-    assert verify == {"chain_ok": True, "replay_ok": True, "first_bad_seq": None}
+    assert verify == {"chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}

@@ -328,3 +328,21 @@ def test_dossier_page_shows_the_registry_links_and_the_bar(app: Any, client: Any
     assert "KH-05" in html and "cha chồng với con dâu" in html
     assert "Vợ/chồng (số định danh)" in html and "001080200002" in html  # the late husband
     assert "Mất năng lực hành vi dân sự" in pages.text(f"/dossiers/{lost}")
+
+
+def test_a_child_declared_born_abroad_is_routed_to_2000528_through_the_api(app: Any, client: Any) -> None:
+    """KS-13 (LHT Art. 35): the declaration says so; no country list has to recognise the place."""
+    api = Api(client)
+    body = birth_submission()
+    body["data"]["child"]["born_abroad"] = True
+    body["data"]["child"]["birth_place"] = "Bệnh viện Saint-Vincent, Lyon"
+    resp = api.post("reception.hoankiem", "/dossiers", json=body)
+    assert resp.status_code == 201, resp.get_json()
+    code = resp.get_json()["code"]
+    with app.app_context():
+        from app.services.jobs import run_pending
+
+        run_pending()
+    findings = api.get("reception.hoankiem", f"/dossiers/{code}").get_json()["findings"]
+    routed = [f for f in findings if f["rule"] == "KS-13"]
+    assert routed and routed[0]["severity"] == "route" and "2.000528" in routed[0]["message"]

@@ -227,3 +227,16 @@ def test_api_conforms_to_its_description(case: Any, fuzz_app: Any) -> None:
     case.call_and_validate(
         app=fuzz_app, headers={"Authorization": f"Bearer {token}"}, excluded_checks=BEYOND_THE_SCHEMA
     )
+
+
+def test_the_training_space_serves_its_own_copy(app: Any, client: Any, tmp_path: Any) -> None:
+    """/training/api/v1 is the same API on the training database: its description points at itself, and the
+    request guard and headers hold there too."""
+    app.config["HOTICH_TRAINING_DATABASE_URL"] = f"sqlite:///{tmp_path / 'training.db'}"
+    served = client.get("/training/api/v1/openapi.json")
+    assert served.status_code == 200
+    assert served.get_json()["servers"] == [{"url": "/training/api/v1"}]
+    assert served.get_json()["paths"] == document()["paths"]
+    assert "frame-ancestors 'none'" in served.headers["Content-Security-Policy"]
+    refused = client.get("/training/api/v1/dossiers?status=a%00")
+    assert refused.status_code == 400 and refused.get_json()["error"]["fields"]["status"]

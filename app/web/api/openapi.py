@@ -182,7 +182,8 @@ def _check_described(response: Response) -> Response:
 
 @api.get("/openapi.json")
 def openapi_document() -> Response:
-    return jsonify(document())
+    # the server is where this copy is served: /api/v1, or /training/api/v1 in the training space
+    return jsonify({**document(), "servers": [{"url": request.script_root + "/api/v1"}]})
 
 
 @api.get("/docs")

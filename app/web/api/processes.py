@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
+from app.services import process_migration
 from app.services import processes as svc
 from app.services.errors import BadRequest, Forbidden
 from app.web.api import api, authenticated, current_user
@@ -68,3 +69,10 @@ def process_deactivate(key: str, version: int) -> Any:
 @authenticated
 def process_activate(key: str, version: int) -> Any:
     return jsonify(svc.set_version_active(key, version, True, current_user()))
+
+
+@api.post("/processes/<key>/migrations")
+@authenticated
+def process_migrations(key: str) -> Any:
+    """Dry-run or move running dossiers to another version (analysts only; api.md)."""
+    return jsonify(process_migration.migrate_dossiers(current_user(), key, request.get_json(silent=True)))

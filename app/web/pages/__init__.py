@@ -1,8 +1,8 @@
 """Server-rendered pages for officials (Jinja2, Flask-Login sessions, CSRF on every form).
 
-Each area is a module (auth, inbox, tasks, dossiers, search, counter, admin, processes, verify); every view
-calls one function of app/services and renders a template. Service errors become a Vietnamese error page with
-the service's status (404 for another commune's dossier, 403 for a role that may never do it).
+Each area is a module (auth, inbox, tasks, dossiers, search, counter, admin, processes, verify, anchors);
+every view calls one function of app/services and renders a template. Service errors become a Vietnamese error
+page with the service's status (404 for another commune's dossier, 403 for a role that may never do it).
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ pages = Blueprint(
 
 
 @pages.errorhandler(ServiceError)
-def _service_error(exc: ServiceError) -> tuple[str, int]:
+def service_error_page(exc: ServiceError) -> tuple[str, int]:
+    """A refused request as a page in Vietnamese (nothing of it was written)."""
     db.session.rollback()
     return render_template("error.html", status=exc.status, message=exc.message), exc.status
 
@@ -94,10 +95,12 @@ def _filter_money(value: Any) -> str:
 from app.web.pages import (  # noqa: E402,F401
     admin,
     admin_calendar,
+    anchors,
     auth,
     counter,
     dossiers,
     inbox,
+    migrations,
     processes,
     search,
     supplement,

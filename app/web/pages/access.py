@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import url_for
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -29,6 +29,8 @@ def require_roles(*roles: str) -> User:
 
 
 def role_home(user: User) -> str:
+    if current_app.config.get("TRAINING") and user.has_role("department"):
+        return url_for("training.exercises")
     if user.has_role(*OFFICIAL_ROLES):
         return url_for("pages.inbox")
     if user.has_role("auditor"):
@@ -50,6 +52,13 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
+    if user.has_role("admin") or (user.has_role("auditor") and not user.scope):
+        items.append(NavItem("anchors", str(_l("Mốc neo nhật ký")), url_for("pages.audit_anchors")))
+    if current_app.config.get("TRAINING"):
+        items.append(NavItem("training", str(_l("Bài tập tập huấn")), url_for("training.exercises")))
+    elif current_app.config.get("HOTICH_TRAINING") and user.has_role(*OFFICIAL_ROLES, "department"):
+        # the training space is another app under /training: its address, not a url_for of this one
+        items.append(NavItem("training", str(_l("Tập huấn")), f"{request.script_root}/training/exercises/"))
     if user.has_role("analyst", "admin"):
         items.append(NavItem("processes", str(_l("Quy trình")), url_for("pages.process_list")))
     if user.has_role("admin"):
