@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from flask import Flask, g, jsonify, render_template, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from app.domain.text import nfc
 from app.extensions import db
@@ -40,9 +40,16 @@ class BoundedInt(IntegerConverter):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_URL_INT if max is None else max)
 
 
+class IsoDate(BaseConverter):
+    """`<isodate:...>`: a YYYY-MM-DD-shaped segment (so /audit/anchors/check is not taken for a day)."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+
 def install(app: Flask) -> None:
     """Register the guard; call before the blueprints so their `<int:>` routes use the bounded converter."""
     app.url_map.converters["int"] = BoundedInt
+    app.url_map.converters["isodate"] = IsoDate
     app.before_request(_guard)
     app.register_error_handler(ServiceError, _refused)
 

@@ -98,6 +98,7 @@ ROLE_FOR = {
     "/registry/persons": "admin",
     "/calendar/days": "admin",
     "/tasks": "officer.hoankiem",
+    "/processes": "analyst",
 }
 
 
