@@ -98,8 +98,13 @@ def _install_collaborators(app: Flask) -> None:
             late_death=_amount(app, "HOTICH_FEE_LATE_DEATH", 0),
             copy=_amount(app, "HOTICH_FEE_COPY", 8_000),
         ),
-        verify_base_url=app.config["HOTICH_VERIFY_BASE_URL"],
+        configured_verify_base_url=app.config.get("HOTICH_VERIFY_BASE_URL") or None,
+        settings={"job_lease_seconds": float(app.config.get("HOTICH_JOB_LEASE_SECONDS", 60))},
     )
+
+    @app.before_request
+    def _remember_base_url() -> None:
+        app.extensions["hotich"].saw_request()
 
 
 def _amount(app: Flask, name: str, default: int) -> int:

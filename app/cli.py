@@ -1,8 +1,9 @@
-"""Flask CLI commands: seed-demo, deploy-processes, worker, run-jobs, and the audit proofs (write-anchor,
-verify-anchor, verify-bundle, rotate-audit-key)."""
+"""Flask CLI commands: seed-demo, deploy-processes, worker, run-jobs, backup, restore, user-active, and the
+audit proofs (write-anchor, verify-anchor, verify-bundle, rotate-audit-key)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -124,3 +125,42 @@ def register_cli(app: Flask) -> None:
         if refused:
             click.echo("not sealed, the plain chain is already broken: " + ", ".join(refused))
             raise SystemExit(1)
+    @app.cli.command("backup")
+    @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(file: Path) -> None:
+        """Back up the database to FILE while the application runs (SQLite online backup; pg_dump)."""
+        from app.backup import BackupError, backup
+
+        try:
+            click.echo(f"backup written to {file}: {backup(file)}")
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    @app.cli.command("restore")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+    def restore_command(file: Path, yes: bool) -> None:
+        """Replace the database by the backup FILE, then migrate it to this code's schema. Stop the web and
+        job processes first."""
+        from app.backup import BackupError, restore
+
+        if not yes:
+            click.confirm(f"Replace the whole database by {file}?", abort=True)
+        try:
+            click.echo(f"restored from {file}: {restore(file)}")
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    @app.cli.command("user-active")
+    @click.argument("username")
+    @click.argument("state", type=click.Choice(["on", "off"]))
+    def user_active_command(username: str, state: str) -> None:
+        """Activate or deactivate an account; deactivation ends its sessions and API tokens at once."""
+        from app.services.auth import set_user_active
+        from app.services.errors import ServiceError
+
+        try:
+            set_user_active(username, state == "on")
+        except ServiceError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"{username}: {'active' if state == 'on' else 'deactivated'}")

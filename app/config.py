@@ -19,7 +19,10 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "HOTICH_REGISTRY_URL": os.environ.get("HOTICH_REGISTRY_URL") or None,
         "HOTICH_REGISTRY_TOKEN": os.environ.get("HOTICH_REGISTRY_TOKEN") or None,
         "HOTICH_REGISTRY_TIMEOUT": float(os.environ.get("HOTICH_REGISTRY_TIMEOUT", "5")),
-        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL", "http://127.0.0.1:5000"),
+        # how long a claimed job is its runner's: after that (the runner died) another runner takes it
+        "HOTICH_JOB_LEASE_SECONDS": float(os.environ.get("HOTICH_JOB_LEASE_SECONDS", "60")),
+        # unset: QR codes point at the address the app is served on (app/services/collaborators.py)
+        "HOTICH_VERIFY_BASE_URL": os.environ.get("HOTICH_VERIFY_BASE_URL") or None,
         # the training space at /training/ (its own database: HOTICH_TRAINING_DATABASE_URL, default
         # instance/training.db); HOTICH_TRAINING=0 leaves it out
         "HOTICH_TRAINING": os.environ.get("HOTICH_TRAINING", "1") != "0",

@@ -193,6 +193,7 @@ def engine_only(n: int, serialize: bool) -> tuple[dict[str, list[float]], int]:
         "rules/evaluate": {"findings": []},
         "dossier/accept": {
             "due_at": (now + timedelta(days=7)).isoformat(),
+            "apology_at": (now + timedelta(days=6)).isoformat(),
             "late": False,
             "fee": {"amount": 0, "exempt_reason": None, "lines": []},
             "documents": ["phieu_hen"],

@@ -91,9 +91,9 @@ class Gunicorn:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}; see {self.log.name}")
             try:
-                requests.get(self.base + "/login", timeout=2)
+                requests.get(self.base + "/login", timeout=10)
                 return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or still importing
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start in time")
 

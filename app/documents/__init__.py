@@ -16,18 +16,22 @@ Common keys (every kind)::
     verify_url    "{verify_base_url}/verify/{verify_token}" — encoded in the QR code (checked)
     verify_token  printed in small text beside the QR code
     dossier_code  printed in the footer (and on slips under the issuer)
-    copy          None (original) or {"number": int >= 1} → "BẢN SAO", "Bản sao số: n"
+    copy          None (original) or {"number": int >= 1, "name"?: "Bản sao Giấy khai sinh", "of"?: "Giấy
+                  khai sinh"} → "BẢN SAO", "GIẤY KHAI SINH", "Bản sao số: n"
     electronic    bool → adds "Bản điện tử"
     draft         optional bool → adds "DỰ THẢO" (the draft sent to the citizen for confirmation)
     signer        {"name": str, "title": "chu_tich" | "pho_chu_tich"} or None
-                  ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH"); on the refusal letter, certificates,
-                  apology slip and a closed register book. None (not signed yet) prints the blank
-                  block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
+                  ("CHỦ TỊCH" / "KT. CHỦ TỊCH, PHÓ CHỦ TỊCH") above the seal area (id "chu-ky-so-lanh-dao",
+                  a named destination of the PDF for the e-signature tool); on the refusal letter,
+                  certificates, apology slip and a closed register book. None (not signed yet) prints the
+                  blank block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
 
 Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
 
     appointment_slip      procedure_name, requester, received_at, due_at, documents [str],
-                          fee {"amount": int VND, "exempt_reason": str|None, "lines": [[label, int]]},
+                          fee {"amount": int VND (the total due), "exempt_reason": str|None (the registration
+                               fee waived), "exempt_label"?: its Vietnamese reason, "lines": [[label, int]]
+                               (copies are charged even when the registration fee is waived)},
                           receiver_name
     supplement_request    procedure_name, requester, received_at, missing [str], note (str|None),
                           receiver_name
@@ -43,6 +47,8 @@ Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
     marriage_certificate  register, bride, groom: {full_name, birth_date, ethnicity, nationality,
                           residence, personal_id}, registered_on, registration_place,
                           original_for "bride" (Bản chính số 1/2) | "groom" (2/2)
+    marriage_extract      as marriage_certificate without original_for; only its copies are issued
+                          ("Bản sao Trích lục kết hôn", numbered "n/TLKH-BS")
     death_extract         register, deceased {full_name, birth_date or birth_year, sex, ethnicity,
                           nationality, personal_id, last_residence}, death {at: date or datetime,
                           place, cause}, death_notice {number, issuer, issued_on},

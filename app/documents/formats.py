@@ -92,12 +92,23 @@ def signer_title_lines(title: str) -> tuple[str, ...]:
         raise ValueError(f"unknown signer title {title!r}") from None
 
 
+# The area of the People's Committee leader's signature and seal. Its id is an anchor of the PDF (a named
+# destination with its page and position), so the e-signature tool finds where to place the signature
+# appearance and the seal image; the same id on every document with a leader's signature.
+SEAL_AREA_ID = "chu-ky-so-lanh-dao"
+SEAL_AREA_LABEL = "Chữ ký số, đóng dấu"
+
+
 def signature_of(signer: dict[str, str] | None, unsigned_caption: str = "NGƯỜI KÝ") -> dict[str, object]:
-    """A signer {name, title} as a signature column; with no signer yet (a draft), the form's blank block."""
+    """A leader's signature column with its seal area: the title lines ("CHỦ TỊCH" or "KT. CHỦ TỊCH",
+    "PHÓ CHỦ TỊCH") and name once signed; before that (a draft, a certificate awaiting signature) the form's
+    blank block, its seal area already there for the e-signature to fill."""
+    seal = {"id": SEAL_AREA_ID, "label": SEAL_AREA_LABEL}
     if signer is None:
         hint = "(Ký, ghi rõ họ, chữ đệm, tên, chức vụ và đóng dấu)"
-        return {"captions": (unsigned_caption,), "hint": hint, "name": ""}
-    return {"captions": signer_title_lines(signer["title"]), "hint": None, "name": signer["name"]}
+        return {"captions": (unsigned_caption,), "hint": hint, "name": "", "seal": seal}
+    captions = signer_title_lines(signer["title"])
+    return {"captions": captions, "hint": None, "name": signer["name"], "seal": seal}
 
 
 FILTERS = {

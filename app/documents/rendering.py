@@ -25,6 +25,7 @@ KINDS: tuple[str, ...] = (
     "apology_slip",
     "birth_certificate",
     "marriage_certificate",
+    "marriage_extract",
     "death_extract",
     "register_book",
 )

@@ -110,3 +110,62 @@ def is_registration_late(
     if days is None:
         return False
     return (calendar or default_calendar()).is_late(event_date, registration_date, days)
+
+
+# The apology and new-appointment slip (C10) is sent before the appointment is missed. NĐ 61/2018/NĐ-CP
+# (one-stop shop, kept by NĐ 118/2025) asks for it at the latest one day before the due date [knowledge,
+# unsure]; a same-day procedure cannot give a day, so it is sent 2 working hours before closing time
+# (15:00 on a 17:00 close, the receipt cut-off of C7) [design].
+APOLOGY_LEAD_WORKING_HOURS_SAME_DAY = 2
+APOLOGY_LEAD_WORKING_HOURS = 8  # one working day
+
+
+def subtract_working_hours(end: datetime, hours: float, calendar: WorkingCalendar) -> datetime:
+    """end − hours counted only within office periods of working days (the inverse of add_working_hours)."""
+    if hours < 0:
+        raise ValueError("hours must be >= 0")
+    local = to_local(end)
+    remaining = timedelta(hours=hours)
+    day = local.date()
+    for _ in range(3660):  # ten years of days: a calendar with no office period at all stops here
+        for opens, closes in reversed(calendar.office_periods(day)):
+            begin = datetime.combine(day, opens, LOCAL_TZ)
+            finish = min(datetime.combine(day, closes, LOCAL_TZ), local)
+            if finish <= begin:
+                continue
+            if finish - begin >= remaining:
+                return (finish - remaining).astimezone(UTC)
+            remaining -= finish - begin
+        day -= timedelta(days=1)
+    raise ValueError("no office hours before this moment")
+
+
+def apology_due_at(due_at: datetime, working_days: int, calendar: WorkingCalendar | None = None) -> datetime:
+    """When the apology slip is due if the result is not ready yet (UTC): a working day before the due date,
+    or 2 working hours before it for a same-day limit (see APOLOGY_LEAD_*)."""
+    cal = calendar or default_calendar()
+    lead = APOLOGY_LEAD_WORKING_HOURS_SAME_DAY if working_days <= 1 else APOLOGY_LEAD_WORKING_HOURS
+    moment = subtract_working_hours(due_at, lead, cal)
+    local = to_local(moment)
+    periods = cal.office_periods(local.date())
+    if periods and local.time().replace(tzinfo=None) == periods[0][0]:  # "a day before": the eve's close
+        eve = cal.previous_working_day(local.date())
+        return datetime.combine(eve, cal.closing_time(eve), LOCAL_TZ).astimezone(UTC)
+    return moment
+
+
+def draft_confirmation_extension(sent_at: datetime, calendar: WorkingCalendar | None = None) -> float:
+    """The working hours the citizen may hold the electronic draft (the 1 day of S1–S3, silence = consent):
+    this time is the citizen's and is added to the due date, so confirmation never makes a dossier late."""
+    cal = calendar or default_calendar()
+    local, until = to_local(sent_at), to_local(draft_confirmation_due_at(sent_at))
+    hours = 0.0
+    day = local.date()
+    while day <= until.date():
+        for opens, closes in cal.office_periods(day):
+            begin = max(datetime.combine(day, opens, LOCAL_TZ), local)
+            finish = min(datetime.combine(day, closes, LOCAL_TZ), until)
+            if finish > begin:
+                hours += (finish - begin).total_seconds() / 3600
+        day += timedelta(days=1)
+    return hours

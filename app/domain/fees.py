@@ -26,6 +26,7 @@ class FeeRule:
     amount: Callable[[FeeSchedule], int]
     late_only: bool = True
     free_reason: str = "on_time"
+    copy_name: str = "bản sao trích lục"  # what a copy is called: "bản sao Giấy khai sinh" (fee lines)
 
 
 @dataclass(frozen=True)
@@ -78,11 +79,24 @@ class FeeSchedule:
             label = f"Lệ phí đăng ký {rule.name}" + (" quá hạn" if late and rule.late_only else "")
             lines.append((label, base))
         if copies:
-            lines.append((f"Phí cấp bản sao trích lục ({copies} bản)", copies * self.copy))
+            lines.append((f"Phí cấp {rule.copy_name} ({copies} bản)", copies * self.copy))
         return FeeResult(sum(amount for _, amount in lines), exempt_reason, lines)
 
 
 DEFAULT_FEE_SCHEDULE = FeeSchedule()
+
+# Luật Hộ tịch Art. 11(1)(b): why the registration fee itself is waived (FeeRule.free_reason)
+FREE_REASONS: dict[str, str] = {
+    "on_time": "đăng ký {name} đúng hạn",
+    "domestic_marriage": "đăng ký kết hôn của công dân Việt Nam cư trú ở trong nước",
+}
+
+
+def exemption_label(reason: str, rule: FeeRule) -> str:
+    """The Vietnamese reason a slip prints: "đăng ký khai sinh đúng hạn", "Người thuộc hộ nghèo"."""
+    if reason in EXEMPTIONS:
+        return EXEMPTIONS[reason]
+    return FREE_REASONS.get(reason, reason).format(name=rule.name)
 
 
 def fee_rule_of(procedure: str | FeeRule) -> FeeRule:

@@ -31,3 +31,23 @@ def mentions_current_province(place: str) -> bool:
     for alias, name in _ALIASES.items():
         folded = folded.replace(f" {alias} ", f" {name} ")
     return any(f" {name} " in folded for name in current_province_names())
+
+
+def commune_place(code: str | int | None) -> str:
+    """A ward/commune code as the place a paper prints: 'Phường Hoàn Kiếm, Thành phố Hà Nội' ("" if unknown).
+
+    The two-level names of NĐ 120/2025 (commune, province); a code is never printed in its place.
+    """
+    from vietnam_provinces import ProvinceCode, Ward, WardCode
+
+    try:
+        ward = Ward.from_code(WardCode(int(str(code))))
+        province = Province.from_code(ProvinceCode(int(ward.province_code)))
+    except (TypeError, ValueError, LookupError, AttributeError):
+        return ""
+    return f"{ward.name}, {province.name}"
+
+
+def commune_named(code: str | int | None) -> str:
+    """A commune for a sentence: its names, or "mã <code>" for a code the list does not know."""
+    return commune_place(code) or f"mã {code}"

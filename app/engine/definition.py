@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -202,19 +203,26 @@ def _parse(xml: bytes, key: str) -> ProcessDefinition:
     )
 
 
-_cache: dict[str, ProcessDefinition] = {}
+# bounded: every draft the modeler saves or test-runs is validated, so contents come and go (deployed versions
+# are also kept per application by app/services/processes.py definition_for)
+CACHE_SIZE = 64
+_cache: OrderedDict[str, ProcessDefinition] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
 def load_definition(xml: bytes, key: str) -> ProcessDefinition:
     """Parse and validate a diagram once per content hash; later calls return the cached definition."""
     digest = hashlib.sha256(xml).hexdigest() + ":" + key
-    cached = _cache.get(digest)
-    if cached is not None:
-        return cached
+    with _cache_lock:
+        cached = _cache.get(digest)
+        if cached is not None:
+            _cache.move_to_end(digest)
+            return cached
     definition = _parse(xml, key)
     with _cache_lock:
         _cache[digest] = definition
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return definition
 
 

@@ -71,6 +71,9 @@ class _Graph:
     lane_of: dict[str, str]  # node id -> lane id
     boundary: dict[str, list[str]]  # activity id -> boundary event ids
 
+    def host_of(self, boundary_id: str) -> str | None:
+        return next((host for host, events in self.boundary.items() if boundary_id in events), None)
+
     def successors(self, node_id: str) -> list[str]:
         out = [f.get("targetRef") or "" for f in self.outgoing.get(node_id, [])]
         return out + self.boundary.get(node_id, [])
@@ -135,6 +138,7 @@ def lint_process(
     graph = _graph(process)
     findings += _lint_gateways_and_flows(process, graph)
     findings += _lint_timers(process)
+    findings += _lint_operations(graph)
     findings += _lint_code(process, graph)
     findings += _lint_checkpoints(graph, list(checkpoints), register_operation)
     return findings
@@ -172,6 +176,20 @@ def _lint_gateways_and_flows(process: etree._Element, graph: _Graph) -> list[dic
                 )
             )
     return findings
+
+
+def _lint_operations(graph: _Graph) -> list[dict[str, Any]]:
+    """A service task names the operation it calls (the parser refuses one without, less helpfully)."""
+    return [
+        _finding(
+            node_id,
+            "operation_missing",
+            f"Nhiệm vụ dịch vụ «{el.get('name') or node_id}» chưa chọn thao tác.",
+        )
+        for node_id, el in graph.nodes.items()
+        if etree.QName(el).localname == "serviceTask"
+        and el.find(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}serviceTaskOperator") is None
+    ]
 
 
 def _lint_timers(process: etree._Element) -> list[dict[str, Any]]:
@@ -283,6 +301,8 @@ def _lint_checkpoints(
     registers = [i for i, el in graph.nodes.items() if _operation(el) == register_operation]
     # a refusal after the entry voids it (the number stays, marked void): that path issues nothing
     voids = [i for i, el in graph.nodes.items() if _operation(el) == VOID_OPERATION]
+    side = [i for i, el in graph.nodes.items() if el.get("cancelActivity") == "false"]
+    main = _reachable(graph, starts, None, *side)  # what the process reaches without any side branch
     if not registers:
         return [
             _finding(
@@ -313,8 +333,13 @@ def _lint_checkpoints(
         # the checkpoint must lie on every path start → register entry, or on every path register entry → end
         before = _reachable(graph, starts, blocked=cp.task_id)
         skipped_before = any(r in before for r in registers)
-        after = _reachable(graph, [s for r in registers for s in graph.successors(r)], cp.task_id, *voids)
-        skipped_after = bool(after & ends) or not ends
+        entered = [s for r in registers for s in graph.successors(r)]
+        after = _reachable(graph, entered, cp.task_id, *voids, *side)
+        # a non-interrupting boundary event (an apology slip while the task waits) starts a side branch: the
+        # main token stays at its task, so the branch bypasses nothing unless it rejoins the main flow
+        branches = _reachable(graph, [e for e in side if graph.host_of(e) in after], cp.task_id, *voids)
+        rejoined = _reachable(graph, (branches & main) - set(side), cp.task_id, *voids)
+        skipped_after = bool((after | rejoined) & ends) or not ends
         if skipped_before and skipped_after:
             findings.append(
                 _finding(

@@ -76,7 +76,8 @@ class SmtpOutbox:
 def outbox_from_config(config: Any) -> Outbox:
     """SMTP when HOTICH_SMTP_HOST is set (app config or environment), else the .eml directory."""
     files = FileOutbox(config.get("HOTICH_MAIL_OUTBOX") or "instance/outbox")
-    if config.get("TRAINING"):  # the training space never mails anyone: its messages stay as files
+    # the training space and the modeler's test-run sandbox never mail anyone: their messages stay as files
+    if config.get("TRAINING") or config.get("HOTICH_SANDBOX"):
         return files
 
     def setting(name: str, default: str = "") -> str:

@@ -24,8 +24,23 @@ class RegistryUnavailable(RuntimeError):
     """The registry could not be reached or answered with a server error; the job will be retried."""
 
 
+class RegistryMalformed(RegistryUnavailable):
+    """The registry answered, but not with what its interface promises (not JSON, not an object, a field
+    missing): a fault of the other side like an outage, so it is retried too."""
+
+
 class RegistryRejected(ValueError):
-    """The registry refused the request (bad data); retrying will not help."""
+    """The registry refused the request (a 4xx: bad data, unknown person, not allowed); retrying will not
+    help, so the job becomes an incident at once, with this reason."""
+
+    def __init__(self, reason: str, status: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.status = reason, status
+
+
+UNKNOWN_PERSON = "Không có người này trong CSDL quốc gia về dân cư."
+# 4xx answers that mean "not now" rather than "no": retried like an outage
+RETRYABLE_CLIENT_STATUSES = frozenset({408, 409, 423, 425, 429})
 
 
 class RegistryClient(Protocol):
@@ -121,7 +136,7 @@ class EmbeddedRegistry:
         def record() -> None:
             pa, pb = db.session.get(Person, a), db.session.get(Person, b)
             if pa is None or pb is None:
-                raise RegistryRejected("unknown person")
+                raise RegistryRejected(UNKNOWN_PERSON)
             for p, other in ((pa, b), (pb, a)):
                 # a widowed or divorced party's earlier spouse stays on record ("đã từng", HN&GĐ Art. 5(2)(d))
                 earlier = p.spouse_personal_id
@@ -135,7 +150,7 @@ class EmbeddedRegistry:
         def record() -> None:
             person = db.session.get(Person, personal_id)
             if person is None:
-                raise RegistryRejected("unknown person")
+                raise RegistryRejected(UNKNOWN_PERSON)
             person.deceased_on = date.fromisoformat(died_on[:10])
             person.civil_status_locked = True
             if person.spouse_personal_id:
@@ -151,7 +166,7 @@ class EmbeddedRegistry:
         def revoke() -> None:
             person = db.session.get(Person, personal_id)
             if person is None:
-                raise RegistryRejected("unknown person")
+                raise RegistryRejected(UNKNOWN_PERSON)
             person.civil_status_locked = True
 
         write(revoke)
@@ -174,7 +189,7 @@ class EmbeddedRegistry:
         def revoke() -> None:
             person = db.session.get(Person, personal_id)
             if person is None:
-                raise RegistryRejected("unknown person")
+                raise RegistryRejected(UNKNOWN_PERSON)
             person.deceased_on = None
             person.civil_status_locked = False
             if person.spouse_personal_id:
@@ -247,19 +262,52 @@ class HttpRegistry:
             )
         except requests.RequestException as exc:
             raise RegistryUnavailable(str(exc)) from exc
-        if resp.status_code >= 500:
+        if resp.status_code >= 500 or resp.status_code in RETRYABLE_CLIENT_STATUSES:
             raise RegistryUnavailable(f"registry answered {resp.status_code}")
         return resp
+
+    @staticmethod
+    def _json(resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError as exc:
+            raise RegistryMalformed(
+                f"registry answered {resp.status_code} with a body that is not JSON"
+            ) from exc
+
+    @staticmethod
+    def _refusal(resp: requests.Response) -> RegistryRejected:
+        """A 4xx as a rejection, with the registry's own reason when it gives one."""
+        reason = ""
+        try:
+            body = resp.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            error = body.get("error")
+            found = error.get("message") if isinstance(error, dict) else error or body.get("message")
+            reason = str(found or "")
+        reason = reason or resp.text
+        return RegistryRejected(
+            f"registry answered {resp.status_code}: {reason[:300]}".rstrip(": "), resp.status_code
+        )
+
+    def _expect(self, resp: requests.Response, ok: tuple[int, ...]) -> None:
+        if resp.status_code not in ok:
+            raise (
+                self._refusal(resp)
+                if 400 <= resp.status_code < 500
+                else RegistryMalformed(f"registry answered an unexpected {resp.status_code}")
+            )
 
     def lookup(self, personal_id: str) -> dict[str, Any] | None:
         resp = self._call("GET", f"/persons/{personal_id}")
         if resp.status_code == 404:
             return None
-        if resp.status_code != 200:
-            raise RegistryRejected(f"registry answered {resp.status_code}")
-        data = resp.json()
-        if not isinstance(data, dict):
-            raise RegistryRejected("registry answered a record that is not an object")
+        self._expect(resp, (200,))
+        data = self._json(resp)
+        if not isinstance(data, dict) or not isinstance(data.get("personal_id"), str):
+            raise RegistryMalformed("registry answered a record that is not a person")
         return normalized_record(data)
 
     def children_of(self, parent_id: str) -> list[dict[str, Any]]:
@@ -267,29 +315,31 @@ class HttpRegistry:
         resp = self._call("GET", "/persons", params={"parent_personal_id": parent_id})
         if resp.status_code in (404, 405, 501):  # no such search there: KS-10 falls back to dossiers
             return []
-        if resp.status_code != 200:
-            raise RegistryRejected(f"registry answered {resp.status_code}")
-        data = resp.json()
+        self._expect(resp, (200,))
+        data = self._json(resp)
         items = data.get("items") if isinstance(data, dict) else data
+        if not isinstance(items, list | None):
+            raise RegistryMalformed("registry answered a search result that is not a list")
         return [normalized_record(r) for r in items or [] if isinstance(r, dict)]
 
     def create_person(self, record: dict[str, Any], idempotency_key: str) -> str:
         resp = self._call("POST", "/persons", idempotency_key, json=record)
-        if resp.status_code not in (200, 201):
-            raise RegistryRejected(f"registry answered {resp.status_code}: {resp.text[:200]}")
-        return str(resp.json()["personal_id"])
+        self._expect(resp, (200, 201))
+        data = self._json(resp)
+        pid = data.get("personal_id") if isinstance(data, dict) else None
+        if not isinstance(pid, str) or not (len(pid) == 12 and pid.isdigit()):
+            raise RegistryMalformed("registry answered no valid personal id for the new person")
+        return pid
 
     def record_marriage(self, a: str, b: str, on: str, idempotency_key: str) -> None:
         resp = self._call("POST", "/marriages", idempotency_key, json={"a": a, "b": b, "date": on})
-        if resp.status_code not in (200, 201, 204):
-            raise RegistryRejected(f"registry answered {resp.status_code}")
+        self._expect(resp, (200, 201, 204))
 
     def record_death(self, personal_id: str, died_on: str, idempotency_key: str) -> None:
         resp = self._call(
             "POST", f"/persons/{personal_id}/death", idempotency_key, json={"deceased_on": died_on}
         )
-        if resp.status_code not in (200, 201, 204):
-            raise RegistryRejected(f"registry answered {resp.status_code}")
+        self._expect(resp, (200, 201, 204))
 
     def revoke_person(self, personal_id: str, idempotency_key: str) -> None:
         self._post_ok(f"/persons/{personal_id}/revocation", idempotency_key, {})
@@ -302,5 +352,4 @@ class HttpRegistry:
 
     def _post_ok(self, path: str, idempotency_key: str, body: dict[str, Any]) -> None:
         resp = self._call("POST", path, idempotency_key, json=body)
-        if resp.status_code not in (200, 201, 204):
-            raise RegistryRejected(f"registry answered {resp.status_code}")
+        self._expect(resp, (200, 201, 204))

@@ -4,9 +4,11 @@ from app.models.audit import AuditAnchor, AuditEvent, AuditHead
 from app.models.base import db
 from app.models.calendar import CalendarDay
 from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
-from app.models.identity import ApiToken, Commune, LoginAttempt, User
+from app.models.feedback import Feedback, FeedbackProposal
+from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
-from app.models.process import ProcessVersion
+from app.models.process import ProcessDraft, ProcessVersion
+from app.models.reads import PersonalDataRead
 from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
 
@@ -20,12 +22,17 @@ __all__ = [
     "Document",
     "Dossier",
     "OpenTask",
+    "Feedback",
+    "FeedbackProposal",
     "ApiToken",
     "Commune",
-    "LoginAttempt",
+    "LoginThrottle",
     "User",
+    "UserSession",
     "Job",
+    "ProcessDraft",
     "ProcessVersion",
+    "PersonalDataRead",
     "Counter",
     "RegisterBook",
     "RegisterEntry",

@@ -1,8 +1,8 @@
-"""Communes, users (officials and system accounts), API tokens and login attempts."""
+"""Communes, users (officials and system accounts), API tokens, page sessions and login throttles."""
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.base import Base, UTCDateTime
@@ -69,11 +69,23 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginAttempt(Base):
-    """Failed logins, shared by every worker process, for rate limiting."""
+class UserSession(Base):
+    """A signed-in page session, revocable server side: logout and deactivation delete its row, and the
+    session cookie (which carries only the id) stops working at once."""
 
-    __tablename__ = "login_attempt"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
-    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    __tablename__ = "user_session"
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's session id
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LoginThrottle(Base):
+    """Failed logins of one account (`user:<name>`) or one client address (`ip:<addr>`), shared by every
+    worker process: the count, the last failure and the lock it earned (exponential backoff)."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

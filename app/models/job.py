@@ -22,6 +22,9 @@ class Job(Base):
     locked_by: Mapped[str | None] = mapped_column(String(100))
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
+    # why a failed job (an incident) failed: "rejected" (the registry said no, at once) or "exhausted"
+    # (every attempt met an outage, a timeout or a malformed answer)
+    failure: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     __table_args__ = (Index("ix_job_status_run_at", "status", "run_at"),)

@@ -22,3 +22,16 @@ class ProcessVersion(Base):
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     active: Mapped[bool] = mapped_column(default=True)
     __table_args__ = (UniqueConstraint("key", "version", name="uq_process_version_key_version"),)
+
+
+class ProcessDraft(Base):
+    """An analyst's work in progress on a process (one per key); `version` is its ETag: each save bumps it,
+    and a save that does not name the current version is refused (two analysts editing at once)."""
+
+    __tablename__ = "process_draft"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    version: Mapped[int]
+    base_version: Mapped[int | None]  # the deployed version the draft started from
+    author: Mapped[str] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +16,14 @@ from app.domain.rules import RuleContext, evaluate_birth
 from app.domain.rules.fields import parse_date
 from app.domain.text import fold
 from app.engine.lint import Checkpoint
-from app.procedures.documents import person_block, registration, with_copies
+from app.procedures.documents import id_document_text, person_block, registration, with_copies
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
     Procedure,
     RegisterSpec,
     RegistryOperation,
+    sample_forms,
 )
 from app.procedures.registry_calls import children_in_registry, keep_revocation, lookup_parties_with_family
 from app.services.dossier_result import record_result
@@ -110,7 +111,7 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
         "father": None if d.get("father") is None else person_block(d.get("father"), lookups.get("father")),
         "declarant": {
             "full_name": requester.get("full_name", ""),
-            "id_document": requester.get("personal_id", ""),
+            "id_document": id_document_text(requester),
         },
         "officer_name": (data.get("actors") or {}).get("officer_examine", {}).get("full_name", ""),
     }
@@ -204,7 +205,42 @@ def keep_personal_id(dossier: Dossier, result: dict[str, Any]) -> None:
     record_result(dossier, personal_id=result.get("personal_id"))
 
 
+def sample(today: date) -> dict[str, Any]:
+    """A counter dossier of a child born 5 days ago to a married couple of the demo registry."""
+    born = today - timedelta(days=5)
+    return {
+        "channel": "counter",
+        "data": {
+            "requester": {
+                "full_name": "Nguyễn Văn An",
+                "personal_id": "001095012345",
+                "relationship": "father",
+                "phone": "0912345678",
+            },
+            "copies": 1,
+            "child": {
+                "full_name": "Nguyễn Thị Thử Nghiệm",
+                "birth_date": born.isoformat(),
+                "sex": "female",
+                "ethnicity": "Kinh",
+                "nationality": "Việt Nam",
+                "birth_place": "Bệnh viện Phụ sản Hà Nội, Phường Láng, Thành phố Hà Nội",
+                "home_town": "Thành phố Hà Nội",
+            },
+            "mother": {"personal_id": "001196023456"},
+            "father": {"personal_id": "001095012345"},
+            "birth_certificate": {
+                "number": f"BV-{born:%Y}-99999",
+                "issuer": "Bệnh viện Phụ sản Hà Nội",
+                "issued_on": born.isoformat(),
+            },
+        },
+    }
+
+
 PROCEDURE = Procedure(
+    sample=sample,
+    sample_forms=sample_forms(),
     checkpoints=(
         Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
         Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
@@ -223,7 +259,7 @@ PROCEDURE = Procedure(
     subject_key=subject_key,
     subject_name=subject_name,
     register=RegisterSpec(classify=classify, summary=summary, personal_id_from_result=True),
-    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth),
+    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"),
     # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
     # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
     limits=TimeLimits(1, 1, BIRTH_REGISTRATION_DAYS),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -15,13 +15,20 @@ from app.domain.rules import RuleContext, evaluate_death
 from app.domain.rules.fields import parse_moment
 from app.domain.text import fold
 from app.engine.lint import Checkpoint
-from app.procedures.documents import person_block, registration, with_copies
+from app.procedures.documents import (
+    id_document_text,
+    person_block,
+    registration,
+    residence_text,
+    with_copies,
+)
 from app.procedures.record import (
     DocumentKind,
     DocumentSource,
     Procedure,
     RegisterSpec,
     RegistryOperation,
+    sample_forms,
 )
 from app.procedures.registry_calls import keep_revocation, lookup_parties_with_family, record_registry_outcome
 
@@ -96,19 +103,22 @@ def extract_context(src: DocumentSource) -> dict[str, Any]:
     """Trích lục khai tử: the deceased, the death, the notice, the declarant, the register entry."""
     d, lookups = src.form, src.lookups
     requester = d.get("requester") or {}
+    declared = d.get("deceased") or {}
+    record = lookups.get("deceased") if isinstance(lookups.get("deceased"), dict) else None
     return {
         **registration(src),
         "deceased": {
-            **(person_block(d.get("deceased"), lookups.get("deceased")) or {}),
-            "sex": (d.get("deceased") or {}).get("sex", ""),
-            "last_residence": (d.get("deceased") or {}).get("last_residence", ""),
+            **(person_block(declared, record) or {}),
+            "sex": declared.get("sex") or (record or {}).get("sex", ""),
+            # Nơi cư trú cuối cùng (LHT Art. 32): as declared, else the registry's commune by name
+            "last_residence": residence_text(declared.get("last_residence"), record),
         },
         "death": d.get("death") or {},
         "death_notice": d.get("death_notice") or {},
         "declarant": {
             "full_name": requester.get("full_name", ""),
-            "id_document": requester.get("personal_id", ""),
-            "relationship": requester.get("relationship", ""),
+            "id_document": id_document_text(requester),
+            "relationship": src.choice_label("requester.relationship", requester.get("relationship")),
         },
     }
 
@@ -140,7 +150,37 @@ def revoke_in_registry(
     return {"revoked": True, "personal_id": pid}
 
 
+def sample(today: date) -> dict[str, Any]:
+    """A counter dossier: Trần Văn Bình (demo registry) died in hospital 2 days ago; his wife registers."""
+    died = today - timedelta(days=2)
+    return {
+        "channel": "counter",
+        "data": {
+            "requester": {
+                "full_name": "Lê Thị Hạnh",
+                "personal_id": "001148002345",
+                "relationship": "spouse",
+            },
+            "copies": 1,
+            "deceased": {"personal_id": "001045001234", "full_name": "Trần Văn Bình", "sex": "male"},
+            "death": {
+                "at": f"{died.isoformat()}T10:30:00+07:00",
+                "place": "Bệnh viện Hữu nghị Việt Đức, Thành phố Hà Nội",
+                "cause": "Bệnh lý tuổi già",
+            },
+            "death_notice": {
+                "number": "123/GBT",
+                "issuer_type": "health_facility",
+                "issuer": "Bệnh viện Hữu nghị Việt Đức",
+                "issued_on": died.isoformat(),
+            },
+        },
+    }
+
+
 PROCEDURE = Procedure(
+    sample=sample,
+    sample_forms=sample_forms(),
     checkpoints=(
         Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
         Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
@@ -159,7 +199,9 @@ PROCEDURE = Procedure(
     subject_key=subject_key,
     subject_name=subject_name,
     register=RegisterSpec(classify=classify, summary=summary),
-    fee=FeeRule("khai tử", amount=lambda schedule: schedule.late_death),
+    fee=FeeRule(
+        "khai tử", amount=lambda schedule: schedule.late_death, copy_name="bản sao Trích lục khai tử"
+    ),
     # Luật Hộ tịch Art. 5(3), portal record 1.000656: 1 working day; portal case 1.000656.01 lists 5 working
     # days, read as the verification case (domain.md §6.5, design).
     limits=TimeLimits(1, 5, DEATH_REGISTRATION_DAYS),

@@ -4,7 +4,47 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.provinces import commune_place
+from app.domain.rules.fields import parse_date
 from app.procedures.record import DocumentSource, draft_variant
+
+# forms/common/defs.json "id_document.type" (Luật Căn cước 2023; NĐ 123/2015 Art. 2(1))
+ID_DOCUMENT_TYPES = {
+    "id_card": "Thẻ căn cước",
+    "citizen_id_card": "Thẻ Căn cước công dân",
+    "electronic_id": "Căn cước điện tử",
+    "identity_certificate": "Giấy chứng nhận căn cước",
+    "passport": "Hộ chiếu",
+    "other": "Giấy tờ tùy thân",
+}
+# cards whose number is the personal id (Luật Căn cước 2023 Art. 12): the number may be left out
+_NUMBERED_BY_PERSONAL_ID = frozenset({"id_card", "citizen_id_card", "electronic_id"})
+
+
+def residence_text(declared: Any, lookup: dict[str, Any] | None) -> str:
+    """Nơi cư trú as printed: the declared place, else the registry's commune as names, never its code."""
+    if isinstance(declared, str) and declared.strip():
+        return declared.strip()
+    return commune_place((lookup or {}).get("residence_commune_code"))
+
+
+def id_document_text(person: dict[str, Any] | None) -> str:
+    """The identity document as the forms print it: 'Thẻ căn cước số 001095012345, do Bộ Công an cấp ngày
+    20/11/2021' with what is known; only a personal id gives 'Số định danh cá nhân 001095012345'."""
+    person = person or {}
+    doc = person.get("id_document") if isinstance(person.get("id_document"), dict) else {}
+    pid = str(person.get("personal_id") or "")
+    kind = str(doc.get("type") or "")
+    number = str(doc.get("number") or (pid if kind in _NUMBERED_BY_PERSONAL_ID else ""))
+    if not kind:
+        return f"Số định danh cá nhân {pid}" if pid else ""
+    text = ID_DOCUMENT_TYPES.get(kind, ID_DOCUMENT_TYPES["other"]) + (f" số {number}" if number else "")
+    issued = parse_date(doc.get("issued_on"))
+    if doc.get("issuer"):
+        text += f", do {doc['issuer']} cấp" + (f" ngày {issued:%d/%m/%Y}" if issued else "")
+    elif issued:
+        text += f", cấp ngày {issued:%d/%m/%Y}"
+    return text
 
 
 def person_block(p: dict[str, Any] | None, lookup: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -19,8 +59,9 @@ def person_block(p: dict[str, Any] | None, lookup: dict[str, Any] | None) -> dic
         "birth_year": p.get("birth_year") or (str(birth)[:4] if birth else ""),
         "ethnicity": p.get("ethnicity") or lookup.get("ethnicity", ""),
         "nationality": p.get("nationality") or lookup.get("nationality", ""),
-        "residence": p.get("residence") or lookup.get("residence_commune_code") or "",
+        "residence": residence_text(p.get("residence"), lookup),
         "personal_id": p.get("personal_id") or lookup.get("personal_id", ""),
+        "id_document": id_document_text({"personal_id": lookup.get("personal_id"), **p}),
     }
 
 

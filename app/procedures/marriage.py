@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +23,7 @@ from app.procedures.record import (
     RegisterSpec,
     RegistryOperation,
     draft_variant,
+    sample_forms,
 )
 from app.procedures.registry_calls import (
     family_records,
@@ -167,7 +168,33 @@ def certificate_variants(data: dict[str, Any], draft: bool) -> list[dict[str, An
     ]
 
 
+def sample(today: date) -> dict[str, Any]:
+    """A counter dossier of two single persons of the demo registry, a first marriage each."""
+    return {
+        "channel": "counter",
+        "data": {
+            "requester": {"full_name": "Vũ Đức Anh", "personal_id": "001097067890", "relationship": "groom"},
+            "copies": 0,
+            "bride": {"personal_id": "001198056789", "full_name": "Đặng Thị Mai", "marriage_count": 1},
+            "groom": {"personal_id": "001097067890", "full_name": "Vũ Đức Anh", "marriage_count": 1},
+        },
+    }
+
+
+def extract_copies(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
+    """The copies of the Trích lục kết hôn the parties asked (and paid) for; there is no draft of them."""
+    if draft:
+        return []
+    copies = int((data.get("dossier") or {}).get("copies") or 0)
+    return [{"suffix": f"ban_sao_{i}", "copy": {"number": i}} for i in range(1, copies + 1)]
+
+
 PROCEDURE = Procedure(
+    sample=sample,
+    sample_forms=sample_forms(
+        marriage_handover={"bride_present": True, "groom_present": True, "voluntary_confirmed": True},
+        verification_overdue={"decision": "examine"},
+    ),
     checkpoints=(
         Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
         Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
@@ -188,7 +215,11 @@ PROCEDURE = Procedure(
     register=RegisterSpec(classify=classify, summary=summary),
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
     fee=FeeRule(
-        "kết hôn", amount=lambda schedule: schedule.marriage, late_only=False, free_reason="domestic_marriage"
+        "kết hôn",
+        amount=lambda schedule: schedule.marriage,
+        late_only=False,
+        free_reason="domestic_marriage",
+        copy_name="bản sao Trích lục kết hôn",
     ),
     # Luật Hộ tịch Art. 5(3), portal record 1.000894: 1 working day; Art. 18(2): at most 5 working days when
     # the conditions need verification. No registration period.
@@ -201,6 +232,12 @@ PROCEDURE = Procedure(
             certificate_context,
             certificate_variants,
             resolves=True,
+            companions=("marriage_extract",),
+        ),
+        # domain.md §5.4 step 10: copies of the extract (bản sao Trích lục kết hôn), charged under TT
+        # 281/2016, printed with the certificates and signed with them
+        DocumentKind(
+            "marriage_extract", "Trích lục kết hôn", "trich_luc_ket_hon", certificate_context, extract_copies
         ),
     ),
     registry_operations=MappingProxyType(

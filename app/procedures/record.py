@@ -46,6 +46,8 @@ class DocumentSource:
     header: dict[
         str, Any
     ]  # issuer, issued_on, dossier_code, procedure_name, requester, signer, receiver_name
+    # (dotted path in the submission form, code) -> the choice's Vietnamese label ("x-enum-labels")
+    choice_label: Callable[[str, Any], str] = lambda path, code: str(code or "")
 
     @property
     def form(self) -> dict[str, Any]:
@@ -80,6 +82,13 @@ class DocumentKind:
     build: ContextBuilder
     variants: VariantPlan = single_variant
     resolves: bool = False  # issuing it settles the dossier: the on-time outcome (QĐ 766) is measured
+    # kinds issued (and signed) with this one, e.g. the marriage extract's copies with the certificate
+    companions: tuple[str, ...] = ()
+
+    @property
+    def copy_name(self) -> str:
+        """What the law calls a copy of it: "Bản sao Giấy khai sinh", "Bản sao Trích lục khai tử"."""
+        return f"Bản sao {self.title}"
 
 
 @dataclass(frozen=True)
@@ -140,6 +149,10 @@ class Procedure:
     attachment_kinds: tuple[str, ...] | None = None  # allowed forms/common attachment kinds; None = all
     process_dir: Path | None = None  # default processes/<process_key>/ of the repository
     forms_dir: Path | None = None  # default <forms root>/<process_key>/ (forms/, or $HOTICH_FORMS_DIR)
+    # the modeler's test-run: a typical dossier ({"channel", "data"}) for a day, built on the demo registry
+    # persons, and what each form submits unless the analyst picks another decision
+    sample: Callable[[date], dict[str, Any]] | None = None
+    sample_forms: Mapping[str, dict[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def process_folder(self) -> Path:
@@ -167,3 +180,16 @@ class Procedure:
 
     def document(self, kind: str) -> DocumentKind | None:
         return next((d for d in self.documents if d.kind == kind), None)
+
+
+def sample_forms(**extra: dict[str, Any]) -> Mapping[str, dict[str, Any]]:
+    """What the test-run submits on each form unless the analyst chose another decision."""
+    forms: dict[str, dict[str, Any]] = {
+        "reception_check": {"decision": "accept"},
+        "officer_examine": {"decision": "approve"},
+        "register_sign": {"mode": "in_person", "officer_signed": True},
+        "chairman_sign": {"decision": "sign", "signer_title": "chu_tich"},
+        "return_result": {"delivered_via": "counter"},
+    }
+    forms.update(extra)
+    return MappingProxyType(forms)

@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from app.domain.calendar import local_date
+from app.domain.fees import exemption_label
 from app.engine.definition import canonical_json
-from app.models import Commune, Document, Dossier, db
+from app.models import Attachment, Commune, Document, Dossier, db
 from app.procedures import DocumentKind, DocumentSource
 from app.procedures import get as get_procedure
 from app.procedures.documents import signer
@@ -21,13 +22,32 @@ from app.services.errors import ServiceError
 
 # -- the documents every procedure issues (their certificates and extracts live in app/procedures) ----------
 def _slip_context(src: DocumentSource) -> dict[str, Any]:
+    """Phiếu tiếp nhận và hẹn trả kết quả: the declaration and every attachment received (at submission and
+    with each supplement), and the fee actually due: the registration fee or why it is waived, the copies."""
     acc = src.data.get("acceptance") or {}
+    procedure = get_procedure(src.dossier.procedure)
+    fee = dict(acc.get("fee") or {"amount": 0, "exempt_reason": None, "lines": []})
+    if fee.get("exempt_reason"):
+        fee["exempt_label"] = exemption_label(str(fee["exempt_reason"]), procedure.fee)
     return {
         "received_at": src.dossier.received_at.isoformat(),
         "due_at": acc.get("due_at", ""),
-        "documents": [a.get("kind", "") for a in src.form.get("attachments_meta", [])] or ["Tờ khai"],
-        "fee": acc.get("fee") or {"amount": 0, "exempt_reason": None, "lines": []},
+        "documents": [procedure.form_title, *received_attachments(src.dossier)],
+        "fee": fee,
     }
+
+
+def received_attachments(dossier: Dossier) -> list[str]:
+    """Each attachment received with the dossier, by its Vietnamese kind and file name, in order."""
+    rows = db.session.execute(
+        select(Attachment.kind, Attachment.filename)
+        .where(Attachment.dossier_id == dossier.id)
+        .order_by(Attachment.id)
+    ).all()
+    kinds = (
+        collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"].get("x-enum-labels") or {}
+    )
+    return [f"{kinds.get(kind, kind)} (tệp {filename})" for kind, filename in rows]
 
 
 def _supplement_context(src: DocumentSource) -> dict[str, Any]:
@@ -73,9 +93,16 @@ def _apology_context(src: DocumentSource) -> dict[str, Any]:
         "reason": (
             "Hồ sơ phải xác minh tình trạng hôn nhân tại Ủy ban nhân dân cấp xã nơi cư trú."
             if verified
-            else "Hồ sơ cần thêm thời gian xác minh, thẩm tra."
+            else WAITING_REASONS.get(dossier.status, "Hồ sơ cần thêm thời gian xác minh, thẩm tra.")
         ),
     }
+
+
+# why the result is not ready, by the step the dossier waits at when the apology slip goes out
+WAITING_REASONS = {
+    "awaiting_confirmation": "Hồ sơ đang chờ ông/bà xác nhận bản dự thảo điện tử.",
+    "awaiting_signature": "Hồ sơ đang chờ lãnh đạo Ủy ban nhân dân ký.",
+}
 
 
 SHARED_KINDS = (
@@ -129,9 +156,10 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
         while unique in taken:
             unique, n = f"{name}_{n}", n + 1
         token = secrets.token_urlsafe(16)
+        copy = {**variant["copy"], "name": spec.copy_name, "of": spec.title} if variant["copy"] else None
         doc_ctx = {
             **ctx,
-            "copy": variant["copy"],
+            "copy": copy,
             "electronic": bool(variant.get("electronic")),
             "draft": bool(variant.get("draft")),
             "verify_token": token,
@@ -140,9 +168,9 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
         if "original_for" in variant:
             doc_ctx["original_for"] = variant["original_for"]
         title = (
-            spec.title
-            + (" (dự thảo)" if draft else "")
-            + (f" — bản sao số {variant['copy']['number']}" if variant["copy"] else "")
+            f"{spec.copy_name} số {variant['copy']['number']}"
+            if variant["copy"]
+            else spec.title + (" (dự thảo)" if draft else "")
         )
         db.session.add(
             Document(
@@ -158,13 +186,19 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
         )
         taken.add(unique)
         names.append(unique)
+    if not draft:
+        for companion in spec.companions:
+            names += issue_documents(dossier, companion, data, now)
     return names
 
 
 def sign_issued(dossier: Dossier, kind: str, signer_block: dict[str, str] | None, now: datetime) -> list[str]:
-    """Put the signer on the printed documents of `kind` (not drafts); returns their names."""
+    """Put the signer on the printed documents of `kind` and its companions (not drafts); their names."""
+    kinds = [kind, *document_kind(dossier.procedure, kind).companions]
     docs = db.session.scalars(
-        select(Document).where(Document.dossier_id == dossier.id, Document.kind == kind).order_by(Document.id)
+        select(Document)
+        .where(Document.dossier_id == dossier.id, Document.kind.in_(kinds))
+        .order_by(Document.id)
     ).all()
     names = []
     for doc in docs:
@@ -198,7 +232,21 @@ def _context(dossier: Dossier, spec: DocumentKind, data: dict[str, Any], now: da
         "signer": None,
         "receiver_name": (data.get("actors") or {}).get("reception_check", {}).get("full_name", ""),
     }
-    return {**header, **spec.build(DocumentSource(dossier, data, now, header))}
+    process_key = get_procedure(dossier.procedure).process_key
+    source = DocumentSource(
+        dossier, data, now, header, lambda path, code: choice_label(process_key, path, code)
+    )
+    return {**header, **spec.build(source)}
+
+
+def choice_label(process_key: str, path: str, code: Any) -> str:
+    """The Vietnamese label of a choice in the procedure's submission form ("requester.relationship",
+    "relative") -> "Họ hàng"; the code itself only when the form declares no label for it."""
+    node: Any = collaborators().forms.schema(process_key, "submission")
+    for name in path.split("."):
+        node = (node.get("properties") or {}).get(name) if isinstance(node, dict) else None
+    labels = node.get("x-enum-labels") if isinstance(node, dict) else None
+    return str((labels or {}).get(code, code or ""))
 
 
 class DocumentTampered(ServiceError):

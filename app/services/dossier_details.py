@@ -61,10 +61,49 @@ def pending_calls(dossier: Dossier) -> int:
         db.session.scalar(
             select(func.count())
             .select_from(Job)
-            .where(Job.dossier_id == dossier.id, Job.status.in_(("pending", "running")))
+            .where(
+                Job.dossier_id == dossier.id,
+                Job.kind == "service_call",
+                Job.status.in_(("pending", "running")),
+            )
         )
         or 0
     )
+
+
+WAITING_JOB_STATUSES = ("pending", "running", "failed")
+
+
+def registry_calls(dossier: Dossier) -> list[dict[str, Any]]:
+    """The registry calls the dossier waits on, and what happens next: `pending` (first attempt under
+    way), `retrying` (an outage; the runner tries again at `next_attempt_at`), `failed` (every attempt
+    failed) or `rejected` (the registry refused; `reason` says why). Both of the last two are incidents
+    an admin retries; the dossier continues when the call succeeds."""
+    jobs = db.session.scalars(
+        select(Job)
+        .where(Job.dossier_id == dossier.id, Job.kind == "service_call", Job.status.in_(WAITING_JOB_STATUSES))
+        .order_by(Job.id)
+    )
+    return [call_state(job) for job in jobs]
+
+
+def call_state(job: Job) -> dict[str, Any]:
+    if job.status == "failed":
+        state = "rejected" if job.failure == "rejected" else "failed"
+    elif job.attempts > 0 and job.last_error and job.status == "pending":
+        state = "retrying"
+    else:
+        state = "pending"
+    return {
+        "operation": job.payload.get("operation"),
+        "state": state,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "next_attempt_at": job.run_at.isoformat() if state == "retrying" else None,
+        # the registry's own words for a refusal; an outage's technical error is for the admin only
+        "reason": job.last_error if state == "rejected" else None,
+        "since": job.created_at.isoformat(),
+    }
 
 
 def actor_names(usernames: set[str]) -> dict[str, str]:

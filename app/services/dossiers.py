@@ -28,6 +28,7 @@ from app.services.attachment_content import inspect as inspect_attachment
 from app.services.audit import PendingEvent
 from app.services.collaborators import collaborators
 from app.services.commands import EngineFailure, dossier_command, persist, run_command
+from app.services.dossier_details import registry_calls
 from app.services.dossier_result import record_result
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, TooLarge
 from app.services.operations import CommandDispatcher
@@ -322,6 +323,7 @@ def dossier_view(d: Dossier, actor: User) -> dict[str, Any]:
         "result": d.result,
         "instance_id": d.id,
         "process": {"key": version.key, "version": pv.version if pv else None},
+        "registry_calls": registry_calls(d),
     }
 
 

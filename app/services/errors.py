@@ -23,6 +23,7 @@ class ServiceError(Exception):
         self.fields = fields or {}
         self.rules = rules or []
         self.extra = extra or {}
+        self.headers: dict[str, str] = {}  # e.g. Retry-After of a 429
         if code:
             self.code = code
 
@@ -66,3 +67,7 @@ class Invalid(ServiceError):
 
 class RateLimited(ServiceError):
     status, code = 429, "rate_limited"
+
+
+class PreconditionRequired(ServiceError):
+    status, code = 428, "precondition_required"

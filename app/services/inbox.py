@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, or_, select
 
 from app.domain.calendar import LOCAL_TZ, local_date
-from app.models import Dossier, OpenTask, User, db
+from app.models import Dossier, Job, OpenTask, User, db
 from app.procedures import all_procedures
 from app.procedures import get as get_procedure
+from app.services.dossier_details import WAITING_JOB_STATUSES, call_state
 from app.services.processes import active_version, definition_for
 from app.services.tasks import inbox_query, task_view
 
@@ -256,3 +257,28 @@ def poll(actor: User, since: datetime | None, now: datetime) -> dict[str, Any]:
 
 def with_tab(f: InboxFilters, tab: str) -> InboxFilters:
     return replace(f, tab=tab if tab in TABS else "all")
+
+
+REGISTRY_WAIT_LIMIT = 50
+
+
+def registry_waiting(actor: User, limit: int = REGISTRY_WAIT_LIMIT) -> list[dict[str, Any]]:
+    """Dossiers of the caller's commune that wait on a population-registry call — no official's task is
+    open for them meanwhile — failed and rejected calls (incidents) first, then the oldest."""
+    inbox_query(actor)  # the same role check as the inbox
+    failed_first = case((Job.status == "failed", 0), else_=1)
+    rows = db.session.execute(
+        select(Job, Dossier.code, Dossier.procedure, Dossier.status)
+        .join(Dossier, Dossier.id == Job.dossier_id)
+        .where(
+            Dossier.commune_code == actor.commune_code,
+            Job.kind == "service_call",
+            Job.status.in_(WAITING_JOB_STATUSES),
+        )
+        .order_by(failed_first, Job.created_at, Job.id)
+        .limit(limit)
+    ).all()
+    return [
+        {"dossier_code": code, "procedure": procedure, "dossier_status": status, **call_state(job)}
+        for job, code, procedure, status in rows
+    ]

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.engine.instance import EngineError
 from app.instrumentation import measured
@@ -35,7 +36,7 @@ from app.services.notifications import deliver_mail
 from app.services.transaction import write
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=60)  # the default; HOTICH_JOB_LEASE_SECONDS sets it
 BACKOFF_BASE_S = 2.0
 
 
@@ -59,11 +60,13 @@ def claim_jobs(worker: str, limit: int = 10) -> list[int]:
         db.session.commit()
         return []
 
+    lease = timedelta(seconds=collaborators().settings.get("job_lease_seconds", LEASE.total_seconds()))
+
     def claim() -> list[int]:
         query = select(Job).where(_due(now)).order_by(Job.run_at).limit(limit)
         jobs = db.session.scalars(query.with_for_update(skip_locked=True)).all()
         for job in jobs:
-            job.status, job.locked_by, job.locked_until = "running", worker, now + LEASE
+            job.status, job.locked_by, job.locked_until = "running", worker, now + lease
             job.attempts += 1
         return [j.id for j in jobs]
 
@@ -103,9 +106,11 @@ def run_job(job_id: int) -> str:
     except Exception as exc:  # noqa: BLE001 - every failure is retried, then becomes an incident
         log.warning("job %s failed: %s", job_id, exc)
         db.session.rollback()
-        error = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
+        # a refusal by the registry (a 4xx) is an answer, not an outage: an incident at once, with its reason
+        rejected = isinstance(exc, RegistryRejected)
+        error = str(exc) if rejected else f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"
         try:
-            write(lambda: _record_failure(job_id, error))
+            write(lambda: _record_failure(job_id, error, rejected=rejected))
         except Exception:  # noqa: BLE001 - the lease expires and the job is claimed again
             log.exception("could not record the failure of job %s", job_id)
         return "failed"
@@ -127,7 +132,7 @@ def feed_result(job_id: int, result: Any) -> None:
         )
         run_command(dossier, event, now, lambda instance: instance.complete_call(task_key, result))
         _apply_result(dossier, operation, result)
-        _finish(job_id)
+        _close(job)  # the row read at the top of this transaction: no second read of it
 
     now = collaborators().clock.now()
     try:
@@ -140,8 +145,15 @@ def feed_result(job_id: int, result: Any) -> None:
 def _finish(job_id: int) -> None:
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is not None:
-        job.status, job.finished_at = "done", collaborators().clock.now()
-        job.locked_by = job.locked_until = None
+        _close(job)
+
+
+def _close(job: Job) -> None:
+    job.status, job.finished_at = "done", collaborators().clock.now()
+    job.locked_by = job.locked_until = None
+    # written even when the row as read had them empty: another runner may have set them since
+    flag_modified(job, "locked_by")
+    flag_modified(job, "locked_until")
 
 
 def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
@@ -153,16 +165,18 @@ def _apply_result(dossier: Dossier, operation: str, result: Any) -> None:
         found.apply(dossier, result)
 
 
-def _record_failure(job_id: int, error: str) -> None:
-    """Back off and retry later; after the last attempt the job is an incident (status failed)."""
+def _record_failure(job_id: int, error: str, *, rejected: bool = False) -> None:
+    """Back off and retry later; after the last attempt, or at once when the registry rejected the
+    request, the job is an incident (status failed)."""
     now = collaborators().clock.now()
     job = db.session.get(Job, job_id, populate_existing=True)
     if job is None:
         return
     job.last_error = error[:2000]
     job.locked_by = job.locked_until = None
-    if job.attempts >= job.max_attempts:
-        job.status = "failed"  # an incident: shown to admins, retried by hand
+    if rejected or job.attempts >= job.max_attempts:
+        job.status = "failed"  # an incident: shown to admins and to the dossier's officials, retried by hand
+        job.failure = "rejected" if rejected else "exhausted"
     else:
         job.status = "pending"
         job.run_at = now + timedelta(seconds=BACKOFF_BASE_S * 2 ** (job.attempts - 1))
@@ -257,6 +271,7 @@ def list_incidents(actor: User) -> list[dict[str, Any]]:
             "dossier_code": code,
             "operation": j.payload.get("operation"),
             "attempts": j.attempts,
+            "failure": j.failure,
             "last_error": j.last_error,
             "created_at": j.created_at.isoformat(),
         }
@@ -273,6 +288,7 @@ def retry_incident(actor: User, job_id: int) -> None:
         if job is None or job.status != "failed":
             raise NotFound("Không tìm thấy sự cố.")
         job.status, job.attempts, job.run_at = "pending", 0, collaborators().clock.now()
+        job.failure = None
         job_signal.wake_after_commit()
 
     write(retry)

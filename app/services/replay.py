@@ -77,16 +77,21 @@ def state_seq(events: list[RecordedEvent], upto: int) -> int:
 
 
 def replay_events(
-    dossier: Dossier, events: list[RecordedEvent], upto: int | None = None
+    dossier: Dossier,
+    events: list[RecordedEvent],
+    upto: int | None = None,
+    on_step: Callable[[RecordedEvent, Instance, str], None] | None = None,
 ) -> tuple[Instance | None, str]:
     """Run the recorded commands (up to seq `upto`) on the version the dossier started on, moving it at each
-    `migrated` event as the migration did."""
+    `migrated` event as the migration did. `on_step` sees the instance and status after each command (the
+    history page's per-step states)."""
     return replay_on(
         definition_for(started_on(dossier, events)),
         dossier.code,
         events,
         upto,
         on_migrated=migrate_as_recorded,
+        on_step=on_step,
     )
 
 
@@ -96,6 +101,7 @@ def replay_on(
     events: list[RecordedEvent],
     upto: int | None = None,
     on_migrated: Callable[[Instance, RecordedEvent], None] | None = None,
+    on_step: Callable[[RecordedEvent, Instance, str], None] | None = None,
 ) -> tuple[Instance | None, str]:
     """Run the recorded commands (up to seq `upto`) on `definition`; internal results are served back
     from the full list, so a command is never cut from its own results. No database is read, except by
@@ -142,6 +148,8 @@ def replay_on(
             raise ReplayFailed(ev.seq, exc) from exc
         # a withdrawal cancels the instance: no diagram element carries that status
         status = "withdrawn" if ev.type == "withdrawn" else instance.status(status)
+        if on_step is not None:
+            on_step(ev, instance, status)
     return instance, status
 
 

@@ -366,6 +366,34 @@ DEMO_CASE_PERSONS: list[dict[str, Any]] = [
 ]
 
 
+def add_demo_persons() -> int:
+    """Add the demo registry persons that are missing (inside the caller's transaction); how many were added.
+    Also the registry stand-in of the modeler's test-run (app/services/trial_run.py)."""
+    added = 0
+    for pid, name, born, sex, commune, marital, spouse, mother, father, died in DEMO_PERSONS:
+        if db.session.get(Person, pid) is None:
+            new_person(
+                {
+                    "personal_id": pid,
+                    "full_name": name,
+                    "birth_date": born,
+                    "sex": sex,
+                    "residence_commune_code": commune,
+                    "marital_status": marital,
+                    "spouse_personal_id": spouse,
+                    "mother_personal_id": mother,
+                    "father_personal_id": father,
+                    "deceased_on": died,
+                }
+            )
+            added += 1
+    for record in DEMO_CASE_PERSONS:
+        if db.session.get(Person, record["personal_id"]) is None:
+            new_person(dict(record))
+            added += 1
+    return added
+
+
 def seed_demo(password: str) -> dict[str, int]:
     """Create what is missing (safe to run again: nothing is duplicated)."""
 
@@ -399,27 +427,7 @@ def seed_demo(password: str) -> dict[str, int]:
                     )
                 )
                 counts["users"] += 1
-        for pid, name, born, sex, commune, marital, spouse, mother, father, died in DEMO_PERSONS:
-            if db.session.get(Person, pid) is None:
-                new_person(
-                    {
-                        "personal_id": pid,
-                        "full_name": name,
-                        "birth_date": born,
-                        "sex": sex,
-                        "residence_commune_code": commune,
-                        "marital_status": marital,
-                        "spouse_personal_id": spouse,
-                        "mother_personal_id": mother,
-                        "father_personal_id": father,
-                        "deceased_on": died,
-                    }
-                )
-                counts["persons"] += 1
-        for record in DEMO_CASE_PERSONS:
-            if db.session.get(Person, record["personal_id"]) is None:
-                new_person(dict(record))
-                counts["persons"] += 1
+        counts["persons"] = add_demo_persons()
         return counts
 
     counts = write(add_missing)

@@ -62,6 +62,7 @@ def training_config(real: Flask) -> dict[str, Any]:
     instance = Path(real.instance_path)
     url = real.config.get("HOTICH_TRAINING_DATABASE_URL") or f"sqlite:///{instance / 'training.db'}"
     keep = {k: v for k, v in real.config.items() if k not in _NEVER_COPIED}
+    base = real.config.get("HOTICH_VERIFY_BASE_URL")
     return {
         **keep,
         "TRAINING": True,
@@ -71,7 +72,8 @@ def training_config(real: Flask) -> dict[str, Any]:
         "HOTICH_REGISTRY_URL": None,  # always the stand-in, with synthetic persons
         "HOTICH_REGISTRY_TOKEN": None,
         "HOTICH_MAIL_OUTBOX": str(Path(real.config["HOTICH_MAIL_OUTBOX"]).parent / "training-outbox"),
-        "HOTICH_VERIFY_BASE_URL": str(real.config.get("HOTICH_VERIFY_BASE_URL") or "").rstrip("/") + PREFIX,
+        # unset, both apps print the address they are served on (the training app's includes /training)
+        "HOTICH_VERIFY_BASE_URL": str(base).rstrip("/") + PREFIX if base else None,
         "SESSION_COOKIE_NAME": "hotich_training_session",
         "SESSION_COOKIE_PATH": PREFIX,
     }

@@ -94,6 +94,19 @@ def free_port() -> int:
 class Stack:
     base_url: str
     log_path: Path
+    master_pid: int = 0  # gunicorn's master (the fault suite kills its workers)
+
+    def worker_pids(self) -> list[int]:
+        """The live gunicorn workers: the master's child processes (from /proc)."""
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended meanwhile
+            if int(fields[1]) == self.master_pid and fields[0] != "Z":
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
 
     def log_errors(self, limit: int = 10) -> str:
         """The distinct exceptions and failed jobs in the server log, most frequent first."""
@@ -120,7 +133,12 @@ def _executable(name: str) -> str:
 
 
 @contextmanager
-def live_stack(workdir: Path, database_url: str | None = None, ready_timeout: float = 60) -> Iterator[Stack]:
+def live_stack(
+    workdir: Path,
+    database_url: str | None = None,
+    ready_timeout: float = 60,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
     """`make run` in `workdir` (instance folder, log) on a free port; the process group is always killed."""
     instance = workdir / "instance"
     log_path = workdir / "stack.log"
@@ -135,6 +153,7 @@ def live_stack(workdir: Path, database_url: str | None = None, ready_timeout: fl
     )
     if database_url:
         env["DATABASE_URL"] = database_url
+    env.update(extra_env or {})
     port = free_port()
     with open(log_path, "ab") as log:
         for args in (["db", "upgrade"], ["seed-demo"]):
@@ -165,7 +184,7 @@ def live_stack(workdir: Path, database_url: str | None = None, ready_timeout: fl
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: teardown kills the master and both workers
         )
-    stack = Stack(f"http://127.0.0.1:{port}", log_path)
+    stack = Stack(f"http://127.0.0.1:{port}", log_path, proc.pid)
     try:
         _wait_ready(stack, proc, ready_timeout)
         yield stack

@@ -131,6 +131,29 @@ _KIND_CONTEXTS: dict[str, dict[str, Any]] = {
         "registration_place": "UBND Phường Hoàn Kiếm, Thành phố Hà Nội",
         "original_for": "bride",
     },
+    "marriage_extract": {
+        "register": {"book": "01/2026", "number": 8},
+        "bride": {
+            "full_name": "Lê Thị Ngọc Ánh",
+            "birth_date": "1998-11-02",
+            "ethnicity": "Kinh",
+            "nationality": "Việt Nam",
+            "residence": "Phường Hoàn Kiếm, Thành phố Hà Nội",
+            "personal_id": "001198003311",
+            "id_document": "Thẻ căn cước số 001198003311, do Bộ Công an cấp ngày 20/11/2024",
+        },
+        "groom": {
+            "full_name": "Hoàng Đức Mạnh",
+            "birth_date": "1996-07-15",
+            "ethnicity": "Tày",
+            "nationality": "Việt Nam",
+            "residence": "Xã Ngân Sơn, Tỉnh Thái Nguyên",
+            "personal_id": "006096001122",
+            "id_document": "Số định danh cá nhân 006096001122",
+        },
+        "registered_on": "2026-03-05",
+        "registration_place": "UBND Phường Hoàn Kiếm, Thành phố Hà Nội",
+    },
     "death_extract": {
         "register": {"book": "01/2026", "number": 4},
         "deceased": {

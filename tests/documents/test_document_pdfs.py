@@ -35,7 +35,7 @@ EXPECTED: dict[str, list[str]] = {
         # received 07:05 UTC = 14:05 in Hà Nội
         "Nhận hồ sơ vào lúc: 14 giờ 05 phút, ngày 05 tháng 03 năm 2026",
         "Hẹn trả kết quả vào lúc: 08 giờ 00 phút, ngày 06 tháng 03 năm 2026",
-        "Miễn lệ phí (đăng ký khai sinh đúng hạn)",
+        "Miễn lệ phí đăng ký (đăng ký khai sinh đúng hạn)",
         "NGƯỜI NỘP HỒ SƠ",
         "NGƯỜI TIẾP NHẬN HỒ SƠ",
         "Lê Thị Hoa",
@@ -100,6 +100,18 @@ EXPECTED: dict[str, list[str]] = {
         "Chữ ký của chồng",
         "Ngày, tháng, năm đăng ký: 05/03/2026",
     ],
+    "marriage_extract": [
+        "TRÍCH LỤC KẾT HÔN",
+        "Số: 8",
+        "Quyển số: 01/2026",
+        "Lê Thị Ngọc Ánh",
+        "Hoàng Đức Mạnh",
+        "Giấy tờ tùy thân Thẻ căn cước số",
+        "cấp ngày 20/11/2024",
+        "Nơi đăng ký kết hôn: UBND Phường Hoàn Kiếm, Thành phố Hà Nội",
+        "CHỦ TỊCH",
+        "Trần Văn Hùng",
+    ],
     "death_extract": [
         "TRÍCH LỤC KHAI TỬ",
         "Số: 4",
@@ -161,6 +173,7 @@ def test_every_kind_prints_its_content(kind: str, doc_context: Ctx, pdf_text: Te
         ("birth_certificate", "Bản sao số: 2"),
         ("marriage_certificate", "Bản sao số: 2"),
         ("death_extract", "Bản sao số: 2/TLKT-BS"),
+        ("marriage_extract", "Bản sao số: 2/TLKH-BS"),
     ],
 )
 def test_copy_prints_ban_sao_and_its_number(
@@ -243,6 +256,21 @@ def test_fee_in_dong_with_its_lines(doc_context: Ctx, pdf_text: Text) -> None:
     assert "5. Lệ phí: 8.000 đồng" in text
     assert "- Lệ phí đăng ký khai sinh quá hạn 8.000 đồng" in text
     assert "Miễn lệ phí" not in text
+
+
+def test_waived_registration_fee_still_prints_the_copies_due(doc_context: Ctx, pdf_text: Text) -> None:
+    """Issue 8 §5: an on-time registration is free, its copies are not; the slip says what is due."""
+    fee = {
+        "amount": 16000,
+        "exempt_reason": "on_time",
+        "exempt_label": "đăng ký khai sinh đúng hạn",
+        "lines": [["Phí cấp bản sao Giấy khai sinh (2 bản)", 16000]],
+    }
+    text = flat(pdf_text(render_pdf("appointment_slip", doc_context("appointment_slip", fee=fee))))
+    assert "5. Lệ phí: 16.000 đồng" in text
+    assert "- Miễn lệ phí đăng ký (đăng ký khai sinh đúng hạn) 0 đồng" in text
+    assert "- Phí cấp bản sao Giấy khai sinh (2 bản) 16.000 đồng" in text
+    assert "on_time" not in text
 
 
 def test_open_register_book_has_no_closing_statement(doc_context: Ctx, pdf_text: Text, poppler: Any) -> None:

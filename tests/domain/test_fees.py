@@ -35,7 +35,7 @@ def test_lines_are_itemised() -> None:
     assert result == FeeResult(
         66_000,
         None,
-        [("Lệ phí đăng ký khai sinh quá hạn", 50_000), ("Phí cấp bản sao trích lục (2 bản)", 16_000)],
+        [("Lệ phí đăng ký khai sinh quá hạn", 50_000), ("Phí cấp bản sao Giấy khai sinh (2 bản)", 16_000)],
     )
 
 
@@ -50,3 +50,16 @@ def test_default_schedule_copy_fee() -> None:
 def test_compute_fee_rejects(procedure: str, copies: int, exemption: str | None) -> None:
     with pytest.raises(ValueError):
         compute_fee(procedure, late=False, copies=copies, exemption=exemption)
+
+
+def test_copy_fee_lines_name_the_copy_as_the_law_does() -> None:
+    """Issue 8 §5: a copy of the Giấy khai sinh is not a "bản sao trích lục"; extracts' copies are."""
+    names = {
+        key: [label for label, _ in compute_fee(key, late=False, copies=1, exemption=None).lines]
+        for key in ("birth", "marriage", "death")
+    }
+    assert names == {
+        "birth": ["Phí cấp bản sao Giấy khai sinh (1 bản)"],
+        "marriage": ["Phí cấp bản sao Trích lục kết hôn (1 bản)"],
+        "death": ["Phí cấp bản sao Trích lục khai tử (1 bản)"],
+    }

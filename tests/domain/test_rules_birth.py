@@ -502,7 +502,7 @@ def test_to_dict_payload_for_api() -> None:
         "rule": "KS-02",
         "severity": "block",
         "field": "child.birth_date",
-        "message": "Thiếu ngày, tháng, năm sinh của trẻ (child.birth_date).",
+        "message": "Thiếu ngày, tháng, năm sinh của trẻ.",
     } in payload
 
 

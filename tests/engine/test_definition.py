@@ -113,8 +113,18 @@ class CannedDispatcher(ServiceDispatcher):
         self.calls.append(operation)
         if operation.startswith("registry/"):
             return DEFERRED
-        if operation == "dossier/accept":
-            return {"due_at": (self.clock.now() + timedelta(hours=8)).isoformat()}
+        now = self.clock.now()
+        if operation == "dossier/accept":  # the apology moment comes before the due date (C10)
+            return {
+                "due_at": (now + timedelta(hours=8)).isoformat(),
+                "apology_at": (now + timedelta(hours=6)).isoformat(),
+            }
+        if operation == "documents/issue" and str(params.get("kind")).endswith("_draft"):
+            # the citizen's confirmation day moves the due date (and its apology moment)
+            return {
+                "due_at": (now + timedelta(days=3)).isoformat(),
+                "apology_at": (now + timedelta(days=2)).isoformat(),
+            }
         return {"ok": True}
 
 
@@ -141,7 +151,7 @@ def test_online_birth_path_with_save_restore_after_every_step() -> None:
         inst.complete_user_task(task, "officer", {"decision": "accept"})  # another role's task
     inst.complete_user_task(task, "reception", {"decision": "accept"})
     inst = _restore(inst, disp)
-    assert inst.status("x") == "processing" and inst.next_timer_at() == clock.now() + timedelta(hours=8)
+    assert inst.status("x") == "processing" and inst.next_timer_at() == clock.now() + timedelta(hours=6)
     inst.complete_user_task(inst.find_ready(key="officer_examine"), "officer", {"decision": "approve"})
     inst = _restore(inst, disp)
     assert inst.status("x") == "awaiting_confirmation" and inst.waits_for_message("draft_confirmation")
@@ -169,16 +179,16 @@ def test_online_birth_path_with_save_restore_after_every_step() -> None:
     assert disp.calls.count("documents/issue") == 2  # the draft and the certificate
 
 
-def test_apology_timer_fires_at_the_due_date() -> None:
+def test_apology_timer_fires_before_the_due_date() -> None:
     d = load_definition(BIRTH, "birth_registration")
     clock = FixedClock(datetime(2026, 3, 10, 2, 0, tzinfo=UTC))
     disp = CannedDispatcher(clock)
     inst = Instance.start(d, {"dossier": {}, "meta": {"channel": "counter"}}, clock, disp)
     inst.complete_call("lookup_parties", {})
     inst.complete_user_task(inst.find_ready(key="reception_check"), "reception", {"decision": "accept"})
-    clock.advance(hours=7)
+    clock.advance(hours=5)
     inst.advance()
     assert "documents/issue" not in disp.calls
-    clock.advance(hours=1, seconds=1)
+    clock.advance(hours=1, seconds=1)  # the apology moment, two hours before the due date
     inst.advance()
     assert disp.calls[-1] == "documents/issue" and [t.key for t in inst.ready_tasks()] == ["officer_examine"]

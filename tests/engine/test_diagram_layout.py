@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -125,3 +126,21 @@ def test_a_label_without_bounds_is_checked_where_bpmn_js_draws_it() -> None:
 def test_the_readme_of_every_process_folder_exists() -> None:
     for path in SHIPPED.values():
         assert (Path(path).parent / "README.md").is_file()
+
+
+def test_validate_reports_layout_faults_as_warnings_without_refusing(app: Any) -> None:
+    """#9 §1: the server's validate names a shape laid over another, with its element id; the diagram is
+    still valid (layout is advice to the analyst, the semantics decide)."""
+    from app.services.processes import validate_bpmn
+
+    xml = Path("processes/birth_registration/birth_registration.bpmn").read_text(encoding="utf-8")
+    bounds = r'(bpmnElement="{}">\s*<dc:Bounds )x="[\d.]+" y="[\d.]+"'
+    target = re.search(r'bpmnElement="reception_check">\s*<dc:Bounds x="([\d.]+)" y="([\d.]+)"', xml)
+    assert target
+    moved = re.sub(bounds.format("officer_examine"), rf'\1x="{target.group(1)}" y="{target.group(2)}"', xml)
+    assert moved != xml
+    with app.app_context():
+        assert validate_bpmn("birth_registration", xml.encode())["warnings"] == []
+        result = validate_bpmn("birth_registration", moved.encode())
+    assert result["ok"] is True
+    assert {"officer_examine", "reception_check"} & {w["element_id"] for w in result["warnings"]}

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from app.engine.clock import FixedClock
 from app.engine.instance import Instance
 from app.extensions import db
-from app.models import Dossier, Job, LoginAttempt
+from app.models import Dossier, Job, LoginThrottle
 from app.services import jobs
 from app.services.transaction import Busy, write
 from tests.api_client import Api, birth_submission
@@ -39,7 +39,7 @@ def test_contention_is_retried_and_then_the_work_commits(app: Any) -> None:
 
     def work() -> str:
         calls.append(1)
-        db.session.add(LoginAttempt(key=f"try:{len(calls)}", at=app.extensions["hotich"].clock.now()))
+        db.session.add(LoginThrottle(key=f"try:{len(calls)}"))
         if len(calls) < 3:
             raise _locked()
         return "ok"
@@ -47,20 +47,20 @@ def test_contention_is_retried_and_then_the_work_commits(app: Any) -> None:
     with app.app_context():
         assert write(work) == "ok"
         # the two failed attempts were rolled back: only the third attempt's row exists
-        assert [a.key for a in db.session.scalars(select(LoginAttempt))] == ["try:3"]
+        assert [a.key for a in db.session.scalars(select(LoginThrottle))] == ["try:3"]
         db.session.remove()
 
 
 def test_contention_that_never_ends_is_409_busy_and_writes_nothing(app: Any) -> None:
     def work() -> None:
-        db.session.add(LoginAttempt(key="never", at=app.extensions["hotich"].clock.now()))
+        db.session.add(LoginThrottle(key="never"))
         raise _locked()
 
     with app.app_context():
         with pytest.raises(Busy) as caught:
             write(work, attempts=3)
         assert caught.value.status == 409 and caught.value.code == "busy"
-        assert db.session.scalars(select(LoginAttempt)).all() == []
+        assert db.session.scalars(select(LoginThrottle)).all() == []
         db.session.remove()
 
 
@@ -69,13 +69,13 @@ def test_any_other_error_rolls_back_and_is_not_retried(app: Any) -> None:
 
     def work() -> None:
         calls.append(1)
-        db.session.add(LoginAttempt(key="boom", at=app.extensions["hotich"].clock.now()))
+        db.session.add(LoginThrottle(key="boom"))
         raise ValueError("a bug")
 
     with app.app_context():
         with pytest.raises(ValueError):
             write(work)
-        assert calls == [1] and db.session.scalars(select(LoginAttempt)).all() == []
+        assert calls == [1] and db.session.scalars(select(LoginThrottle)).all() == []
         db.session.remove()
 
 

@@ -99,6 +99,7 @@ ROLE_FOR = {
     "/calendar/days": "admin",
     "/tasks": "officer.hoankiem",
     "/processes": "analyst",
+    "/feedback": None,
 }
 
 
@@ -143,6 +144,7 @@ CALLERS = [
     ("/incidents", "admin"),
     ("/calendar/days", "admin"),
     ("/statistics", "department"),
+    ("/feedback", "department"),
     ("/dossiers/{code}/events", "auditor"),
     ("/dossiers/{code}/replay", "auditor"),
     ("/dossiers/{code}/verify", "auditor"),

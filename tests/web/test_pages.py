@@ -205,6 +205,7 @@ def test_inbox_counts_per_tab_and_claim_release(app: Any, api: Api, pages: Pages
     assert pages.post(url + "/release").status_code == 303
     assert counts(pages.text("/inbox"))["mine"] == 0
     clock.advance(days=1)
+    pages.login("officer.hoankiem")  # the next day: a page session lasts 12 hours
     html = pages.text("/inbox?tab=overdue")
     assert counts(html) == {"all": 2, "mine": 0, "overdue": 2, "today": 0}
     assert "row--overdue" in html and "Quá hạn" in html

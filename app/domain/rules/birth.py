@@ -12,7 +12,7 @@ from app.domain.date_words import date_in_words, matches_date
 from app.domain.deadlines import BIRTH_REGISTRATION_DAYS
 from app.domain.findings import Finding
 from app.domain.kinship import relationship
-from app.domain.provinces import mentions_current_province
+from app.domain.provinces import commune_named, mentions_current_province
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import (
     block,
@@ -146,30 +146,28 @@ def _completeness(
         ],
     )
     if not isinstance(get(data, "child"), Mapping):
-        out.append(Finding("C10", "block", "Thiếu thông tin về trẻ được khai sinh (child).", "child"))
+        out.append(Finding("C10", "block", "Thiếu thông tin về trẻ được khai sinh.", "child"))
     if get(data, "child.sex") not in ("male", "female"):
-        out.append(Finding("C10", "block", "Giới tính của trẻ (child.sex) phải là nam hoặc nữ.", "child.sex"))
+        out.append(Finding("C10", "block", "Giới tính của trẻ phải là nam hoặc nữ.", "child.sex"))
     if special == "invalid":
         out.append(
             Finding(
                 "C10",
                 "block",
-                f"Trường hợp đặc biệt (special_case) không hợp lệ: {get(data, 'special_case')!r}.",
+                f"Trường hợp đặc biệt không hợp lệ: {get(data, 'special_case')!r}.",
                 "special_case",
             )
         )
     for p in parents:
         raw = get(data, p.role)
         if raw is not None and not isinstance(raw, Mapping):
-            out.append(
-                Finding("C10", "block", f"Thông tin về {ROLE_VI[p.role]} ({p.role}) không đúng dạng.", p.role)
-            )
+            out.append(Finding("C10", "block", f"Thông tin về {ROLE_VI[p.role]} không đúng dạng.", p.role))
         elif p.block and not p.declared and any(v not in (None, "") for v in p.block.values()):
             out.append(
                 Finding(
                     "C10",
                     "block",
-                    f"Thiếu họ tên hoặc số định danh cá nhân của {ROLE_VI[p.role]} ({p.role}.full_name).",
+                    f"Thiếu họ tên hoặc số định danh cá nhân của {ROLE_VI[p.role]}.",
                     f"{p.role}.full_name",
                 )
             )
@@ -182,7 +180,7 @@ def _completeness(
                 Finding(
                     "C10",
                     "block",
-                    f"Năm sinh của {ROLE_VI[p.role]} ({p.role}.birth_year) không hợp lệ.",
+                    f"Năm sinh của {ROLE_VI[p.role]} không hợp lệ.",
                     f"{p.role}.birth_year",
                 )
             )
@@ -197,7 +195,7 @@ def _completeness(
                 Finding(
                     "C10",
                     "block",
-                    "Không có Giấy chứng sinh (birth_certificate) thì phải nộp văn bản "
+                    "Không có Giấy chứng sinh thì phải nộp văn bản "
                     "của người làm chứng hoặc giấy cam đoan về việc sinh.",
                     "birth_certificate",
                 )
@@ -207,7 +205,7 @@ def _completeness(
             Finding(
                 "C10",
                 "block",
-                "Thông tin Giấy chứng sinh (birth_certificate) không đúng dạng.",
+                "Thông tin Giấy chứng sinh không đúng dạng.",
                 "birth_certificate",
             )
         )
@@ -219,7 +217,7 @@ def _completeness(
                 Finding(
                     "C10",
                     "block",
-                    "Ngày cấp Giấy chứng sinh (birth_certificate.issued_on) không đúng định dạng YYYY-MM-DD.",
+                    "Ngày cấp Giấy chứng sinh không phải là ngày hợp lệ.",
                     "birth_certificate.issued_on",
                 )
             )
@@ -244,12 +242,12 @@ def _special_documents(special: Any, ctx: RuleContext) -> list[Finding]:
     needed = {
         "abandoned": (
             "abandoned_child_record",
-            "Trẻ bị bỏ rơi: phải nộp biên bản xác nhận việc trẻ bị bỏ rơi (abandoned_child_record).",
+            "Trẻ bị bỏ rơi: phải nộp biên bản xác nhận việc trẻ bị bỏ rơi.",
         ),
         "surrogacy": (
             "surrogacy_confirmation",
             "Sinh con theo phương pháp mang thai hộ: phải nộp văn bản xác nhận của cơ sở y tế đã thực "
-            "hiện kỹ thuật hỗ trợ sinh sản (surrogacy_confirmation).",
+            "hiện kỹ thuật hỗ trợ sinh sản.",
         ),
     }
     if special not in needed or ctx.has_attachment(needed[special][0]):
@@ -279,8 +277,9 @@ def _competence(ctx: RuleContext, parents: list[_Parent], special: Any) -> list[
             Finding(
                 "KS-01",
                 "route",
-                f"Cha, mẹ không cư trú tại xã/phường tiếp nhận ({ctx.commune_code}); "
-                f"chuyển hồ sơ đến UBND xã nơi cư trú ({', '.join(sorted(set(codes)))}).",
+                f"Cha, mẹ không cư trú tại xã/phường tiếp nhận ({commune_named(ctx.commune_code)}); "
+                "chuyển hồ sơ đến UBND xã nơi cư trú "
+                f"({'; '.join(commune_named(c) for c in sorted(set(codes)))}).",
                 "mother.residence",
             )
         ]
@@ -293,8 +292,7 @@ def _competence(ctx: RuleContext, parents: list[_Parent], special: Any) -> list[
             Finding(
                 "KS-01",
                 "block",
-                "Không xác định được nơi cư trú của cha hoặc mẹ (mother.residence) để "
-                "xác định thẩm quyền đăng ký khai sinh.",
+                "Không xác định được nơi cư trú của cha hoặc mẹ để xác định thẩm quyền đăng ký khai sinh.",
                 "mother.residence",
             )
         ]
@@ -309,7 +307,7 @@ def _birth_date(data: Mapping[str, Any], ctx: RuleContext, born: date | None) ->
             Finding(
                 "KS-02",
                 "block",
-                "Thiếu ngày, tháng, năm sinh của trẻ (child.birth_date).",
+                "Thiếu ngày, tháng, năm sinh của trẻ.",
                 "child.birth_date",
             )
         ]
@@ -318,7 +316,7 @@ def _birth_date(data: Mapping[str, Any], ctx: RuleContext, born: date | None) ->
             Finding(
                 "KS-02",
                 "block",
-                f"Ngày sinh của trẻ (child.birth_date) không đúng định dạng YYYY-MM-DD: {raw!r}.",
+                f"Ngày sinh của trẻ «{raw}» không phải là ngày hợp lệ.",
                 "child.birth_date",
             )
         ]
@@ -364,7 +362,7 @@ def _parents_declared(parents: list[_Parent], special: Any) -> list[Finding]:
             Finding(
                 "KS-04",
                 "block",
-                "Phần khai về cha (father) để trống: phải chọn trường hợp chưa xác "
+                "Phần khai về cha để trống: phải chọn trường hợp chưa xác "
                 "định được cha (special_case = father_unknown).",
                 "father",
             )
@@ -374,7 +372,7 @@ def _parents_declared(parents: list[_Parent], special: Any) -> list[Finding]:
             Finding(
                 "KS-04",
                 "block",
-                "Đã chọn trường hợp chưa xác định được cha nhưng vẫn khai thông tin về cha (father).",
+                "Đã chọn trường hợp chưa xác định được cha nhưng vẫn khai thông tin về cha.",
                 "father",
             )
         )
@@ -383,7 +381,7 @@ def _parents_declared(parents: list[_Parent], special: Any) -> list[Finding]:
             Finding(
                 "KS-04",
                 "block",
-                "Phần khai về mẹ (mother) để trống: trường hợp chưa xác định được mẹ "
+                "Phần khai về mẹ để trống: trường hợp chưa xác định được mẹ "
                 "phải làm thủ tục đăng ký khai sinh kết hợp nhận cha, mẹ, con "
                 "(1.000689).",
                 "mother",
@@ -513,7 +511,7 @@ def _child_name(data: Mapping[str, Any]) -> list[Finding]:
         Finding(
             "KS-07",
             "warn",
-            f"Họ, chữ đệm, tên của trẻ (child.full_name) '{name}' {'; '.join(problems)}; công chức xem xét.",
+            f"Họ, chữ đệm, tên của trẻ '{name}' {'; '.join(problems)}; công chức xem xét.",
             "child.full_name",
         )
     ]
@@ -543,17 +541,13 @@ def _requester(data: Mapping[str, Any], parents: list[_Parent], ctx: RuleContext
             )
         ]
     if relationship in (None, ""):
-        return [
-            Finding(
-                "KS-08", "block", "Thiếu quan hệ của người yêu cầu với trẻ (requester.relationship).", fld
-            )
-        ]
+        return [Finding("KS-08", "block", "Thiếu quan hệ của người yêu cầu với trẻ.", fld)]
     if not member(relationship, RELATIONSHIPS):
         return [
             Finding(
                 "KS-08",
                 "block",
-                f"Quan hệ với trẻ (requester.relationship) không hợp lệ: {relationship!r}.",
+                f"Quan hệ với trẻ không hợp lệ: {relationship!r}.",
                 fld,
             )
         ]
@@ -563,8 +557,7 @@ def _requester(data: Mapping[str, Any], parents: list[_Parent], ctx: RuleContext
                 Finding(
                     "KS-08",
                     "block",
-                    "Người được ủy quyền đi đăng ký khai sinh phải nộp văn bản ủy quyền "
-                    "được chứng thực (authorization_attached).",
+                    "Người được ủy quyền đi đăng ký khai sinh phải nộp văn bản ủy quyền được chứng thực.",
                     "authorization_attached",
                 )
             ]
@@ -655,7 +648,7 @@ def _parents_marriage(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding
             Finding(
                 "KS-11",
                 "warn",
-                "Thông tin đăng ký kết hôn của cha mẹ (parents_marriage) không đúng dạng.",
+                "Thông tin đăng ký kết hôn của cha mẹ không đúng dạng.",
                 "parents_marriage",
             )
         ]
@@ -666,7 +659,7 @@ def _parents_marriage(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding
             Finding(
                 "KS-11",
                 "warn",
-                "Ngày đăng ký kết hôn của cha mẹ (parents_marriage.date) không đúng định dạng YYYY-MM-DD.",
+                "Ngày đăng ký kết hôn của cha mẹ không phải là ngày hợp lệ.",
                 "parents_marriage.date",
             )
         )
@@ -676,8 +669,7 @@ def _parents_marriage(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding
             Finding(
                 "KS-11",
                 "warn",
-                f"Tra cứu không thấy việc kết hôn số {number} của cha mẹ "
-                "(parents_marriage); cần xác minh hoặc bổ sung.",
+                f"Tra cứu không thấy việc kết hôn số {number} của cha mẹ; cần xác minh hoặc bổ sung.",
                 "parents_marriage.number",
             )
         )
@@ -695,8 +687,7 @@ def _date_in_words(data: Mapping[str, Any], born: date | None) -> list[Finding]:
         Finding(
             "KS-12",
             "block",
-            f"Ngày sinh ghi bằng chữ (child.birth_date_in_words) không khớp ngày "
-            f'{born:%d/%m/%Y}; đúng là: "{date_in_words(born)}".',
+            f'Ngày sinh ghi bằng chữ không khớp ngày {born:%d/%m/%Y}; đúng là: "{date_in_words(born)}".',
             "child.birth_date_in_words",
         )
     ]
@@ -746,14 +737,13 @@ def _birth_place(data: Mapping[str, Any], born: date | None) -> list[Finding]:
     """KS-15: place of birth given; for births from 01/07/2025 it names one of the 34 current provinces."""
     place = text(data, "child.birth_place")
     if place is None:
-        return [Finding("KS-15", "warn", "Thiếu nơi sinh của trẻ (child.birth_place).", "child.birth_place")]
+        return [Finding("KS-15", "warn", "Thiếu nơi sinh của trẻ.", "child.birth_place")]
     if born and born >= TWO_LEVEL_ADDRESSES_FROM and not mentions_current_province(place):
         return [
             Finding(
                 "KS-15",
                 "warn",
-                f"Nơi sinh (child.birth_place) '{place}' không ghi tỉnh/thành phố theo danh "
-                "mục 34 tỉnh, thành phố hiện hành.",
+                f"Nơi sinh '{place}' không ghi tỉnh/thành phố theo danh mục 34 tỉnh, thành phố hiện hành.",
                 "child.birth_place",
             )
         ]
@@ -771,7 +761,7 @@ def _newborn_death(data: Mapping[str, Any], born: date | None) -> list[Finding]:
             Finding(
                 "KS-16",
                 "info",
-                "Thời điểm trẻ chết (child.died_at) không đúng định dạng ISO.",
+                "Thời điểm trẻ chết không phải là thời điểm hợp lệ.",
                 "child.died_at",
             )
         ]

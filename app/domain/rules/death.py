@@ -14,6 +14,7 @@ from typing import Any
 
 from app.domain.deadlines import DEATH_REGISTRATION_DAYS
 from app.domain.findings import Finding
+from app.domain.provinces import commune_named
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import (
     block,
@@ -81,7 +82,7 @@ def evaluate_death(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
             Finding(
                 "KT-11",
                 "block",
-                "Ngày chết (death.at) phải ghi theo dương lịch; đổi ngày âm lịch sang dương lịch.",
+                "Ngày chết phải ghi theo dương lịch; đổi ngày âm lịch sang dương lịch.",
                 "death.at",
             )
         )
@@ -109,11 +110,7 @@ def _completeness(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> 
         ],
     )
     if get(data, "deceased.sex") not in ("male", "female") and known.get("sex") not in ("male", "female"):
-        out.append(
-            Finding(
-                "C10", "block", "Giới tính của người chết (deceased.sex) phải là nam hoặc nữ.", "deceased.sex"
-            )
-        )
+        out.append(Finding("C10", "block", "Giới tính của người chết phải là nam hoặc nữ.", "deceased.sex"))
     raw_birth, raw_year = get(data, "deceased.birth_date"), get(data, "deceased.birth_year")
     if raw_birth in (None, "") and raw_year in (None, "") and known.get("birth_date"):
         pass  # the registry gives the date of birth
@@ -122,7 +119,7 @@ def _completeness(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> 
             Finding(
                 "C10",
                 "block",
-                "Thiếu ngày sinh hoặc năm sinh của người chết (deceased.birth_date).",
+                "Thiếu ngày sinh hoặc năm sinh của người chết.",
                 "deceased.birth_date",
             )
         )
@@ -131,7 +128,7 @@ def _completeness(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> 
             Finding(
                 "C10",
                 "block",
-                "Ngày sinh của người chết (deceased.birth_date) không đúng định dạng YYYY-MM-DD.",
+                "Ngày sinh của người chết không phải là ngày hợp lệ.",
                 "deceased.birth_date",
             )
         )
@@ -140,7 +137,7 @@ def _completeness(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> 
             Finding(
                 "C10",
                 "block",
-                "Năm sinh của người chết (deceased.birth_year) không hợp lệ.",
+                "Năm sinh của người chết không hợp lệ.",
                 "deceased.birth_year",
             )
         )
@@ -157,8 +154,8 @@ def _competence(ctx: RuleContext, record: Mapping[str, Any] | None) -> list[Find
         Finding(
             "KT-01",
             "route",
-            f"Nơi cư trú cuối cùng của người chết thuộc xã/phường {code}, không phải xã "
-            f"tiếp nhận ({ctx.commune_code}); chuyển hồ sơ đến UBND xã có thẩm quyền.",
+            f"Nơi cư trú cuối cùng của người chết thuộc {commune_named(code)}, không phải xã "
+            f"tiếp nhận ({commune_named(ctx.commune_code)}); chuyển hồ sơ đến UBND xã có thẩm quyền.",
             "deceased.last_residence",
         )
     ]
@@ -174,8 +171,8 @@ def _death_date(
     """KT-02 (death not after registration, not before birth) and KT-03 (late after 15 days, LHT Art. 33)."""
     raw = get(data, "death.at")
     if died is None:
-        why = "Thiếu" if raw in (None, "") else "Không đúng định dạng ISO (YYYY-MM-DD hoặc ngày giờ):"
-        return [Finding("KT-02", "block", f"{why} ngày, giờ chết (death.at).", "death.at")]
+        why = "Thiếu" if raw in (None, "") else "Không đọc được"
+        return [Finding("KT-02", "block", f"{why} ngày, giờ chết.", "death.at")]
     if died > ctx.registration_date:
         return [
             Finding(
@@ -224,18 +221,13 @@ def _death_notice(data: Mapping[str, Any], ctx: RuleContext, died: date | None) 
             Finding(
                 "KT-04",
                 "warn",
-                "Không có Giấy báo tử: xem xét giấy tờ, tài liệu chứng minh sự kiện chết đã nộp "
-                "(death_evidence).",
+                "Không có Giấy báo tử: xem xét giấy tờ, tài liệu chứng minh sự kiện chết đã nộp.",
                 "death_notice",
             )
         )
         return out
     if not isinstance(notice, Mapping):
-        out.append(
-            Finding(
-                "KT-04", "block", "Thiếu Giấy báo tử hoặc giấy tờ thay thế (death_notice).", "death_notice"
-            )
-        )
+        out.append(Finding("KT-04", "block", "Thiếu Giấy báo tử hoặc giấy tờ thay thế.", "death_notice"))
         return out
     out += required_text(
         data,
@@ -245,12 +237,12 @@ def _death_notice(data: Mapping[str, Any], ctx: RuleContext, died: date | None) 
     raw = notice.get("issued_on")
     issued = parse_date(raw)
     if issued is None:
-        why = "Thiếu" if raw in (None, "") else "Không đúng định dạng YYYY-MM-DD:"
+        why = "Thiếu" if raw in (None, "") else "Không đọc được"
         out.append(
             Finding(
                 "KT-04",
                 "block",
-                f"{why} ngày cấp Giấy báo tử (death_notice.issued_on).",
+                f"{why} ngày cấp Giấy báo tử.",
                 "death_notice.issued_on",
             )
         )
@@ -278,7 +270,7 @@ def _death_notice(data: Mapping[str, Any], ctx: RuleContext, died: date | None) 
             Finding(
                 "KT-05",
                 "block",
-                f"Loại cơ quan cấp Giấy báo tử (death_notice.issuer_type) không hợp lệ: "
+                f"Loại cơ quan cấp Giấy báo tử không hợp lệ: "
                 f"{issuer_type!r}; phải là một trong các trường hợp a–đ Điều 4(2) "
                 "Nghị định 123/2015.",
                 "death_notice.issuer_type",
@@ -301,7 +293,8 @@ def _duplicate(ctx: RuleContext, record: Mapping[str, Any] | None) -> list[Findi
             )
         ]
     if record and (record.get("deceased_on") or record.get("civil_status_locked") is True):
-        when = f" ngày {record['deceased_on']}" if record.get("deceased_on") else ""
+        died_on = parse_date(record.get("deceased_on"))
+        when = f" ngày {died_on:%d/%m/%Y}" if died_on else ""
         return [
             Finding(
                 "KT-06",
@@ -335,7 +328,7 @@ def _requester(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
             Finding(
                 "KT-07",
                 "block",
-                "Thiếu quan hệ của người yêu cầu với người chết (requester.relationship).",
+                "Thiếu quan hệ của người yêu cầu với người chết.",
                 fld,
             )
         ]
@@ -344,7 +337,7 @@ def _requester(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
             Finding(
                 "KT-07",
                 "block",
-                f"Quan hệ với người chết (requester.relationship) không hợp lệ: {relation!r}.",
+                f"Quan hệ với người chết không hợp lệ: {relation!r}.",
                 fld,
             )
         ]
@@ -357,8 +350,7 @@ def _requester(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
             Finding(
                 "KT-07",
                 "block",
-                "Người được ủy quyền đi đăng ký khai tử phải nộp văn bản ủy quyền được "
-                "chứng thực (authorization_attached).",
+                "Người được ủy quyền đi đăng ký khai tử phải nộp văn bản ủy quyền được chứng thực.",
                 "authorization_attached",
             )
         ]

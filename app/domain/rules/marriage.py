@@ -13,6 +13,7 @@ from typing import Any
 
 from app.domain.findings import Finding
 from app.domain.kinship import relationship
+from app.domain.provinces import commune_named
 from app.domain.rules.context import RuleContext
 from app.domain.rules.fields import block, get, is_vietnamese, member, parse_date, text
 from app.domain.rules.persons import (
@@ -56,7 +57,7 @@ def evaluate_marriage(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding
     for role in PARTIES:
         label = ROLE_LABELS[role]
         if block(data, role) is None:
-            out.append(Finding("C10", "block", f"Thiếu thông tin của {label} ({role}).", role))
+            out.append(Finding("C10", "block", f"Thiếu thông tin của {label}.", role))
         # what the registry holds needs not be typed (api.md: looked-up values prefill the declaration)
         record = ctx.record(role) or {}
         out += required_text(
@@ -95,8 +96,8 @@ def _age(data: Mapping[str, Any], ctx: RuleContext, role: str) -> list[Finding]:
     born = born or parse_date(get(data, fld))
     if born is None:
         raw = get(data, fld)
-        why = "Thiếu" if raw in (None, "") else "Không đúng định dạng YYYY-MM-DD:"
-        return [Finding("KH-01", "block", f"{why} ngày sinh của {label} ({fld}).", fld)]
+        why = "Thiếu" if raw in (None, "") else "Không đọc được"
+        return [Finding("KH-01", "block", f"{why} ngày sinh của {label}.", fld)]
     age, minimum = age_on(born, ctx.registration_date), MINIMUM_AGE[role]
     if age < minimum:
         return [
@@ -121,7 +122,8 @@ def _capacity(ctx: RuleContext, role: str) -> list[Finding]:
     if record is None:
         return []
     if record.get("deceased_on") or record.get("civil_status_locked") is True:
-        when = f" ngày {record['deceased_on']}" if record.get("deceased_on") else ""
+        died_on = parse_date(record.get("deceased_on"))
+        when = f" ngày {died_on:%d/%m/%Y}" if died_on else ""
         return [
             Finding(
                 "KH-03",
@@ -248,8 +250,8 @@ def _competence(ctx: RuleContext) -> list[Finding]:
         Finding(
             "KH-08",
             "route",
-            f"Không bên nào cư trú tại xã/phường tiếp nhận ({ctx.commune_code}); chuyển "
-            f"hồ sơ đến UBND xã nơi cư trú của một bên ({', '.join(map(str, codes))}).",
+            f"Không bên nào cư trú tại xã/phường tiếp nhận ({commune_named(ctx.commune_code)}); chuyển "
+            f"hồ sơ đến UBND xã nơi cư trú của một bên ({'; '.join(commune_named(c) for c in codes)}).",
             "bride.residence",
         )
     ]
@@ -324,9 +326,7 @@ def _marriage_count(data: Mapping[str, Any], ctx: RuleContext, role: str) -> lis
     if isinstance(count, str) and count.strip().isdigit():
         count = int(count.strip())
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-        return [
-            Finding("C10", "block", f"Lần kết hôn của {label} ({fld}) phải là số nguyên từ 1 trở lên.", fld)
-        ]
+        return [Finding("C10", "block", f"Lần kết hôn của {label} phải là số nguyên từ 1 trở lên.", fld)]
     status = (ctx.record(role) or {}).get("marital_status")
     if count == 1 and status in ("divorced", "widowed"):
         return [
@@ -369,7 +369,7 @@ def evaluate_handover(data: Mapping[str, Any]) -> list[Finding]:
             Finding(
                 "KH-02",
                 "block",
-                "Hai bên phải xác nhận việc kết hôn là tự nguyện (voluntary_confirmed).",
+                "Hai bên phải xác nhận việc kết hôn là tự nguyện.",
                 "voluntary_confirmed",
             )
         )

@@ -207,7 +207,5 @@ def copies_findings(data: Mapping[str, Any]) -> list[Finding]:
     """C10: the number of extra copies requested must be a non-negative integer."""
     copies = data.get("copies")
     if copies is not None and (isinstance(copies, bool) or not isinstance(copies, int) or copies < 0):
-        return [
-            Finding("C10", "block", "Số bản sao đề nghị cấp (copies) phải là số nguyên không âm.", "copies")
-        ]
+        return [Finding("C10", "block", "Số bản sao đề nghị cấp phải là số nguyên không âm.", "copies")]
     return []

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.calendar import local_date
 from app.domain.deadlines import (
+    apology_due_at,
     is_registration_late,
     processing_working_days,
 )
@@ -56,6 +57,8 @@ def accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -
     dossier.due_at, dossier.late = due, late
     result = {
         "due_at": due.isoformat(),
+        # the diagrams' timers send the apology slip here if the result is not ready by then (C10)
+        "apology_at": apology_due_at(due, days, rt.calendar).isoformat(),
         "late": late,
         "working_days": days,
         "fee": {

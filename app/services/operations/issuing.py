@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.calendar import LOCAL_TZ
 from app.domain.deadlines import (
+    apology_due_at,
     supplement_request_due_at,
 )
 from app.models import Dossier
@@ -14,6 +15,7 @@ from app.procedures.documents import signer
 from app.services.collaborators import collaborators
 from app.services.documents import issue_documents, resolves_dossier, sign_issued
 from app.services.dossier_result import Flag, add_flags, record_result
+from app.services.operations.verification import add_confirmation_time
 
 if TYPE_CHECKING:
     from app.services.operations.dispatch import CommandDispatcher
@@ -25,23 +27,37 @@ POSTING_DAYS = 7
 
 def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """Issue a document; a few kinds also move the dossier: apology (new appointment), supplement request
-    (C11 timeliness), the certificate or refusal letter (the dossier is resolved: on time or not)."""
+    (C11 timeliness), the electronic draft (the citizen's confirmation day is added to the due date), the
+    certificate or refusal letter (the dossier is resolved: on time or not)."""
     kind = str(params["kind"])
     dossier = d.dossier
     out: dict[str, Any] = {}
     if kind == "apology_slip":
+        # The diagrams arm this at every step the dossier waits; it is sent once per appointment about to be
+        # missed, never for a result already issued
+        skip = apology_not_needed(dossier, d.now)
+        if skip:
+            return {"issued": False, "reason": skip, "documents": []}
         # C10: the slip gives a new appointment; the statutory due date stays in result["original_due_at"]
-        new_due = collaborators().calendar.due_at(d.now, 1)
+        # a working day after the appointment it replaces (sent before it, the slip must move it)
+        calendar = collaborators().calendar
+        new_due = max(calendar.due_at(d.now, 1), calendar.due_at(dossier.due_at or d.now, 1))
         data = {**data, "new_due_at": new_due.isoformat()}
         dossier.due_at = new_due
         record_result(dossier, apology={"issued_at": d.now.isoformat(), "new_due_at": new_due.isoformat()})
         out["new_due_at"] = new_due.isoformat()
     elif kind == "supplement_request":
         out["on_time"] = _check_supplement_timeliness(dossier, data, d.now)
+    elif kind.endswith("_draft"):
+        # the electronic draft sent for confirmation: the citizen's day is added to the due date (the
+        # diagrams keep this result as `deadline`, which their apology timers read)
+        out.update(add_confirmation_time(d, data, params))
     out["documents"] = issue_documents(dossier, kind, data, d.now)
     # Luật Hộ tịch Art. 16(2), 34(2): printed with its Số and Quyển số before the chairman signs; the dossier
     # is resolved when the chairman signs and issues it (documents/sign)
-    if resolves_dossier(dossier.procedure, kind) and not params.get("before_signature"):
+    # (an electronic draft sent for confirmation resolves nothing)
+    draft = kind.endswith("_draft")
+    if resolves_dossier(dossier.procedure, kind) and not draft and not params.get("before_signature"):
         original = dossier.result.get("original_due_at")
         on_time = d.now <= datetime.fromisoformat(original) if original else None
         extra: dict[str, Any] = {"resolved_at": d.now.isoformat(), "on_time": on_time}
@@ -50,6 +66,22 @@ def issue(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) ->
             extra["reasons"] = refusal_reasons(data)
         record_result(dossier, **extra)
     return out
+
+
+def apology_not_needed(dossier: Dossier, now: datetime) -> str | None:
+    """Why no apology slip is due now (None: send it): the result is issued, or an earlier slip gave an
+    appointment that is not close yet."""
+    if dossier.result.get("resolved_at"):
+        return "Kết quả đã được ký, cấp: không phải xin lỗi, hẹn lại."
+    apology = dossier.result.get("apology") or {}
+    # the slip's new appointment is one working day away: its own warning moment is the same-day one
+    if (
+        apology
+        and dossier.due_at is not None
+        and now < apology_due_at(dossier.due_at, 1, collaborators().calendar)
+    ):
+        return "Đã gửi phiếu xin lỗi và hẹn lại; ngày hẹn mới chưa đến."
+    return None
 
 
 def refusal_reasons(data: dict[str, Any]) -> list[str]:

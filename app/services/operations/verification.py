@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.domain.calendar import local_date
 from app.domain.deadlines import (
+    apology_due_at,
+    draft_confirmation_extension,
     processing_working_days,
     verification_reply_due_at,
 )
@@ -83,7 +85,12 @@ def resume_verification(d: CommandDispatcher, data: dict[str, Any], params: dict
     due = _statutory_due(deadline, deadline["paused_working_days"])
     dossier.due_at = due
     record_result(dossier, verification=verification, deadline=deadline, original_due_at=due.isoformat())
-    return {"due_at": due.isoformat(), "paused_working_days": paused, "answered": isinstance(reply, dict)}
+    return {
+        "due_at": due.isoformat(),
+        "apology_at": _apology_at(deadline, due).isoformat(),
+        "paused_working_days": paused,
+        "answered": isinstance(reply, dict),
+    }
 
 
 def extend_deadline(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +104,45 @@ def extend_deadline(d: CommandDispatcher, data: dict[str, Any], params: dict[str
     due = _statutory_due(deadline, int(deadline.get("paused_working_days") or 0))
     dossier.due_at = due
     record_result(dossier, deadline=deadline, original_due_at=due.isoformat())
-    return {"due_at": due.isoformat(), "working_days": deadline["working_days"]}
+    return {
+        "due_at": due.isoformat(),
+        "apology_at": _apology_at(deadline, due).isoformat(),
+        "working_days": deadline["working_days"],
+    }
+
+
+def add_confirmation_time(
+    d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """The electronic draft goes to the citizen, who has 1 day to confirm (silence = consent, S1–S3).
+
+    That day is the citizen's, not the office's: like a verification wait (C8) it does not count toward the
+    processing time, and the portal lists the online case with one more day. The working hours it covers are
+    added to the due date when the draft is sent, so the appointment is known at once and an early answer
+    only leaves the office more time; a dossier is never late because the citizen took the day.
+    """
+    rt = collaborators()
+    dossier = d.dossier
+    deadline = dict(dossier.result.get("deadline") or {})
+    hours = draft_confirmation_extension(d.now, rt.calendar)
+    original = dossier.result.get("original_due_at")
+    statutory = datetime.fromisoformat(original) if original else dossier.due_at or d.now
+    due = rt.calendar.add_working_hours(statutory, hours)
+    if dossier.due_at is None or dossier.due_at < due:
+        dossier.due_at = due
+    deadline["confirmation_working_hours"] = round(
+        float(deadline.get("confirmation_working_hours") or 0) + hours, 4
+    )
+    record_result(dossier, deadline=deadline, original_due_at=due.isoformat())
+    return {
+        "due_at": due.isoformat(),
+        "apology_at": _apology_at(deadline, due).isoformat(),
+        "confirmation_working_hours": hours,
+    }
+
+
+def _apology_at(deadline: dict[str, Any], due: datetime) -> datetime:
+    return apology_due_at(due, int(deadline.get("working_days") or 1), collaborators().calendar)
 
 
 def _statutory_due(deadline: dict[str, Any], paused_working_days: int) -> datetime:

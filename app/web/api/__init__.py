@@ -50,7 +50,9 @@ def current_user() -> User:
 @api.errorhandler(ServiceError)
 def _service_error(exc: ServiceError) -> tuple[Response, int]:
     db.session.rollback()
-    return jsonify(exc.to_dict()), exc.status
+    resp = jsonify(exc.to_dict())
+    resp.headers.update(exc.headers)
+    return resp, exc.status
 
 
 @api.errorhandler(HTTPException)
@@ -81,9 +83,11 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
 
 from app.web.api import (  # noqa: E402,F401
     audit,
+    audit_desk,
     auth,
     calendar,
     dossiers,
+    feedback,
     openapi,
     processes,
     registers,

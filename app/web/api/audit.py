@@ -12,10 +12,12 @@ from app.services import replay as svc
 from app.services.audit_bundle import export_history
 from app.services.dossiers import get_dossier
 from app.web.api import api, authenticated, current_user, json_body
+from app.web.read_log import records_read
 
 
 @api.get("/dossiers/<code>/events")
 @authenticated
+@records_read("api.events")
 def audit_events(code: str) -> Any:
     user = current_user()
     return jsonify(svc.list_events(user, get_dossier(user, code)))
@@ -23,6 +25,7 @@ def audit_events(code: str) -> Any:
 
 @api.get("/dossiers/<code>/replay")
 @authenticated
+@records_read("api.replay")
 def audit_replay(code: str) -> Any:
     user = current_user()
     upto = request.args.get("upto")
@@ -47,6 +50,7 @@ def _attachment(body: Any, filename: str) -> Response:
 
 @api.get("/dossiers/<code>/history")
 @authenticated
+@records_read("api.history")
 def audit_history(code: str) -> Any:
     """The proof bundle (`flask verify-bundle FILE` re-executes it offline)."""
     user = current_user()

@@ -9,6 +9,7 @@ from flask import Response, jsonify, request
 from app.services import dossiers as svc
 from app.services.documents import render_document
 from app.web.api import api, authenticated, current_user, json_body
+from app.web.read_log import records_read
 
 
 @api.post("/dossiers")
@@ -35,6 +36,7 @@ def dossier_index() -> Any:
 
 @api.get("/dossiers/<code>")
 @authenticated
+@records_read("api.dossier")
 def dossier_show(code: str) -> Any:
     user = current_user()
     return jsonify(svc.dossier_view(svc.get_dossier(user, code), user))
@@ -62,6 +64,7 @@ def dossier_documents(code: str) -> Any:
 
 @api.get("/dossiers/<code>/documents/<name>")
 @authenticated
+@records_read("api.document")
 def dossier_document(code: str, name: str) -> Any:
     doc = svc.get_document(current_user(), code, name)
     return Response(

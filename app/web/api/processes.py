@@ -6,10 +6,11 @@ from typing import Any
 
 from flask import Response, jsonify, request
 
-from app.services import process_migration
+from app.services import process_drafts as drafts
+from app.services import process_migration, trial_run
 from app.services import processes as svc
 from app.services.errors import BadRequest, Forbidden
-from app.web.api import api, authenticated, current_user
+from app.web.api import api, authenticated, current_user, json_body
 
 
 def _require_analyst() -> None:
@@ -69,6 +70,53 @@ def process_deactivate(key: str, version: int) -> Any:
 @authenticated
 def process_activate(key: str, version: int) -> Any:
     return jsonify(svc.set_version_active(key, version, True, current_user()))
+
+
+def _draft_response(draft: dict[str, Any], status: int = 200) -> Any:
+    response = jsonify(draft)
+    response.headers["ETag"] = drafts.draft_etag(draft["version"])
+    return response, status
+
+
+@api.get("/processes/<key>/draft")
+@authenticated
+def process_draft(key: str) -> Any:
+    return _draft_response(drafts.get_draft(key, current_user()))
+
+
+@api.put("/processes/<key>/draft")
+@authenticated
+def process_draft_save(key: str) -> Any:
+    if_match = drafts.parse_if_match(request.headers.get("If-Match"))
+    return _draft_response(drafts.save_draft(key, request.get_data(), if_match, current_user()))
+
+
+@api.delete("/processes/<key>/draft")
+@authenticated
+def process_draft_discard(key: str) -> Any:
+    drafts.discard_draft(key, drafts.parse_if_match(request.headers.get("If-Match")), current_user())
+    return "", 204
+
+
+@api.post("/processes/<key>/draft/deploy")
+@authenticated
+def process_draft_deploy(key: str) -> Any:
+    if_match = drafts.parse_if_match(request.headers.get("If-Match"))
+    version = drafts.deploy_draft(key, if_match, current_user())
+    return jsonify({"version": version.version, "sha256": version.sha256}), 201
+
+
+@api.post("/processes/<key>/test-run")
+@authenticated
+def process_test_run(key: str) -> Any:
+    body = json_body()
+    return jsonify(trial_run.run_payload(key, body, current_user()))
+
+
+@api.get("/processes/<key>/modeler-options")
+@authenticated
+def process_modeler_options(key: str) -> Any:
+    return jsonify(drafts.modeler_options(key, current_user()))
 
 
 @api.post("/processes/<key>/migrations")

@@ -8,6 +8,7 @@ from flask import jsonify, request
 
 from app.services import tasks as svc
 from app.web.api import api, authenticated, current_user, json_body
+from app.web.read_log import dossier_of_task, records_read
 
 
 @api.get("/tasks")
@@ -19,6 +20,7 @@ def task_index() -> Any:
 
 @api.get("/tasks/<task_id>")
 @authenticated
+@records_read("api.task", dossier=dossier_of_task)
 def task_show(task_id: str) -> Any:
     return jsonify(svc.get_task(current_user(), task_id))
 

@@ -39,6 +39,8 @@ def role_home(user: User) -> str:
         return url_for("pages.process_list")
     if user.has_role("admin"):
         return url_for("pages.admin_outbox")
+    if user.has_role("department"):
+        return url_for("pages.statistics_dashboard")
     return url_for("pages.login")
 
 
@@ -52,14 +54,22 @@ def nav_items(user: User) -> list[NavItem]:
         items.append(NavItem("return", str(_l("Trả kết quả")), url_for("pages.inbox", task="return_result")))
     if user.has_role(*OFFICIAL_ROLES, "auditor"):
         items.append(NavItem("search", str(_l("Tra cứu hồ sơ")), url_for("pages.dossier_search")))
+    if user.has_role("auditor"):
+        items.append(NavItem("audit", str(_l("Kiểm tra hồ sơ")), url_for("pages.audit_search")))
+        items.append(NavItem("reads", str(_l("Nhật ký truy cập")), url_for("pages.user_reads_page")))
     if user.has_role("admin") or (user.has_role("auditor") and not user.scope):
         items.append(NavItem("anchors", str(_l("Mốc neo nhật ký")), url_for("pages.audit_anchors")))
+    # the real statistics and citizens' feedback, never in the training space
+    if not current_app.config.get("TRAINING") and user.has_role(*OFFICIAL_ROLES, "auditor", "department"):
+        items.append(NavItem("statistics", str(_l("Thống kê")), url_for("pages.statistics_dashboard")))
+    if not current_app.config.get("TRAINING") and user.has_role("department"):
+        items.append(NavItem("feedback", str(_l("Phản ánh, kiến nghị")), url_for("pages.feedback_review")))
     if current_app.config.get("TRAINING"):
         items.append(NavItem("training", str(_l("Bài tập tập huấn")), url_for("training.exercises")))
     elif current_app.config.get("HOTICH_TRAINING") and user.has_role(*OFFICIAL_ROLES, "department"):
         # the training space is another app under /training: its address, not a url_for of this one
         items.append(NavItem("training", str(_l("Tập huấn")), f"{request.script_root}/training/exercises/"))
-    if user.has_role("analyst", "admin"):
+    if user.has_role("analyst", "admin", "auditor"):
         items.append(NavItem("processes", str(_l("Quy trình")), url_for("pages.process_list")))
     if user.has_role("admin"):
         items += [

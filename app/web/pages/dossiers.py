@@ -9,7 +9,7 @@ from typing import Any
 from flask import Response, jsonify, render_template, request, send_file, url_for
 from flask_login import login_required
 
-from app.services import dossier_details, replay
+from app.services import dossier_details, feedback, replay
 from app.services.access import OFFICIAL_ROLES
 from app.services.attachment_content import clean_filename
 from app.services.collaborators import collaborators
@@ -20,6 +20,7 @@ from app.services.processes import definition_for
 from app.web import dossier_view as view
 from app.web.pages import pages
 from app.web.pages.access import require_roles
+from app.web.read_log import records_read
 
 log = logging.getLogger(__name__)
 READERS = (*OFFICIAL_ROLES, "auditor")
@@ -27,6 +28,7 @@ READERS = (*OFFICIAL_ROLES, "auditor")
 
 @pages.get("/dossiers/<code>")
 @login_required
+@records_read("dossier_page")
 def dossier_page(code: str) -> Any:
     user = require_roles(*READERS)
     dossier = get_dossier(user, code)
@@ -59,7 +61,8 @@ def dossier_page(code: str) -> Any:
         issued=[doc for doc in documents if doc["name"] in issued],
         attachments=dossier_details.list_attachments(dossier),
         my_tasks=[t for t in details["tasks"] if t["role"] in user.roles],
-        waiting=dossier_details.pending_calls(dossier) > 0,
+        # the page polls while a registry call is under way (not once it failed: that waits for an admin)
+        waiting=any(c["state"] in ("pending", "retrying") for c in details["registry_calls"]),
         markers=markers,
         overdue=bool(dossier.due_at and dossier.due_at < now and dossier.completed_at is None),
         verification=verification,
@@ -69,6 +72,7 @@ def dossier_page(code: str) -> Any:
             else None
         ),
         finding_labels=view.field_labels(dossier.procedure),
+        feedback=feedback.for_dossier(user, dossier),
     )
 
 
@@ -106,6 +110,7 @@ def dossier_state(code: str) -> Any:
 
 @pages.get("/dossiers/<code>/attachments/<int:attachment_id>")
 @login_required
+@records_read("attachment")
 def dossier_attachment(code: str, attachment_id: int) -> Any:
     user = require_roles(*READERS)
     attachment = dossier_details.get_attachment(user, get_dossier(user, code), attachment_id)
@@ -120,6 +125,7 @@ def dossier_attachment(code: str, attachment_id: int) -> Any:
 
 @pages.get("/dossiers/<code>/documents/<name>")
 @login_required
+@records_read("document")
 def dossier_document(code: str, name: str) -> Any:
     """An issued document as PDF, to open and print (copies are separate documents)."""
     user = require_roles(*READERS)

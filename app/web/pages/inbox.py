@@ -60,6 +60,7 @@ def inbox() -> Any:
         due_to=format_date(f.due_to.isoformat()) if f.due_to else request.args.get("due_to", ""),
         now=now,
         paged=bool(request.args.get("after")),
+        registry_waiting=svc.registry_waiting(user),
         poll_interval=int(current_app.config.get("HOTICH_POLL_INTERVAL_MS", 20_000)),
     )
 

@@ -31,6 +31,7 @@ from app.web.forms_render import (
 from app.web.pages import pages
 from app.web.pages.access import require_roles
 from app.web.pages.counter import ATTACHMENT_ROWS, attachment_kinds, posted_attachments
+from app.web.read_log import records_read
 
 WAITING = "supplement_requested"
 
@@ -75,6 +76,7 @@ def _not_waiting(dossier: Dossier) -> Any:
 
 @pages.get("/dossiers/<code>/supplement")
 @login_required
+@records_read("supplement_form")
 def supplement_form(code: str) -> Any:
     user = require_roles("reception")
     dossier = get_dossier(user, code)

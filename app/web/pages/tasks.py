@@ -28,6 +28,7 @@ from app.web.forms_render import (
 from app.web.pages import pages
 from app.web.pages.access import require_roles
 from app.web.pages.auth import safe_next
+from app.web.read_log import dossier_of_task, records_read
 
 
 def _form_of(task: dict[str, Any]) -> tuple[str, str, FormSpec]:
@@ -85,6 +86,7 @@ def _render(
 
 @pages.get("/tasks/<task_id>")
 @login_required
+@records_read("task_page", dossier=dossier_of_task)
 def task_page(task_id: str) -> Any:
     user = require_roles(*OFFICIAL_ROLES)
     return _render(user, task_svc.get_task(user, task_id))

@@ -8,7 +8,7 @@ from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Document
+from app.models import Document, Dossier
 from app.services.audit import document_intact
 from app.web.pages import pages
 
@@ -17,4 +17,5 @@ from app.web.pages import pages
 def verify_document(token: str) -> Any:
     doc = db.session.scalars(select(Document).where(Document.verify_token == token)).first()
     intact = doc is not None and document_intact(doc)
-    return render_template("verify.html", doc=doc, intact=intact), 200 if doc else 404
+    dossier = db.session.get(Dossier, doc.dossier_id) if doc else None
+    return render_template("verify.html", doc=doc, intact=intact, dossier=dossier), 200 if doc else 404

@@ -24,6 +24,19 @@
       (markers.active || []).forEach(function (id) {
         if (registry.get(id)) { canvas.addMarker(id, "hotich-active"); }
       });
+      // citizens' feedback per element (analysts): a badge with the count, linking to those feedback items
+      var feedback = {};
+      try { feedback = JSON.parse(box.getAttribute("data-feedback") || "{}"); } catch (e) { feedback = {}; }
+      var overlays = viewer.get("overlays");
+      Object.keys(feedback).forEach(function (id) {
+        if (!registry.get(id)) { return; }
+        var badge = document.createElement("a");
+        badge.className = "hotich-feedback-badge";
+        badge.href = box.getAttribute("data-feedback-url") + "?element_id=" + encodeURIComponent(id);
+        badge.textContent = String(feedback[id]);
+        badge.title = (document.documentElement.lang === "en" ? "Feedback: " : "Phản ánh: ") + feedback[id];
+        overlays.add(id, "hotich-feedback", { position: { top: -12, right: 12 }, scale: { min: 1 }, html: badge });
+      });
       canvas.zoom("fit-viewport", "auto");
       box.setAttribute("data-rendered", "1");
     })
