@@ -85,6 +85,16 @@ def no_csp_violations() -> Iterator[None]:
     assert CSP_VIOLATIONS == []
 
 
+def wait_until(page: Any, expression: str, timeout: float = 20.0) -> None:
+    """Poll a JS expression until it is truthy. Playwright's wait_for_function evaluates a string in the page,
+    which the app's CSP (no 'unsafe-eval') refuses; page.evaluate goes through the DevTools protocol."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def new_page(browser: Any) -> Any:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     page = context.new_page()
