@@ -287,6 +287,16 @@ def diff_versions(key: str, from_version: int, to_version: int) -> dict[str, lis
     }
 
 
+def element_names(key: str, version: int) -> dict[str, str]:
+    """{element id: its name on the diagram} of a version (ids without a name are left out)."""
+    root = parse_untrusted_xml(version_xml(key, version).encode("utf-8")).getroot()
+    return {
+        str(el.get("id")): str(el.get("name"))
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.get("id") and el.get("name")
+    }
+
+
 def set_version_active(key: str, version: int, active: bool, actor: User) -> dict[str, Any]:
     """Deactivate (or reactivate) a version: new dossiers take the newest active one; running ones stay."""
     if not actor.has_role("analyst"):

@@ -393,6 +393,20 @@ def test_an_official_works_a_training_exercise_in_the_browser(
     page.screenshot(path=str(shots / "training-exercise-score.png"), full_page=True)
 
 
+def test_two_versions_compared_on_the_diagram(app: Any, browser: Any, server: str, shots: Path) -> None:
+    """Issue #9 §6: the diff page marks the changed task on the old and the new diagram."""
+    from tests.web.test_process_diff_page import _deploy_second_version
+
+    _deploy_second_version(app)
+    page = new_page(browser)
+    login(page, server, "analyst")
+    page.goto(f"{server}/processes/birth_registration/diff")
+    page.wait_for_selector("[data-diff-diagram][data-rendered]:nth-of-type(1)")
+    wait_until(page, "document.querySelectorAll('[data-diff-diagram][data-rendered]').length === 2")
+    assert page.locator("[data-diff-diagram] .hotich-changed[data-element-id='officer_examine']").count() == 2
+    page.screenshot(path=str(shots / "process-diff.png"), full_page=True)
+
+
 def test_api_docs_page_renders_under_the_csp(browser: Any, server: str) -> None:
     """Swagger UI (vendor files, no CDN) shows the OpenAPI description with the strict CSP in force."""
     page = new_page(browser)

@@ -18,7 +18,7 @@ from app.services import feedback, trial_run
 from app.services import process_drafts as drafts
 from app.services import processes as svc
 from app.services.collaborators import collaborators
-from app.services.errors import BadRequest, ServiceError
+from app.services.errors import BadRequest, NotFound, ServiceError
 from app.web import labels
 from app.web.pages import pages
 from app.web.pages.access import require_roles
@@ -145,3 +145,39 @@ def process_modeler_test_run(key: str) -> Any:
     if body is None:
         raise BadRequest("Nội dung yêu cầu không phải JSON hợp lệ.", code="malformed_json")
     return jsonify(trial_run.run_payload(key, body, current_user))
+
+
+@pages.get("/processes/<key>/diff")
+@login_required
+def process_diff_page(key: str) -> Any:
+    """Two versions side by side: what was removed or changed on the older one, added or changed on the
+    newer one (the same element ids as GET /api/v1/processes/{key}/diff)."""
+    require_roles(*ROLES)
+    versions = next((p["versions"] for p in svc.list_processes() if p["key"] == key), None)
+    if not versions:
+        raise NotFound("Không có quy trình này.")
+    numbers = [v["version"] for v in versions]
+    newest = numbers[-1]
+    to_version = _version_arg("to", newest, numbers)
+    from_version = _version_arg("from", max([n for n in numbers if n < to_version] or [to_version]), numbers)
+    diff = svc.diff_versions(key, from_version, to_version)
+    names = {**svc.element_names(key, from_version), **svc.element_names(key, to_version)}
+    return render_template(
+        "process_diff.html",
+        key=key,
+        numbers=numbers,
+        from_version=from_version,
+        to_version=to_version,
+        diff=diff,
+        names=names,
+    )
+
+
+def _version_arg(name: str, default: int, numbers: list[int]) -> int:
+    text = request.args.get(name) or ""
+    if not text:
+        return default
+    if not text.isdigit() or int(text) not in numbers:
+        message = f"«{name}» phải là một phiên bản đã triển khai."
+        raise BadRequest(message, fields={name: "Không có phiên bản này."})
+    return int(text)
