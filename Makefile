@@ -23,12 +23,13 @@ node_modules/.installed: package-lock.json
 # the modeler page's bundle (app/web/static/js/modeler/: bpmn-js Modeler, properties panel, our lint rules)
 MODELER_SRC := $(wildcard app/web/static/js/modeler/*.js app/web/static/js/modeler/*.json app/web/static/js/modeler/*/*.js)
 
-$(VENDOR)/.installed: node_modules/.installed $(MODELER_SRC)
-	mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/modeler
+$(VENDOR)/.installed: node_modules/.installed $(MODELER_SRC) Makefile
+	mkdir -p $(VENDOR)/bpmn-js $(VENDOR)/modeler $(VENDOR)/swagger-ui
 	cp node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js node_modules/bpmn-js/dist/bpmn-modeler.production.min.js $(VENDOR)/bpmn-js/
 	cp -r node_modules/bpmn-js/dist/assets $(VENDOR)/bpmn-js/
 	cp node_modules/@bpmn-io/properties-panel/dist/assets/properties-panel.css node_modules/bpmn-js-bpmnlint/dist/assets/css/bpmn-js-bpmnlint.css $(VENDOR)/modeler/
 	node_modules/.bin/esbuild app/web/static/js/modeler/index.js --bundle --minify --format=iife --target=es2019 --log-level=warning --outfile=$(VENDOR)/modeler/modeler.js
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css $(VENDOR)/swagger-ui/
 	touch $@
 
 # SQLite by default (DATABASE_URL for PostgreSQL); migrations, demo data, then gunicorn with the job runner thread.

@@ -30,6 +30,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         if os.environ.get("HOTICH_TRAINING_DATABASE_URL")
         else None,
         "HOTICH_DEMO_PASSWORD": os.environ.get("HOTICH_DEMO_PASSWORD", "demo12345"),
+        # behind a reverse proxy: how many proxies' X-Forwarded-* headers to trust (0 = none)
+        "HOTICH_TRUSTED_PROXIES": int(os.environ.get("HOTICH_TRUSTED_PROXIES", "0")),
         # the audit MAC key (else a key file generated in the instance folder, see app.services.audit_keys)
         "HOTICH_AUDIT_KEY": os.environ.get("HOTICH_AUDIT_KEY") or None,
         "HOTICH_AUDIT_KEY_ID": os.environ.get("HOTICH_AUDIT_KEY_ID") or None,

@@ -82,6 +82,7 @@ def app(database_url: str, clock: FixedClock, tmp_path: Any) -> Iterator[Any]:
             "HOTICH_JOB_RUNNER": "off",
             "HOTICH_MAIL_OUTBOX": str(tmp_path / "outbox"),
             "WTF_CSRF_ENABLED": True,
+            "HOTICH_OPENAPI_CHECK_RESPONSES": True,  # each API answer in each test checked by openapi.yaml
         }
     )
     with app.app_context():

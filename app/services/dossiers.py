@@ -23,6 +23,8 @@ from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask
 from app.procedures import Procedure, keys
 from app.procedures import get as get_procedure
 from app.services.access import ensure_readable, scope_dossiers
+from app.services.attachment_content import UnacceptableFile, clean_filename
+from app.services.attachment_content import inspect as inspect_attachment
 from app.services.audit import PendingEvent
 from app.services.collaborators import collaborators
 from app.services.commands import EngineFailure, dossier_command, persist, run_command
@@ -36,7 +38,6 @@ from app.services.transaction import write
 CHANNELS = ("online", "counter", "post")
 MAX_ATTACHMENTS = 20
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-ATTACHMENT_TYPES = {"pdf": "application/pdf", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png"}
 PAGE_SIZE = 50
 
 
@@ -217,22 +218,27 @@ def decode_attachments(items: Any, record: Procedure) -> list[dict[str, Any]]:
                 + "."
             )
             continue
-        ext = item["filename"].rsplit(".", 1)[-1].lower()
-        if ext not in ATTACHMENT_TYPES:
-            fields[f"attachments.{i}.filename"] = "Chỉ nhận tệp PDF, JPG hoặc PNG."
-            continue
         if len(item["content_base64"]) > MAX_ATTACHMENT_BYTES * 4 // 3 + 8:
-            raise TooLarge(f"Tệp «{item['filename']}» vượt quá {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB.")
+            limit_mb = MAX_ATTACHMENT_BYTES // 1024 // 1024
+            raise TooLarge(
+                f"Tệp «{clean_filename(item['filename'])}» vượt quá {limit_mb} MB.",
+                fields={f"attachments.{i}.content_base64": "Tệp quá lớn."},
+            )
         try:
             content = base64.b64decode(item["content_base64"], validate=True)
         except (binascii.Error, ValueError):
             fields[f"attachments.{i}.content_base64"] = "Nội dung tệp không phải base64 hợp lệ."
             continue
+        try:  # the type is what the bytes are, not what the name or the client says
+            found = inspect_attachment(item["filename"], content)
+        except UnacceptableFile as exc:
+            fields[f"attachments.{i}.content_base64"] = f"Tệp «{clean_filename(item['filename'])}»: {exc}"
+            continue
         out.append(
             {
                 "kind": item["kind"],
-                "filename": item["filename"][:255],
-                "content_type": ATTACHMENT_TYPES[ext],
+                "filename": found.filename,
+                "content_type": found.content_type,
                 "sha256": hashlib.sha256(content).hexdigest(),
                 "size": len(content),
                 "content": content,

@@ -6,6 +6,10 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
+    from app.web import request_guard, security_headers
+
+    request_guard.install(app)  # first: the blueprints' <int:> routes use its bounded converter
+    security_headers.install(app)
     from app.web.api import api
     from app.web.pages import pages
 

@@ -66,7 +66,7 @@ def test_stepping_through_a_completed_birth_moves_the_highlight(
     page.evaluate("window.__sameDocument = true")  # stepping must not reload the page
 
     page.click("#step-next")
-    page.wait_for_function(f"document.getElementById('step-now').getAttribute('data-upto') === '{accept}'")
+    base.wait_until(page, f"document.getElementById('step-now').getAttribute('data-upto') === '{accept}'")
     assert "officer_examine" in _active(page) and "reception_check" not in _active(page)
     assert page.locator("#diagram .djs-element.hotich-done[data-element-id='reception_check']").count() == 1
     assert page.url.endswith(f"upto={accept}")
@@ -74,14 +74,12 @@ def test_stepping_through_a_completed_birth_moves_the_highlight(
     assert "reception_check.decision" in page.inner_text("#step-changes")
 
     page.click("#step-prev")
-    page.wait_for_function(
-        f"document.getElementById('step-now').getAttribute('data-upto') === '{accept - 1}'"
-    )
+    base.wait_until(page, f"document.getElementById('step-now').getAttribute('data-upto') === '{accept - 1}'")
     assert _active(page) == ["reception_check"]
 
     last = int(page.get_attribute("#upto", "max") or 0)
     page.fill("#upto", str(last))  # the slider
-    page.wait_for_function(f"document.getElementById('step-now').getAttribute('data-upto') === '{last}'")
+    base.wait_until(page, f"document.getElementById('step-now').getAttribute('data-upto') === '{last}'")
     assert _active(page) == []
     assert page.locator("#diagram .djs-element.hotich-done[data-element-id='end_completed']").count() == 1
     assert "Nguyễn Thị Ánh Dương" in page.inner_text("#step-data")
@@ -148,7 +146,7 @@ def test_a_loop_is_shown_per_pass(app: Any, looped: str, browser: Any, server: s
     badge = page.locator(".djs-overlays[data-container-id='reception_check'] .hotich-passes")
     assert badge.inner_text() == "×2"
     page.fill("#upto", "5")  # early on, after the first acceptance: one pass only, no badge
-    page.wait_for_function("document.getElementById('step-now').getAttribute('data-upto') === '5'")
+    base.wait_until(page, "document.getElementById('step-now').getAttribute('data-upto') === '5'")
     assert page.locator(".djs-overlays[data-container-id='reception_check'] .hotich-passes").count() == 0
     assert page.locator("#diagram .djs-element.hotich-done[data-element-id='reception_check']").count() == 1
     page.context.close()

@@ -74,10 +74,35 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations() -> Iterator[None]:
+    """Every page of every browser test runs under the app's Content-Security-Policy without a violation."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert CSP_VIOLATIONS == []
+
+
+def wait_until(page: Any, expression: str, timeout: float = 20.0) -> None:
+    """Poll a JS expression until it is truthy. Playwright's wait_for_function evaluates a string in the page,
+    which the app's CSP (no 'unsafe-eval') refuses; page.evaluate goes through the DevTools protocol."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not true after {timeout} s: {expression}")
+        page.wait_for_timeout(50)
+
+
 def new_page(browser: Any) -> Any:
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="vi-VN")
     page = context.new_page()
     page.set_default_timeout(20_000)
+    page.on(
+        "console",
+        lambda msg: CSP_VIOLATIONS.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
     return page
 
 
@@ -184,9 +209,7 @@ def test_counter_to_certificate_in_the_browser(app: Any, browser: Any, server: s
     # the page waits for the registry lookup, then offers the reception check (focused: Enter opens it)
     check = page.get_by_role("link", name="Kiểm tra, tiếp nhận hồ sơ →")
     check.wait_for()
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.textContent.includes('tiếp nhận')"
-    )
+    page.locator(":focus", has_text="tiếp nhận").wait_for()  # locators, not string eval: the CSP forbids eval
     with page.expect_navigation():
         page.keyboard.press("Enter")
     page.locator("#f-decision").focus()  # "Tiếp nhận" is the first choice
@@ -302,7 +325,7 @@ def test_new_tasks_are_announced_without_reloading(
     url = page.url
     clock.advance(minutes=5)  # the dossier arrives after the page was shown
     Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission())
-    page.wait_for_function("document.getElementById('live-banner').textContent.includes('1 việc mới')")
+    page.locator("#live-banner", has_text="1 việc mới").wait_for()
     assert page.url == url  # no reload, and the focus did not move
     assert page.locator("[data-count='all']").inner_text() == "1"
     with page.expect_navigation():
@@ -379,6 +402,15 @@ def test_two_versions_compared_on_the_diagram(app: Any, browser: Any, server: st
     login(page, server, "analyst")
     page.goto(f"{server}/processes/birth_registration/diff")
     page.wait_for_selector("[data-diff-diagram][data-rendered]:nth-of-type(1)")
-    page.wait_for_function("document.querySelectorAll('[data-diff-diagram][data-rendered]').length === 2")
+    wait_until(page, "document.querySelectorAll('[data-diff-diagram][data-rendered]').length === 2")
     assert page.locator("[data-diff-diagram] .hotich-changed[data-element-id='officer_examine']").count() == 2
     page.screenshot(path=str(shots / "process-diff.png"), full_page=True)
+
+
+def test_api_docs_page_renders_under_the_csp(browser: Any, server: str) -> None:
+    """Swagger UI (vendor files, no CDN) shows the OpenAPI description with the strict CSP in force."""
+    page = new_page(browser)
+    response = page.goto(f"{server}/api/v1/docs")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.locator(".swagger-ui .info .title", has_text="Hộ tịch BPMN").wait_for()
+    page.locator(".opblock-summary-path", has_text="/dossiers/{code}/withdraw").first.wait_for()

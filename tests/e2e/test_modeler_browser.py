@@ -18,7 +18,14 @@ from app.extensions import db
 from app.models import Dossier, RegisterEntry
 from app.services.jobs import run_pending
 from tests.api_client import Api, birth_submission
-from tests.e2e.test_browser import browser, login, new_page, server, shots  # noqa: F401 - fixtures
+from tests.e2e.test_browser import (  # noqa: F401 - fixtures
+    browser,
+    login,
+    new_page,
+    server,
+    shots,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 BUNDLE = Path("app/web/static/vendor/modeler/modeler.js")
@@ -96,7 +103,7 @@ def _connect(page: Any, source: str, target: str) -> str:
     _select(page, source)
     page.locator(".djs-context-pad .entry[data-action='connect']").click()
     page.mouse.click(*_center(page, target))
-    page.wait_for_function(f"document.querySelectorAll('.djs-connection').length > {len(before)}")
+    wait_until(page, f"document.querySelectorAll('.djs-connection').length > {len(before)}")
     after = set(page.eval_on_selector_all(".djs-connection", "els => els.map(e => e.dataset.elementId)"))
     (flow,) = after - before
     return str(flow)
@@ -220,8 +227,8 @@ def test_analyst_changes_the_birth_process_in_the_browser(
 
     # saved on the server, which agrees (the authority)
     page.get_by_role("button", name="Lưu bản nháp").click()
-    page.wait_for_function(
-        "document.getElementById('modeler-status').textContent.includes('Máy chủ: sơ đồ hợp lệ')"
+    wait_until(
+        page, "document.getElementById('modeler-status').textContent.includes('Máy chủ: sơ đồ hợp lệ')"
     )
     assert page.locator("#modeler").get_attribute("data-draft-version") == "1"
     page.screenshot(path=shots / "14-modeler-saved-valid.png")
@@ -254,8 +261,8 @@ def test_analyst_changes_the_birth_process_in_the_browser(
 
     # deploy: version 2
     page.get_by_role("button", name="Triển khai").click()
-    page.wait_for_function(
-        "document.getElementById('modeler-status').textContent.includes('Đã triển khai phiên bản 2')"
+    wait_until(
+        page, "document.getElementById('modeler-status').textContent.includes('Đã triển khai phiên bản 2')"
     )
     page.screenshot(path=shots / "16-modeler-deployed.png")
     with page.expect_navigation():
@@ -308,7 +315,7 @@ def test_an_auditor_reads_the_modeler_without_writing(browser: Any, server: str)
     assert page.get_by_role("button", name="Lưu bản nháp").count() == 0
     assert page.get_by_role("button", name="Triển khai").count() == 0
     page.get_by_role("button", name="Kiểm tra trên máy chủ").click()
-    page.wait_for_function(
-        "document.getElementById('modeler-status').textContent.includes('Máy chủ: sơ đồ hợp lệ')"
+    wait_until(
+        page, "document.getElementById('modeler-status').textContent.includes('Máy chủ: sơ đồ hợp lệ')"
     )
     assert failures == []

@@ -35,8 +35,21 @@ def jobs(app: Any) -> int:
     return count
 
 
+def one_page_pdf() -> bytes:
+    """A real one-page PDF (attachments are checked by their bytes)."""
+    from io import BytesIO
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def attachment(kind: str, filename: str = "giay_to.pdf") -> dict[str, str]:
-    return {"kind": kind, "filename": filename, "content_base64": base64.b64encode(b"%PDF-1.4 test").decode()}
+    return {"kind": kind, "filename": filename, "content_base64": base64.b64encode(one_page_pdf()).decode()}
 
 
 def marriage_submission(

@@ -130,7 +130,12 @@ def test_registry_admin_stores_and_returns_the_new_fields(app: Any, client: Any)
         },
     )
     assert bad.status_code == 422
-    assert set(bad.get_json()["error"]["fields"]) == {"legal_capacity", "former_spouse_personal_ids"}
+    fields = bad.get_json()["error"]["fields"]
+    assert set(fields) == {
+        "legal_capacity",
+        "former_spouse_personal_ids.0",
+    }  # the request schema names the item
+    assert "12 chữ số" in fields["former_spouse_personal_ids.0"]
 
 
 # --- birth ---

@@ -12,12 +12,18 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from app.extensions import csrf, db
 from app.models import User
 from app.services.auth import user_for_token
-from app.services.errors import BadRequest, ServiceError, Unauthorized
+from app.services.errors import ServiceError, Unauthorized
+from app.web.request_guard import json_body as json_body  # the views read bodies through the guard
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(api)  # API calls authenticate with a bearer token, not a cookie: no CSRF exposure
 
 F = TypeVar("F", bound=Callable[..., Any])
+HTTP_MESSAGES = {
+    400: "Yêu cầu không hợp lệ.",
+    404: "Không tìm thấy địa chỉ này trong API.",
+    405: "Địa chỉ này không nhận phương thức yêu cầu đó.",
+}
 
 
 def authenticated(fn: F) -> F:
@@ -30,6 +36,7 @@ def authenticated(fn: F) -> F:
         if user is None:
             raise Unauthorized("Thiếu hoặc sai mã truy cập (Bearer token).")
         g.user = user
+        validate_request()  # after authentication: an anonymous caller learns nothing from a 422
         return fn(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
@@ -38,14 +45,6 @@ def authenticated(fn: F) -> F:
 def current_user() -> User:
     user: User = g.user
     return user
-
-
-def json_body() -> Any:
-    """The parsed JSON body; 400 when it is not JSON."""
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("Nội dung yêu cầu không phải JSON hợp lệ.", code="malformed_json")
-    return data
 
 
 @api.errorhandler(ServiceError)
@@ -65,9 +64,12 @@ def _http_error(exc: HTTPException) -> tuple[Response, int]:
             {"error": {"code": "too_large", "message": "Yêu cầu vượt quá dung lượng cho phép."}}
         ), 413
     codes = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
-    return jsonify(
-        {"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}
-    ), status
+    message = HTTP_MESSAGES.get(status) or exc.description or ""
+    response = jsonify({"error": {"code": codes.get(status, "http_error"), "message": message}})
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:  # RFC 9110: a 405 lists what the resource does allow
+        response.headers["Allow"] = ", ".join(allowed)
+    return response, status
 
 
 @api.errorhandler(Exception)
@@ -86,9 +88,11 @@ from app.web.api import (  # noqa: E402,F401
     calendar,
     dossiers,
     feedback,
+    openapi,
     processes,
     registers,
     registry,
     statistics,
     tasks,
 )
+from app.web.api.openapi import validate_request  # noqa: E402

@@ -64,7 +64,7 @@ def audit_anchors() -> Any:
     return jsonify(audit_anchor.list_anchors(current_user()))
 
 
-@api.get("/audit/anchors/<day>")
+@api.get("/audit/anchors/<isodate:day>")
 @authenticated
 def audit_anchor_file(day: str) -> Any:
     anchor = audit_anchor.anchor_file(current_user(), day)

@@ -9,10 +9,12 @@ from flask import jsonify, request
 from app.services.auth import authenticate, issue_token, user_view
 from app.services.errors import Invalid
 from app.web.api import api, json_body
+from app.web.api.openapi import validate_request
 
 
 @api.post("/auth/token")
 def token() -> Any:
+    validate_request()
     body = json_body()
     if (
         not isinstance(body, dict)

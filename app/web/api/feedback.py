@@ -9,10 +9,12 @@ from flask import jsonify, request
 
 from app.services import feedback as svc
 from app.web.api import api, authenticated, current_user, json_body
+from app.web.api.openapi import validate_request
 
 
 @api.post("/feedback")
 def feedback_submit() -> Any:
+    validate_request()  # no login here, so the body schema is checked without `authenticated`
     feedback_id = svc.submit(json_body(), request.remote_addr or "?", "portal")
     return jsonify({"id": feedback_id}), 201
 

@@ -47,9 +47,15 @@ def _http_error(exc: HTTPException) -> Any:
     db.session.rollback()
     status = exc.code or 500
     if request.path.startswith("/api/"):
+        from app.web.api import HTTP_MESSAGES
+
         codes = {404: "not_found", 405: "method_not_allowed", 500: "internal_error"}
-        body = {"error": {"code": codes.get(status, "http_error"), "message": exc.description or ""}}
-        return jsonify(body), status
+        message = HTTP_MESSAGES.get(status) or exc.description or ""
+        body = {"error": {"code": codes.get(status, "http_error"), "message": message}}
+        response = jsonify(body)
+        if getattr(exc, "valid_methods", None):  # RFC 9110: a 405 lists what the resource allows
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # type: ignore[attr-defined]
+        return response, status
     messages = {
         404: _("Không có trang này. Hãy kiểm tra lại địa chỉ."),
         405: _("Trang này không nhận yêu cầu như vậy."),

