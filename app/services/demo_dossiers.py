@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from app.domain.calendar import local_date
 from app.models import Dossier, OpenTask, User, db
+from app.procedures import get as get_procedure
 from app.services import dossiers, tasks
 from app.services.collaborators import collaborators
 from app.services.jobs import run_pending
@@ -112,46 +113,17 @@ def seed_demo_dossiers() -> int:
         dossier, _ = dossiers.submit_dossier(_user(users["reception"]), payload)
         _advance(dossier.code, users, BIRTH_STEPS[:steps])
         created += 1
-    marriage = {
-        "procedure": "marriage",
-        "commune_code": "00070",
-        "channel": "counter",
-        "data": {
-            "requester": {"full_name": "Vũ Đức Anh", "personal_id": "001097067890", "relationship": "groom"},
-            "copies": 0,
-            "bride": {"personal_id": "001198056789", "full_name": "Đặng Thị Mai", "marriage_count": 1},
-            "groom": {"personal_id": "001097067890", "full_name": "Vũ Đức Anh", "marriage_count": 1},
-        },
-    }
-    dossier, _ = dossiers.submit_dossier(_user(hk["reception"]), marriage)
+    # the marriage and the death are the procedure records' own sample dossiers (the test-run uses them too)
+    dossier, _ = dossiers.submit_dossier(_user(hk["reception"]), _sample("marriage", "00070", today))
     _advance(dossier.code, hk, BIRTH_STEPS[:1])
     created += 1
-    died = today - timedelta(days=2)
-    death = {
-        "procedure": "death",
-        "commune_code": "00070",
-        "channel": "counter",
-        "data": {
-            "requester": {
-                "full_name": "Lê Thị Hạnh",
-                "personal_id": "001148002345",
-                "relationship": "spouse",
-            },
-            "copies": 1,
-            "deceased": {"personal_id": "001045001234", "full_name": "Trần Văn Bình", "sex": "male"},
-            "death": {
-                "at": f"{died.isoformat()}T10:30:00+07:00",
-                "place": "Bệnh viện Hữu nghị Việt Đức, Thành phố Hà Nội",
-                "cause": "Bệnh lý tuổi già",
-            },
-            "death_notice": {
-                "number": "123/GBT",
-                "issuer_type": "health_facility",
-                "issuer": "Bệnh viện Hữu nghị Việt Đức",
-                "issued_on": died.isoformat(),
-            },
-        },
-    }
-    dossiers.submit_dossier(_user(hk["reception"]), death)
+    dossiers.submit_dossier(_user(hk["reception"]), _sample("death", "00070", today))
     run_pending()
     return created + 1
+
+
+def _sample(procedure: str, commune_code: str, today: date) -> dict[str, Any]:
+    """The procedure record's sample dossier as a submission for the commune."""
+    sample = get_procedure(procedure).sample
+    assert sample is not None, f"{procedure} has no sample dossier"
+    return {"procedure": procedure, "commune_code": commune_code, **sample(today)}
