@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select
 
@@ -36,6 +36,7 @@ DECISIONS = {"approve": "Đủ điều kiện đăng ký", "supplement": "Yêu c
 QUICK = timedelta(minutes=15)  # an answer within this time earns the time points
 _RELATIVE = re.compile(r"^\$(today|now)(?:([+-]\d+)y)?(?:([+-]\d+)d)?$")
 _PERSON = re.compile(r"^\$person:([a-z_]+)$")
+R = TypeVar("R", Exercise, Attempt)
 _RULE = re.compile(r"^(KS|KH|KT)-\d{2}$|^C\d{1,2}$")
 
 
@@ -145,10 +146,11 @@ def create_exercise(actor: User, form: dict[str, str]) -> Exercise:
     return write(lambda: _added(_exercise(item, actor.username, now)))
 
 
-def _added(exercise: Exercise) -> Exercise:
-    db.session.add(exercise)
+def _added(row: R) -> R:
+    """The row, added and flushed (its id is known) inside the caller's write."""
+    db.session.add(row)
     db.session.flush()
-    return exercise
+    return row
 
 
 def materialize(value: Any, now: datetime, ids: dict[str, str]) -> Any:
@@ -216,14 +218,8 @@ def start(actor: User, exercise_id: int) -> tuple[Attempt, str | None]:
             complete_task(reception, task, {"data": {"decision": "accept"}})
             run_pending()
     row = Attempt(exercise_id=exercise.id, trainee=actor.username, dossier_code=dossier.code, started_at=now)
-    attempt = write(lambda: _added_attempt(row))
+    attempt = write(lambda: _added(row))
     return attempt, _open_task(dossier.code, exercise.task)
-
-
-def _added_attempt(attempt: Attempt) -> Attempt:
-    db.session.add(attempt)
-    db.session.flush()
-    return attempt
 
 
 def _persons(persons: dict[str, Any], now: datetime, commune: str) -> dict[str, str]:
