@@ -22,6 +22,7 @@ from app.services.processes import active_version
 from app.web.dossier_view import lookup_cards
 from app.web.forms_render import (
     FormSpec,
+    Submission,
     build_form,
     initial_values,
     place_errors,
@@ -50,7 +51,8 @@ def attachment_kinds(procedure: str) -> list[tuple[str, str]]:
     return list(accepted_kinds(procedures.get(procedure)).items())
 
 
-def _spec(procedure: str) -> FormSpec:
+def declaration_spec(procedure: str) -> FormSpec:
+    """The procedure's submission form, as the pages render and read it."""
     return build_form(collaborators().forms, procedures.get(procedure).process_key, "submission")
 
 
@@ -72,26 +74,54 @@ def _render(
     token: str | None = None,
     status: int = 200,
 ) -> tuple[str, int]:
-    spec = _spec(procedure)
-    field_errors, general = place_errors(spec, errors or {})
-    attachment_errors = [m for k, m in (errors or {}).items() if k.startswith("attachments")]
-    general = [m for m in general if m not in attachment_errors]
     return render_template(
         "counter_form.html",
         procedure=procedure,
-        spec=spec,
-        values=values,
-        shown=visibility(spec, values),
-        field_errors=field_errors,
-        general_errors=general,
-        attachment_errors=attachment_errors,
-        message=message,
-        kinds=attachment_kinds(procedure),
-        kept=kept or [],
-        rows=ATTACHMENT_ROWS,
         token=token or uuid.uuid4().hex,
         commune=user.commune,
+        **declaration_form(procedure, values, errors, message, kept),
     ), status
+
+
+def declaration_form(
+    procedure: str,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+    kept: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """What a page with the procedure's declaration shows (the counter form, the supplement page): its fields
+    with their values and errors, the other errors, and the attachment rows with their own errors."""
+    spec = declaration_spec(procedure)
+    field_errors, general = place_errors(spec, errors or {})
+    attachment_errors = [m for k, m in (errors or {}).items() if k.startswith("attachments")]
+    return {
+        "spec": spec,
+        "values": values,
+        "shown": visibility(spec, values),
+        "field_errors": field_errors,
+        "general_errors": [m for m in general if m not in attachment_errors],
+        "attachment_errors": attachment_errors,
+        "message": message,
+        "kinds": attachment_kinds(procedure),
+        "kept": kept or [],
+        "rows": ATTACHMENT_ROWS,
+    }
+
+
+def typed_errors(procedure: str, submission: Submission) -> dict[str, str]:
+    """A posted declaration some of whose values could not be read (a date, a number): what the schema says
+    of the rest, and those conversion errors, so every problem is shown at once."""
+    errors = collaborators().forms.validate(
+        procedures.get(procedure).process_key, "submission", submission.data
+    )
+    errors.update(submission.errors)
+    return errors
+
+
+def declaration_errors(exc: Invalid) -> dict[str, str]:
+    """The service's field errors ("data.child.full_name") at the form's paths ("child.full_name")."""
+    return {k.removeprefix("data."): v for k, v in exc.fields.items()}
 
 
 @pages.get("/counter/person")
@@ -129,7 +159,7 @@ def counter_form(procedure: str) -> Any:
     user = require_roles("reception")
     if procedure not in available_procedures():
         return redirect(url_for("pages.counter_choose"))
-    return _render(user, procedure, initial_values(_spec(procedure)))
+    return _render(user, procedure, initial_values(declaration_spec(procedure)))
 
 
 @pages.post("/counter/<procedure>")
@@ -138,15 +168,12 @@ def counter_submit(procedure: str) -> Any:
     user = require_roles("reception")
     if procedure not in available_procedures():
         return redirect(url_for("pages.counter_choose"))
-    spec = _spec(procedure)
+    spec = declaration_spec(procedure)
     submission = read_submission(spec, request.form)
     attachments, kept = posted_attachments()
     token = (request.form.get("submission_token") or "")[:64] or uuid.uuid4().hex
     if submission.errors:
-        errors = collaborators().forms.validate(
-            procedures.get(procedure).process_key, "submission", submission.data
-        )
-        errors.update(submission.errors)
+        errors = typed_errors(procedure, submission)
         return _render(
             user, procedure, submission.raw, errors, _("Hồ sơ có trường không hợp lệ."), kept, token, 422
         )
@@ -161,8 +188,9 @@ def counter_submit(procedure: str) -> Any:
         # the form's one-time token is the Idempotency-Key: a double click submits one dossier
         dossier, _created = submit_dossier(user, payload, idempotency_key=f"counter:{token}")
     except Invalid as exc:
-        errors = {k.removeprefix("data."): v for k, v in exc.fields.items()}
-        return _render(user, procedure, submission.raw, errors, exc.message, kept, token, 422)
+        return _render(
+            user, procedure, submission.raw, declaration_errors(exc), exc.message, kept, token, 422
+        )
     except TooLarge as exc:
         return _render(user, procedure, submission.raw, {}, exc.message, [], token, 413)
     return redirect(url_for("pages.dossier_page", code=dossier.code, submitted=1), code=303)
