@@ -153,12 +153,11 @@ def prepare(training: Flask, people: dict[str, Any]) -> None:
 
 def _prepare(people: dict[str, Any]) -> None:
     import hashlib
-    import secrets
 
     from app.models import Commune, User, db
     from app.services.collaborators import collaborators
     from app.services.processes import active_version, deploy_shipped_processes, store_version
-    from app.services.seed import seed_demo
+    from app.services.seed import add_demo_persons
     from app.services.transaction import write
     from app.training.exercises import ensure_shipped
     from app.training.models import TrainingBase
@@ -166,11 +165,9 @@ def _prepare(people: dict[str, Any]) -> None:
     if not inspect(db.engine).has_table("dossier"):
         db.create_all()
     TrainingBase.metadata.create_all(db.engine)
-    # synthetic persons, the demo communes and the shipped processes; the seeded demo accounts get a random
-    # password: only the real officials copied below can log in
-    seed_demo(secrets.token_urlsafe(24))
 
     def copy_people() -> None:
+        add_demo_persons()  # the registry stand-in's synthetic persons
         for c in people["communes"]:
             if db.session.get(Commune, c["code"]) is None:
                 db.session.add(Commune(**c))
@@ -184,7 +181,7 @@ def _prepare(people: dict[str, Any]) -> None:
                 for key, value in row.items():
                     setattr(user, key, value)
         for user in db.session.scalars(select(User)):
-            if user.username not in real_names:
+            if user.username not in real_names:  # gone from the real app since the last copy
                 user.active = False
 
     write(copy_people)
