@@ -10,11 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from app.domain.text import fold, nfc
 from app.models import Dossier, User, db
 from app.services.access import scope_dossiers
 from app.services.dossiers import summary_view
 from app.services.inbox import subject_name
+from app.services.text_search import folded_query, name_condition
 
 PAGE_SIZE = 25
 
@@ -36,8 +36,7 @@ def search_dossiers(
 ) -> SearchPage:
     query = scope_dossiers(select(Dossier), actor)
     if q and q.strip():
-        text = fold(nfc(q)).strip()
-        query = query.where(Dossier.search_text.contains(text, autoescape=True))
+        query = query.where(name_condition(folded_query(q), Dossier.search_text, Dossier.id))
     if procedure:
         query = query.where(Dossier.procedure == procedure)
     if status:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.domain.findings import blocking, routing
 from app.domain.rules.persons import CONFLICT_RULES
-from app.domain.text import fold, nfc
+from app.domain.text import nfc
 from app.engine.instance import EngineError, Instance
 from app.models import ClosedTask, Dossier, OpenTask, User, db
 from app.procedures.registry_calls import family_records
@@ -19,6 +19,7 @@ from app.services.commands import dossier_command, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import evaluate_rules
 from app.services.processes import definition_for
+from app.services.text_search import folded_query, name_condition
 
 INBOX_PAGE = 50
 
@@ -69,7 +70,9 @@ def inbox_query(
     if procedure:
         query = query.where(OpenTask.procedure == procedure)
     if q:
-        query = query.where(OpenTask.search_text.contains(fold(nfc(q)).strip(), autoescape=True))
+        text = folded_query(q)
+        if text:
+            query = query.where(name_condition(text, OpenTask.search_text, OpenTask.dossier_id))
     # every open task has a due date; this order is the index ix_open_task_inbox, so no sort step
     return query.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id)
 
