@@ -9,9 +9,10 @@ on the list's own index, which then finds a page after a few rows.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, select
 from sqlalchemy.exc import OperationalError
 
 from app.domain.text import fold, nfc
@@ -32,17 +33,23 @@ def fts_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def name_condition(text: str, search_text: Any, dossier_id: Any) -> Any:
+@dataclass(frozen=True)
+class NameMatch:
+    condition: Any
+    few: bool  # SQLite: the FTS5 hits are few, the query should start from them
+
+
+def name_condition(text: str, search_text: Any, dossier_id: Any) -> NameMatch:
     """WHERE clause for rows whose `search_text` contains `text` (already folded); `dossier_id` is the
     row's dossier (the FTS5 rowid), whose search_text the row's equals (commands.sync_open_tasks)."""
     like = search_text.contains(text, autoescape=True)
     if db.session.get_bind().dialect.name != "sqlite" or len(text) < MIN_TRIGRAM:
-        return like
+        return NameMatch(like, False)
     hits = select(dossier_fts.c.rowid).where(dossier_fts.c.search_text.match(fts_phrase(text)))
     try:
-        found = db.session.scalar(select(func.count()).select_from(hits.limit(SELECTIVE + 1).subquery()))
+        ids = list(db.session.scalars(hits.limit(SELECTIVE + 1)))
     except OperationalError:  # a query FTS5 cannot parse: the plain LIKE still answers
-        return like
-    if int(found or 0) > SELECTIVE:
-        return like
-    return and_(dossier_id.in_(hits), like)
+        return NameMatch(like, False)
+    if len(ids) > SELECTIVE:
+        return NameMatch(like, False)
+    return NameMatch(and_(dossier_id.in_(ids), like) if ids else false(), True)

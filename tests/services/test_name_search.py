@@ -156,11 +156,11 @@ def python_reference(q: str) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("selective", [2000, 1], ids=["fts-first", "broad-fallback"])
+@pytest.mark.parametrize("first_batch", [100, 1], ids=["one-batch", "growing-batches"])
 def test_dossier_search_finds_exactly_what_like_found(
-    app: Any, stored: list[str], monkeypatch: Any, selective: int
+    app: Any, stored: list[str], monkeypatch: Any, first_batch: int
 ) -> None:
-    monkeypatch.setattr(text_search, "SELECTIVE", selective)
+    monkeypatch.setattr(dossier_search, "FIRST_BATCH", first_batch)
     with app.app_context():
         for username in ("reception.hoankiem", "auditor"):
             actor = user(username)
@@ -221,17 +221,24 @@ def test_the_index_follows_renamed_and_deleted_dossiers(app: Any, stored: list[s
         assert searched_dossiers(actor, "ly thi xuan", 25) == []
 
 
-def test_a_broad_query_still_finds_a_page(app: Any, stored: list[str]) -> None:
-    """More candidates than SELECTIVE: the plain LIKE on the list's own index answers (same rows)."""
+def test_search_with_procedure_and_status_filters_and_a_cursor(app: Any, stored: list[str]) -> None:
     with app.app_context():
-        actor = user("reception.hoankiem")
-        assert searched_dossiers(actor, "van", 3) == like_dossiers(actor, "van")
+        actor = user("auditor")
+        expected = like_dossiers(actor, "van")
+        status = db.session.scalar(select(Dossier.status).limit(1))
+        first = dossier_search.search_dossiers(actor, q="van", procedure="birth", status=status, limit=3)
+        assert [i["code"] for i in first.items] == expected[:3] and first.next_before is not None
+        none = dossier_search.search_dossiers(actor, q="van", procedure="death", limit=3)
+        assert none.items == [] and none.next_before is None
+        other = dossier_search.search_dossiers(actor, q="van", status="completed", limit=3)
+        assert other.items == []
 
 
 def test_sqlite_takes_the_trigram_index_for_three_letters_and_more(app: Any, stored: list[str]) -> None:
     with app.app_context():
         if db.engine.dialect.name != "sqlite":
             pytest.skip("PostgreSQL serves the same LIKE from its trigram index (see the bench's plans)")
-        long = str(text_search.name_condition("nguyen van an", Dossier.search_text, Dossier.id))
-        short = str(text_search.name_condition("an", Dossier.search_text, Dossier.id))
-        assert "dossier_fts" in long and "dossier_fts" not in short
+        long = text_search.name_condition("nguyen van an", OpenTask.search_text, OpenTask.dossier_id)
+        short = text_search.name_condition("an", OpenTask.search_text, OpenTask.dossier_id)
+        assert long.few and "dossier_id IN" in str(long.condition)
+        assert not short.few and "dossier_id" not in str(short.condition)
