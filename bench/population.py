@@ -404,7 +404,7 @@ def generate(
     from app.domain.text import fold
 
     if pg:
-        series = "SELECT n FROM generate_series(:lo, :hi) AS g(n)"
+        series = "SELECT n FROM generate_series(CAST(:lo AS integer), CAST(:hi AS integer)) AS g(n)"
         pad = "lpad(s.n::text, 7, '0')"
         minus_minutes = "t.received_at - (s.n % 20000) * interval '1 minute'"
         minus_days = "t.received_at - (1 + s.n % 700) * interval '1 day' - (s.n % 1440) * interval '1 minute'"

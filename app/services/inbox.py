@@ -7,13 +7,11 @@ Tasks without a due date (reception tasks before acceptance) come after those wi
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 
 from app.domain.calendar import LOCAL_TZ, local_date
 from app.models import Dossier, Job, OpenTask, User, db
@@ -21,7 +19,7 @@ from app.procedures import all_procedures
 from app.procedures import get as get_procedure
 from app.services.dossier_details import WAITING_JOB_STATUSES, call_state
 from app.services.processes import active_version, definition_for
-from app.services.tasks import inbox_query, task_view
+from app.services.tasks import decode_cursor, encode_cursor, inbox_query, keyset_rows, task_view
 
 TABS = ("all", "mine", "overdue", "today")
 PAGE_SIZE = 25
@@ -119,65 +117,11 @@ def inbox_page(
     condition = _tab_condition(actor, f.tab, now)
     if condition is not None:
         query = query.where(condition)
-    after = decode_cursor(cursor)
-    rows: list[OpenTask] = []
-    # Segment 1: tasks with a due date, in index order (due_at, then created_at, id).
-    if after is None or after[0] is not None:
-        dated = query.where(OpenTask.due_at.is_not(None))
-        if after is not None:
-            due, created, tid = after
-            dated = dated.where(
-                or_(
-                    OpenTask.due_at > due,
-                    and_(
-                        OpenTask.due_at == due,
-                        or_(
-                            OpenTask.created_at > created,
-                            and_(OpenTask.created_at == created, OpenTask.id > tid),
-                        ),
-                    ),
-                )
-            )
-        rows = list(
-            db.session.scalars(
-                dated.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id).limit(limit + 1)
-            )
-        )
-    # Segment 2: tasks without a due date, by arrival.
-    if len(rows) <= limit and f.tab in ("all", "mine"):
-        undated = query.where(OpenTask.due_at.is_(None))
-        if after is not None and after[0] is None:
-            _, created, tid = after
-            undated = undated.where(
-                or_(OpenTask.created_at > created, and_(OpenTask.created_at == created, OpenTask.id > tid))
-            )
-        rows += list(
-            db.session.scalars(
-                undated.order_by(OpenTask.created_at, OpenTask.id).limit(limit + 1 - len(rows))
-            )
-        )
+    rows = keyset_rows(query, decode_cursor(cursor), limit, undated=f.tab in ("all", "mine"))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
     return InboxPage(_with_dossiers(rows, now), next_cursor)
-
-
-def encode_cursor(task: OpenTask) -> str:
-    due = task.due_at.isoformat() if task.due_at else ""
-    raw = f"{due}|{task.created_at.isoformat()}|{task.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime | None, datetime, str] | None:
-    """The (due_at, created_at, id) the previous page ended with; None for the first page or garbage."""
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        due, created, tid = raw.split("|")
-        return (datetime.fromisoformat(due) if due else None, datetime.fromisoformat(created), tid)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
 
 
 def _with_dossiers(rows: list[OpenTask], now: datetime) -> list[dict[str, Any]]:

@@ -45,10 +45,20 @@ def name_condition(text: str, search_text: Any, dossier_id: Any) -> NameMatch:
     like = search_text.contains(text, autoescape=True)
     if db.session.get_bind().dialect.name != "sqlite" or len(text) < MIN_TRIGRAM:
         return NameMatch(like, False)
-    hits = select(dossier_fts.c.rowid).where(dossier_fts.c.search_text.match(fts_phrase(text)))
-    try:
-        ids = list(db.session.scalars(hits.limit(SELECTIVE + 1)))
-    except OperationalError:  # a query FTS5 cannot parse: the plain LIKE still answers
+    # one inbox page asks several times (the page, the tab counts): the hits are read once per transaction
+    tx = db.session().get_transaction()
+    held = db.session.info.get("fts_hits")
+    if held is None or held[0] is not tx:
+        held = db.session.info["fts_hits"] = (tx, {})
+    cache: dict[str, list[int] | None] = held[1]
+    if text not in cache:
+        hits = select(dossier_fts.c.rowid).where(dossier_fts.c.search_text.match(fts_phrase(text)))
+        try:
+            cache[text] = list(db.session.scalars(hits.limit(SELECTIVE + 1)))
+        except OperationalError:  # a query FTS5 cannot parse: the plain LIKE still answers
+            cache[text] = None
+    ids = cache[text]
+    if ids is None:
         return NameMatch(like, False)
     if len(ids) > SELECTIVE:
         return NameMatch(like, False)
