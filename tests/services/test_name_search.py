@@ -242,3 +242,33 @@ def test_sqlite_takes_the_trigram_index_for_three_letters_and_more(app: Any, sto
         short = text_search.name_condition("an", OpenTask.search_text, OpenTask.dossier_id)
         assert long.few and "dossier_id IN" in str(long.condition)
         assert not short.few and "dossier_id" not in str(short.condition)
+
+
+def test_a_task_still_open_gets_its_dossiers_new_search_text(app: Any, client: Any) -> None:
+    """The SQLite inbox finds tasks through their dossier's FTS5 row: both texts must stay equal."""
+    from app.engine.clock import FixedClock
+    from app.engine.instance import Instance
+    from app.services.commands import sync_open_tasks
+    from app.services.operations import CommandDispatcher
+    from app.services.processes import definition_for
+
+    from app.services.jobs import run_pending
+
+    code = Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
+    with app.app_context():
+        run_pending()  # the registry lookup: then reception_check is open
+        db.session.remove()
+        d = db.session.scalars(select(Dossier).where(Dossier.code == code)).one()
+        clock = FixedClock(d.received_at)
+        instance = Instance.load(
+            definition_for(d.process_version_id), d.state, clock, CommandDispatcher(d, d.received_at)
+        )
+        d.search_text = f"{code.lower()} | ly thi xuan"
+        sync_open_tasks(d, instance, d.received_at, None, text_changed=True)
+        db.session.commit()
+        texts = list(db.session.scalars(select(OpenTask.search_text).where(OpenTask.dossier_id == d.id)))
+        assert texts and set(texts) == {d.search_text}
+        actor = user("reception.hoankiem")
+        assert [t.dossier_code for t in db.session.scalars(tasks.inbox_query(actor, q="Lý Thị Xuân"))] == [
+            code
+        ]
