@@ -249,10 +249,9 @@ def test_a_task_still_open_gets_its_dossiers_new_search_text(app: Any, client: A
     from app.engine.clock import FixedClock
     from app.engine.instance import Instance
     from app.services.commands import sync_open_tasks
+    from app.services.jobs import run_pending
     from app.services.operations import CommandDispatcher
     from app.services.processes import definition_for
-
-    from app.services.jobs import run_pending
 
     code = Api(client).post("reception.hoankiem", "/dossiers", json=birth_submission()).get_json()["code"]
     with app.app_context():
