@@ -32,6 +32,7 @@ from bench.transports import FlaskTransport  # noqa: E402
 
 OPEN_STAGES = ("reception_check", "officer_examine", "chairman_sign", "return_result")
 BROAD = "nguyen"  # one family name in 13: tens of thousands of dossiers at 1M
+STATEMENT_TIMES: Any = None
 
 
 def login(app: Any, username: str) -> Any:
@@ -45,6 +46,37 @@ def login(app: Any, username: str) -> Any:
     if client.get("/inbox").status_code != 200:
         raise BenchFailure(f"{username} cannot open /inbox after login")
     return client
+
+
+class StatementTimes:
+    """Wall time of each SQL statement sent during a block (cursor execute to its end), to show which
+    statements of a request grow with the database."""
+
+    def __init__(self, engine: Any) -> None:
+        from sqlalchemy import event
+
+        self.active = False
+        self.items: list[tuple[float, str]] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if self.active:
+            conn.info["bench_t0"] = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        t0 = conn.info.pop("bench_t0", None)
+        if self.active and t0 is not None:
+            self.items.append(((time.perf_counter() - t0) * 1000, statement))
+
+    def slowest(self, fn: Any, top: int = 3) -> list[tuple[float, str]]:
+        self.items, self.active = [], True
+        try:
+            fn()
+        finally:
+            self.active = False
+        total = sum(ms for ms, _s in self.items)
+        return [(total, f"{len(self.items)} statements")] + sorted(self.items, reverse=True)[:top]
 
 
 def timed(fn: Any, n: int, warmup: int = 3) -> list[float]:
@@ -117,6 +149,7 @@ def measure_size(
         "GET /api/v1/dossiers/<code>": api(f"/api/v1/dossiers/{real}"),
     }
     times = {name: timed(fn, args.requests) for name, fn in cases.items()}
+    slow = {name: STATEMENT_TIMES.slowest(fn) for name, fn in cases.items()}
     plans = {
         name: capture.run(cases[name])
         for name in cases
@@ -127,10 +160,13 @@ def measure_size(
     for i in range(args.completions):
         commune = list(COMMUNES)[i % 2]
         driver.path(commune, first_index + i, upto="register_sign", record=True)
+    slow["one fresh dossier: submit, lookup, 2 completions"] = STATEMENT_TIMES.slowest(
+        lambda: driver.path("00070", first_index + args.completions, upto="register_sign", record=False)
+    )
     times["task completion (reception_check, officer_examine)"] = (
         driver.rec.ms["complete reception_check"] + driver.rec.ms["complete officer_examine"]
     )
-    info = {"selective": selective, "hits": hits, "real": real, "plans": plans, "size": size}
+    info = {"selective": selective, "hits": hits, "real": real, "plans": plans, "size": size, "slow": slow}
     return times, info
 
 
@@ -144,6 +180,8 @@ def run_backend(args: Any, postgres: str | None, sizes: list[int]) -> dict[int, 
         with app.app_context():
             engine = sqla.engine
         counter = SqlCounter(engine)
+        global STATEMENT_TIMES
+        STATEMENT_TIMES = StatementTimes(engine)
         capture = Capture(engine)
         driver = Driver(app, FlaskTransport(app), counter)
         templates = make_templates(app, driver, STAGES, first_index=0)
@@ -169,7 +207,7 @@ def run_backend(args: Any, postgres: str | None, sizes: list[int]) -> dict[int, 
                 flush=True,
             )
             times, info = measure_size(app, db, driver, capture, args, next_index, size)
-            next_index += args.completions
+            next_index += args.completions + 1
             results[size] = times
             print(
                 table(
@@ -182,6 +220,9 @@ def run_backend(args: Any, postgres: str | None, sizes: list[int]) -> dict[int, 
                 f"   selective «{info['selective']}»: {info['hits'][info['selective']]:,} dossiers of 00070; "
                 f"broad «{BROAD}»: {info['hits'][BROAD]:,}"
             )
+            print(f"\n-- SQL time per request at {size:,}: all statements, then the slowest three (ms)")
+            for name, items in info["slow"].items():
+                print(f"  {name}: " + "; ".join(f"{ms:.1f} {short(st)[:90]}" for ms, st in items))
             print(
                 f"\n-- query plans at {size:,} ({'EXPLAIN QUERY PLAN' if db.kind == 'sqlite' else 'EXPLAIN'})"
             )
