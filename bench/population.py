@@ -521,12 +521,16 @@ def generate(
         ),
     ]
     person_cols = [c.name for c in db.metadata.tables["registry_person"].columns]
-    person_sel = ", ".join(
-        {"personal_id": "m.person_id", "full_name": "m.child_name", "source_ref": "m.code"}.get(
-            c, f"p.{_q(c)}"
-        )
-        for c in person_cols
-    )
+    # parents of their own (ids of no stored person): a family lookup of the demo parents, as the officer's
+    # examination makes, must find their few children, not every generated child
+    person_over = {
+        "personal_id": "m.person_id",
+        "full_name": "m.child_name",
+        "source_ref": "m.code",
+        "mother_personal_id": "'0017' || substr(m.person_id, 5)",
+        "father_personal_id": "'0016' || substr(m.person_id, 5)",
+    }
+    person_sel = ", ".join(person_over.get(c, f"p.{_q(c)}") for c in person_cols)
     statements.append(
         f"INSERT INTO registry_person ({', '.join(_q(c) for c in person_cols)}) SELECT {person_sel} "
         "FROM bench_grow_map m JOIN dossier t ON t.id = m.template_id "
