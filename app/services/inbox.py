@@ -215,7 +215,9 @@ def registry_waiting(actor: User, limit: int = REGISTRY_WAIT_LIMIT) -> list[dict
         select(Job, Dossier.code, Dossier.procedure, Dossier.status)
         .join(Dossier, Dossier.id == Job.dossier_id)
         .where(
-            Dossier.commune_code == actor.commune_code,
+            # start from the few waiting jobs (ix_job_status_run_at), not from the commune's dossiers: without
+            # statistics SQLite would walk every dossier of the commune; `|| ''` keeps it off that index
+            Dossier.commune_code.concat("") == actor.commune_code,
             Job.kind == "service_call",
             Job.status.in_(WAITING_JOB_STATUSES),
         )
