@@ -139,6 +139,9 @@ READ_VIEWS = {
     "api.register_book": _l("API: sổ hộ tịch"),
     "api.register_book_pdf": _l("API: sổ hộ tịch (PDF)"),
     "api.registry_person": _l("API: bản ghi CSDL dân cư"),
+    "admin_outbox": _l("Hộp thư đi (người nhận, địa chỉ thư)"),
+    "admin_message": _l("Thư thông báo đã gửi"),
+    "admin_registry": _l("Tra cứu CSDL dân cư mô phỏng (quản trị)"),
 }
 OPERATIONS = {
     "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),

@@ -307,3 +307,35 @@ def test_a_registry_person_looked_up_at_the_counter_is_a_recorded_read(app: Any,
         db.session.remove()
     api.tokens.clear()
     assert api.get("auditor", "/audit/reads?user=reception.hoankiem").get_json() == []
+
+
+def test_the_admins_outbox_and_registry_search_are_recorded_reads(app: Any, client: Any) -> None:
+    """A status mail names the requester and their address; the registry stand-in's search lists persons."""
+    from pathlib import Path
+
+    from app.integrations.mail import list_messages
+    from app.services.jobs import run_pending
+
+    api = Api(client)
+    code = submit(api, app, birth_submission())  # the requester has an e-mail address: one mail
+    with app.app_context():
+        run_pending()
+        db.session.remove()
+    [mail] = [m for m in list_messages(Path(app.config["HOTICH_MAIL_OUTBOX"])) if m.dossier == code]
+    before = len(_reads(app, code))
+    admin = Pages(app)
+    admin.login("admin")
+    assert code in admin.text("/admin/outbox")
+    assert "Kính gửi ông/bà Nguyễn Văn An" in admin.text(f"/admin/outbox/{mail.name}")
+    assert [(u, v) for u, _c, v, _d in _reads(app, code)[before:]] == [
+        ("admin", "admin_outbox"),
+        ("admin", "admin_message"),
+    ]
+    assert "001095012345" in admin.text("/admin/registry?q=001095012345")
+    with app.app_context():
+        rows = [
+            (r.username, r.view, r.subject)
+            for r in db.session.query(PersonalDataRead).filter(PersonalDataRead.dossier_id.is_(None))
+        ]
+        db.session.remove()
+    assert rows == [("admin", "admin_registry", "001095012345")]
