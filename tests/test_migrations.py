@@ -46,7 +46,7 @@ def test_search_migration_down_and_up_keeps_the_index_in_step(database_url: str)
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "HOTICH_JOB_RUNNER": "off"})
     with app.app_context():
         upgrade()
-        downgrade(revision="modeler_0001")
+        downgrade(revision="readlog_0001")
         with db.engine.connect() as conn:
             assert search_objects(conn) == set()
         upgrade()

@@ -1,7 +1,7 @@
 """Name search without reading every row: FTS5 trigram table on SQLite, pg_trgm GIN indexes on PostgreSQL
 
 Revision ID: search_0001
-Revises: modeler_0001
+Revises: readlog_0001
 """
 
 from alembic import op
@@ -16,7 +16,7 @@ from app.models.search_index import (
 )
 
 revision = "search_0001"
-down_revision = "modeler_0001"
+down_revision = "readlog_0001"
 branch_labels = None
 depends_on = None
 
