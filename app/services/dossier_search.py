@@ -20,7 +20,7 @@ from app.models.search_index import dossier_fts
 from app.services.access import can_read_dossier_of, scope_dossiers
 from app.services.dossiers import summary_view
 from app.services.inbox import subject_name
-from app.services.text_search import MIN_TRIGRAM, folded_query, fts_phrase
+from app.services.text_search import MIN_TRIGRAM, SELECTIVE, folded_query, fts_phrase
 
 PAGE_SIZE = 25
 FIRST_BATCH = 100  # candidates read first on SQLite; doubled while the page is not full
@@ -75,23 +75,35 @@ def _sqlite_matches(
     found: list[int] = []
     cursor = before
     batch = FIRST_BATCH
+    known: list[int] | None = None  # every candidate, newest first, when there are few
+    if use_fts:
+        # FTS5 reads a phrase's hits in rowid order several times faster than in reverse: a selective
+        # query's hits are all read at once, in order; only a broad one is walked newest first
+        probe = select(dossier_fts.c.rowid).where(dossier_fts.c.search_text.match(fts_phrase(text)))
+        if cursor:
+            probe = probe.where(dossier_fts.c.rowid < cursor)
+        try:
+            ids = list(db.session.scalars(probe.limit(SELECTIVE + 1)))
+            known = sorted(ids, reverse=True) if len(ids) <= SELECTIVE else None
+        except OperationalError:  # a query FTS5 cannot take: the primary-key walk answers the same
+            use_fts = False
     while len(found) < want:
         if use_fts:
-            hits = select(dossier_fts.c.rowid).where(dossier_fts.c.search_text.match(fts_phrase(text)))
-            if cursor:
-                hits = hits.where(dossier_fts.c.rowid < cursor)
-            try:
+            if known is not None:
+                candidates, known = known[:batch], known[batch:]
+            else:
+                hits = select(dossier_fts.c.rowid).where(dossier_fts.c.search_text.match(fts_phrase(text)))
+                if cursor:
+                    hits = hits.where(dossier_fts.c.rowid < cursor)
                 candidates = list(db.session.scalars(hits.order_by(dossier_fts.c.rowid.desc()).limit(batch)))
-            except OperationalError:  # a query FTS5 cannot take: the primary-key walk answers the same
-                use_fts = False
-                continue
             if not candidates:
                 break
             # only the rowid IN list constrains this: SQLite reads just these rows
             rows = db.session.execute(
                 select(*columns).where(Dossier.id.in_(candidates), like).order_by(Dossier.id.desc())
             ).all()
-            exhausted, cursor = len(candidates) < batch, candidates[-1]
+            exhausted = (not known) if known is not None else len(candidates) < batch
+            cursor = candidates[-1]
         else:
             walk = select(*columns).where(like)
             if cursor:

@@ -156,11 +156,16 @@ def python_reference(q: str) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("first_batch", [100, 1], ids=["one-batch", "growing-batches"])
+@pytest.mark.parametrize(
+    ("first_batch", "selective"),
+    [(100, 2000), (1, 2000), (1, 1)],
+    ids=["one-batch", "growing-batches", "broad-walk-newest-first"],
+)
 def test_dossier_search_finds_exactly_what_like_found(
-    app: Any, stored: list[str], monkeypatch: Any, first_batch: int
+    app: Any, stored: list[str], monkeypatch: Any, first_batch: int, selective: int
 ) -> None:
     monkeypatch.setattr(dossier_search, "FIRST_BATCH", first_batch)
+    monkeypatch.setattr(dossier_search, "SELECTIVE", selective)
     with app.app_context():
         for username in ("reception.hoankiem", "auditor"):
             actor = user(username)
