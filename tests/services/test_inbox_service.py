@@ -152,3 +152,20 @@ def test_the_registry_waiting_list_starts_from_the_waiting_jobs(app: Any, backen
         finally:
             raw.close()
         assert "ix_job_status_run_at" in plan and "ix_dossier_commune_status" not in plan, plan
+
+
+def test_a_busy_tab_stops_counting_past_the_cap(app: Any, tasks: list[OpenTask], monkeypatch: Any) -> None:
+    """A tab's count reads at most COUNT_CAP + 1 tasks (the page shows "999+"): flat however many are open."""
+    monkeypatch.setattr(inbox, "COUNT_CAP", 3)
+    assert len(tasks) > 4
+    with app.app_context():
+        actor = db.session.scalars(select(User).where(User.username == "reception.hoankiem")).one()
+        assert inbox.tab_counts(actor, inbox.InboxFilters(), NOW)["all"] == 4
+        assert inbox.tab_counts(actor, inbox.InboxFilters(q="nguyen"), NOW)["all"] <= 4
+        assert inbox.poll(actor, None, NOW)["count_cap"] == 3
+        db.session.remove()
+    from tests.page_client import Pages
+
+    pages = Pages(app)
+    pages.login("reception.hoankiem")
+    assert 'data-count="all">3+</span>' in pages.text("/inbox")
