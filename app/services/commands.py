@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from app.domain.text import fold
 from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance, StateTooLarge
-from app.models import ClosedTask, Dossier, Job, OpenTask, db
+from app.models import AuditHead, ClosedTask, Dossier, Job, OpenTask, db
 from app.procedures import all_procedures
 from app.services.audit import PendingEvent, append_events, remember_before
 from app.services.errors import NotFound, ServiceError
@@ -25,8 +25,10 @@ from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher, task_due_at
 from app.services.processes import definition_for
 from app.services.transaction import write
+from app.services.working_calendar import generation_column, note_generation
 
 T = TypeVar("T")
+_OPEN_TASKS = "hotich_locked_rows"  # dossier id → (transaction, open tasks, audit head) read with the lock
 
 
 class EngineFailure(ServiceError):
@@ -43,14 +45,53 @@ def dossier_command(
 
 
 def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> Dossier:
-    """Load and lock the dossier row (SELECT … FOR UPDATE on PostgreSQL) with fresh values."""
-    query = select(Dossier).with_for_update().execution_options(populate_existing=True)
+    """Load and lock the dossier row (SELECT … FOR UPDATE on PostgreSQL) with fresh values.
+
+    The same statement reads the dossier's sealed audit head and its open tasks, which the command needs
+    (the head is sealed again at commit, the open-task table is synchronised), and the working calendar's
+    generation (app.services.working_calendar): one round trip, not four."""
+    query = (
+        select(Dossier, AuditHead, OpenTask, generation_column())
+        .outerjoin(AuditHead, AuditHead.dossier_id == Dossier.id)
+        .outerjoin(OpenTask, OpenTask.dossier_id == Dossier.id)
+        .with_for_update(of=Dossier)
+        .execution_options(populate_existing=True)
+    )
     query = query.where(Dossier.code == code) if code is not None else query.where(Dossier.id == dossier_id)
-    dossier = db.session.scalars(query).first()
-    if dossier is None:
+    rows = db.session.execute(query).all()
+    if not rows:
         raise NotFound("Không tìm thấy hồ sơ.")
+    dossier: Dossier = rows[0][0]
+    head: AuditHead | None = rows[0][1]
+    note_generation(rows[0][3])
+    tasks = [row[2] for row in rows if row[2] is not None]
+    if head is None or (head.seq, head.hash) != (dossier.last_event_seq, dossier.last_event_hash):
+        # PostgreSQL, READ COMMITTED: when the lock had to wait for another command, the dossier row is
+        # re-read at its new version but the joined rows are the statement's older snapshot. Every command
+        # appends events and seals the head, so an older head gives it away: read both again under the lock.
+        # (Also a dossier whose head predates sealing.)
+        head = db.session.get(AuditHead, dossier.id, populate_existing=True)
+        tasks = list(
+            db.session.scalars(
+                select(OpenTask)
+                .where(OpenTask.dossier_id == dossier.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+    # held here for the transaction: the identity map keeps only objects something refers to, and sealing
+    # at commit finds the head there by primary key instead of reading it again
+    db.session.info.setdefault(_OPEN_TASKS, {})[dossier.id] = (db.session().get_transaction(), tasks, head)
     remember_before(dossier)  # the sealed head takes only what this command changes (app.services.audit)
     return dossier
+
+
+def locked_open_tasks(dossier: Dossier) -> list[OpenTask]:
+    """The dossier's open tasks as `lock_dossier` read them in this transaction (read now if it did not)."""
+    noted = (db.session.info.get(_OPEN_TASKS) or {}).get(dossier.id)
+    if noted is not None and noted[0] is db.session().get_transaction():
+        return list(noted[1])
+    query = select(OpenTask).where(OpenTask.dossier_id == dossier.id)
+    return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
 def run_command(
@@ -97,6 +138,19 @@ def persist(
     status: str | None = None,
 ) -> None:
     """Write engine state, derived columns, the open-task table, new jobs, status mails and the events."""
+    with instance.settled():  # the instance is only read from here on: one walk of its task tree
+        _persist(dossier, instance, events, now, pending_before, open_task_ids, status)
+
+
+def _persist(
+    dossier: Dossier,
+    instance: Instance,
+    events: list[PendingEvent],
+    now: datetime,
+    pending_before: set[str],
+    open_task_ids: set[str] | None,
+    status: str | None,
+) -> None:
     data = instance.data()
     previous = dossier.status if dossier.last_event_seq else None  # None: a new dossier
     dossier.state = instance.dump()
@@ -137,7 +191,7 @@ def sync_open_tasks(
     `existing` is the dossier's open-task ids when the caller already read them under the lock."""
     ready = {t.id: t for t in instance.ready_tasks()}
     if existing is None:
-        existing = set(db.session.scalars(select(OpenTask.id).where(OpenTask.dossier_id == dossier.id)))
+        existing = {t.id for t in locked_open_tasks(dossier)}
     gone = existing - set(ready)
     if gone:
         db.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
