@@ -125,6 +125,7 @@ def register_cli(app: Flask) -> None:
         if refused:
             click.echo("not sealed, the plain chain is already broken: " + ", ".join(refused))
             raise SystemExit(1)
+
     @app.cli.command("backup")
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
     def backup_command(file: Path) -> None:

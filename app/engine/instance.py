@@ -58,6 +58,7 @@ class Instance:
 
     def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow, clock: Clock) -> None:
         self._settled: list[Any] | None = None  # see settled()
+        self._saved_ready: list[ReadyTask] | None = None  # ready_tasks() as last saved, until stepped
         self.definition = definition
         self.workflow = workflow
         self.clock = clock
@@ -111,6 +112,7 @@ class Instance:
         self._settled = self.workflow.get_tasks()
         try:
             yield
+            self._saved_ready = self.ready_tasks()  # what the caller answers with, after the save
         finally:
             self._settled = None
 
@@ -128,6 +130,7 @@ class Instance:
         """Run every engine task that can run now, including timers that are due (P1: refresh first)."""
         if self._settled is not None:
             raise RuntimeError("an instance is not stepped while it is being saved")
+        self._saved_ready = None
         with engine_clock(self.clock):
             for _ in range(20):
                 self.workflow.refresh_timers()
@@ -140,6 +143,8 @@ class Instance:
             raise EngineError("too_many_tasks", "instance grew beyond the task limit")
 
     def ready_tasks(self) -> list[ReadyTask]:
+        if self._saved_ready is not None and self._settled is None:
+            return list(self._saved_ready)
         out = []
         for task in self._tasks(TaskState.READY, manual=True):
             info = self.definition.user_tasks.get(task.task_spec.name)
@@ -163,6 +168,7 @@ class Instance:
             raise EngineError("not_ready", "task is not open")
         if self.definition.role_of(task.task_spec) != role:
             raise EngineError("wrong_role", "task belongs to another role")
+        self._saved_ready = None
         with engine_clock(self.clock):
             task.set_data(**{**(extra or {}), task.task_spec.name: form})
             task.run()
@@ -170,6 +176,7 @@ class Instance:
 
     def send_message(self, name: str, payload: dict[str, Any]) -> None:
         """Deliver a message to this instance only (we route messages ourselves, P13)."""
+        self._saved_ready = None
         with engine_clock(self.clock):
             self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
         self.advance()
@@ -191,6 +198,7 @@ class Instance:
             if task.task_spec.name == task_key and isinstance(task.task_spec, DeferrableServiceTask):
                 task.data[task.task_spec.result_variable] = result
                 task.internal_data.pop("service_call", None)
+                self._saved_ready = None
                 with engine_clock(self.clock):
                     task.complete()
                 self.advance()
