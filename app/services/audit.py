@@ -281,9 +281,11 @@ def seal_head(dossier: Dossier, at: datetime, written: list[Any] | None = None) 
     `written`: the register entries and documents the command wrote through the ORM (None: not known, so
     everything is read again); the others keep their sealed hashes without being read again. The head row
     itself was read with the dossier under the lock (app.services.commands.lock_dossier)."""
-    head = db.session.get(AuditHead, dossier.id)
     before = (db.session.info.get(_BEFORE) or {}).pop(dossier.id, None)
-    created = dossier.id in (db.session.info.get(_CREATED) or ())
+    # created in this transaction (its first events, and no command locked it as an existing dossier):
+    # it has no head yet, nothing to look up
+    created = before is None and dossier.id in (db.session.info.get(_CREATED) or ())
+    head = None if created else db.session.get(AuditHead, dossier.id)
     if head is None and created and written is not None:
         components = state_components(row_state(dossier))
         components.update({f: h for f, h in _written_components(written).items() if h is not None})
