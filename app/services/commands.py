@@ -18,6 +18,7 @@ from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance, StateTooLarge
 from app.models import AuditHead, ClosedTask, Dossier, Job, OpenTask, db
 from app.procedures import all_procedures
+from app.services import locked_rows
 from app.services.audit import PendingEvent, append_events, remember_before
 from app.services.errors import NotFound, ServiceError
 from app.services.job_signal import wake_after_commit
@@ -28,7 +29,6 @@ from app.services.transaction import write
 from app.services.working_calendar import generation_column, note_generation
 
 T = TypeVar("T")
-_OPEN_TASKS = "hotich_locked_rows"  # dossier id → (transaction, open tasks, audit head) read with the lock
 
 
 class EngineFailure(ServiceError):
@@ -47,11 +47,19 @@ def dossier_command(
 def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> Dossier:
     """Load and lock the dossier row (SELECT … FOR UPDATE on PostgreSQL) with fresh values.
 
-    The same statement reads the dossier's sealed audit head and its open tasks, which the command needs
-    (the head is sealed again at commit, the open-task table is synchronised), and the working calendar's
-    generation (app.services.working_calendar): one round trip, not four."""
+    The same statement reads what the command needs besides: the sealed audit head (sealed again at
+    commit), the open tasks (synchronised), the attachments and document names (rules, the appointment slip,
+    unique document names) and the working calendar's generation (app.services.working_calendar)."""
+    dialect = db.session.get_bind().dialect.name
     query = (
-        select(Dossier, AuditHead, OpenTask, generation_column())
+        select(
+            Dossier,
+            AuditHead,
+            OpenTask,
+            generation_column(),
+            locked_rows.attachments_column(dialect),
+            locked_rows.document_names_column(dialect),
+        )
         .outerjoin(AuditHead, AuditHead.dossier_id == Dossier.id)
         .outerjoin(OpenTask, OpenTask.dossier_id == Dossier.id)
         .with_for_update(of=Dossier)
@@ -63,13 +71,18 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
         raise NotFound("Không tìm thấy hồ sơ.")
     dossier: Dossier = rows[0][0]
     head: AuditHead | None = rows[0][1]
-    note_generation(rows[0][3])
     tasks = [row[2] for row in rows if row[2] is not None]
+    attachments: list[tuple[int, str, str]] | None = sorted(
+        (int(i), str(k), str(f)) for i, k, f in locked_rows.json_list(rows[0][4])
+    )
+    names: set[str] | None = {str(n) for n in locked_rows.json_list(rows[0][5])}
+    note_generation(rows[0][3])
     if head is None or (head.seq, head.hash) != (dossier.last_event_seq, dossier.last_event_hash):
         # PostgreSQL, READ COMMITTED: when the lock had to wait for another command, the dossier row is
-        # re-read at its new version but the joined rows are the statement's older snapshot. Every command
-        # appends events and seals the head, so an older head gives it away: read both again under the lock.
-        # (Also a dossier whose head predates sealing.)
+        # re-read at its new version but the rest of the row is the statement's older snapshot. Every
+        # command appends events and seals the head, so an older head gives it away: read the head and the
+        # open tasks again under the lock, and let the others be read when needed. (Also a dossier whose
+        # head predates sealing.)
         head = db.session.get(AuditHead, dossier.id, populate_existing=True)
         tasks = list(
             db.session.scalars(
@@ -78,18 +91,19 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
                 .execution_options(populate_existing=True)
             )
         )
-    # held here for the transaction: the identity map keeps only objects something refers to, and sealing
-    # at commit finds the head there by primary key instead of reading it again
-    db.session.info.setdefault(_OPEN_TASKS, {})[dossier.id] = (db.session().get_transaction(), tasks, head)
+        attachments, names = None, None
+        note_generation(None, known=False)
+    transaction = db.session().get_transaction()
+    locked_rows.note(dossier.id, locked_rows.LockedRows(transaction, tasks, head, attachments, names))
     remember_before(dossier)  # the sealed head takes only what this command changes (app.services.audit)
     return dossier
 
 
 def locked_open_tasks(dossier: Dossier) -> list[OpenTask]:
     """The dossier's open tasks as `lock_dossier` read them in this transaction (read now if it did not)."""
-    noted = (db.session.info.get(_OPEN_TASKS) or {}).get(dossier.id)
-    if noted is not None and noted[0] is db.session().get_transaction():
-        return list(noted[1])
+    noted = locked_rows.noted(dossier)
+    if noted is not None:
+        return list(noted.open_tasks)
     query = select(OpenTask).where(OpenTask.dossier_id == dossier.id)
     return list(db.session.scalars(query.execution_options(populate_existing=True)))
 

@@ -22,6 +22,7 @@ from app.engine.instance import Instance, StateTooLarge
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
 from app.procedures import Procedure, keys
 from app.procedures import get as get_procedure
+from app.services import locked_rows
 from app.services.access import ensure_readable, scope_dossiers
 from app.services.attachment_content import UnacceptableFile, clean_filename
 from app.services.attachment_content import inspect as inspect_attachment
@@ -357,6 +358,8 @@ def supplement(actor: User, code: str, payload: Any, *, whole: bool = False) -> 
             raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
         for att in attachments:
             db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
+        if attachments:
+            locked_rows.forget_attachments(dossier)  # the lock read the attachments before these
         run_command(dossier, event, now, _deliver("supplement", message, "Hồ sơ không còn chờ bổ sung."))
         dossier.subject_key = subject_key(dossier.procedure, merged)
         return dossier

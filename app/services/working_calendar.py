@@ -36,10 +36,14 @@ def generation_column() -> Any:
     return select(Counter.value).where(Counter.key == GENERATION_KEY).scalar_subquery()
 
 
-def note_generation(value: int | None) -> None:
-    """What `generation_column` returned in this transaction, so `effective_calendar` need not ask again."""
+def note_generation(value: int | None, *, known: bool = True) -> None:
+    """What `generation_column` returned in this transaction, so `effective_calendar` need not ask again
+    (`known=False`: forget it, the value may be older than the transaction's other reads)."""
     session = db.session()
-    session.info[_GENERATION_SEEN] = (session.get_transaction(), value)
+    if known:
+        session.info[_GENERATION_SEEN] = (session.get_transaction(), value)
+    else:
+        session.info.pop(_GENERATION_SEEN, None)
 
 
 def bump_generation() -> None:
