@@ -261,7 +261,7 @@ class Client:
             )
 
 
-def start_worker(db: BenchDatabase) -> subprocess.Popen[bytes]:
+def start_worker(db: BenchDatabase, k: int = 0) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "DATABASE_URL": db.url,
@@ -270,7 +270,7 @@ def start_worker(db: BenchDatabase) -> subprocess.Popen[bytes]:
         "HOTICH_INSTANCE_PATH": str(db.workdir / "instance"),
         "HOTICH_MAIL_OUTBOX": str(db.workdir / "outbox"),
     }
-    log = open(db.workdir / "worker.log", "w")  # noqa: SIM115 - kept open for the child's lifetime
+    log = open(db.workdir / f"worker-{k}.log", "w")  # noqa: SIM115 - kept open for the child's lifetime
     return subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "flask"), "--app", "app", "worker", "--interval", "0.1"],
         cwd=ROOT,
@@ -577,7 +577,7 @@ def measure(db: BenchDatabase, args: argparse.Namespace, mix: list[str]) -> list
             print(f"-- {kind}: {sample.raw} statements")
             for k, stmt in enumerate(sample.statements, 1):
                 print(f"   {k:2d}. {stmt[:160]}")
-    worker = start_worker(db)
+    workers = [start_worker(db, k) for k in range(args.workers)]
     summary = []
     try:
         for processes in args.processes:
@@ -586,7 +586,8 @@ def measure(db: BenchDatabase, args: argparse.Namespace, mix: list[str]) -> list
                 for rate in args.rate:
                     res, state = run_open_loop(gunicorn.base, pool, births, mix, rate, args.seconds)
                     s = print_open_run(
-                        f"-- {db.kind}: gunicorn -w {processes} + 1 worker, open loop {rate:g} commands/s, "
+                        f"-- {db.kind}: gunicorn -w {processes} + {args.workers} worker(s), open loop "
+                        f"{rate:g} commands/s, "
                         f"{args.seconds:.0f} s",
                         res,
                         state,
@@ -599,8 +600,8 @@ def measure(db: BenchDatabase, args: argparse.Namespace, mix: list[str]) -> list
                 for clients in args.clients:
                     res = run_load(gunicorn.base, pool, births, mix, clients, args.seconds)
                     s = print_run(
-                        f"-- {db.kind}: gunicorn -w {processes} + 1 worker, {clients} clients, "
-                        f"{args.seconds:.0f} s",
+                        f"-- {db.kind}: gunicorn -w {processes} + {args.workers} worker(s), "
+                        f"{clients} clients, {args.seconds:.0f} s",
                         res,
                         args.seconds,
                     )
@@ -610,7 +611,8 @@ def measure(db: BenchDatabase, args: argparse.Namespace, mix: list[str]) -> list
             finally:
                 gunicorn.stop()
     finally:
-        stop(worker)
+        for worker in workers:
+            stop(worker)
     return summary
 
 
@@ -630,6 +632,7 @@ def main() -> int:
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
     parser.add_argument("--mix", default="2:1:1", help="birth:marriage:death weights")
+    parser.add_argument("--workers", type=int, default=1, help="`flask worker` processes running the jobs")
     parser.add_argument("--quick", action="store_true", help="1 and 2 processes, 8 clients, 8 s (< 2 min)")
     parser.add_argument("--keep", action="store_true", help="keep the bench databases")
     parser.add_argument("--verbose", action="store_true", help="list the SQL statements of every command")
