@@ -480,6 +480,72 @@ def print_open_run(title: str, res: Results, state: OpenLoop, rate: float, secon
     return s
 
 
+class CpuSplit:
+    """Where the machine's CPU went during a run: busy share of all cores (/proc/stat) and CPU seconds per
+    kind of process (gunicorn, the job worker, the PostgreSQL backends of the bench database, this driver,
+    anything else: other databases on the server, other work on the machine). Linux only."""
+
+    KINDS = {"gunicorn": "app (gunicorn)", "flask": "job worker", "postgres": "PostgreSQL"}
+    ORDER = ("app (gunicorn)", "PostgreSQL", "job worker", "driver (this script)", "other")
+
+    def __init__(self, db: BenchDatabase) -> None:
+        self.db = db
+        self.mine = self._backends()
+        self.start = self._sample()
+
+    def _backends(self) -> set[int]:
+        """PostgreSQL backends serving the bench database (the server may serve other databases too)."""
+        if self.db.pg_admin is None:
+            return set()
+        import psycopg
+
+        with psycopg.connect(self.db.pg_admin) as conn:
+            rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", (self.db.pg_name,))
+            return {int(r[0]) for r in rows}
+
+    @staticmethod
+    def _sample() -> tuple[float, float, dict[int, tuple[str, float]]]:
+        try:
+            fields = [float(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        except OSError:
+            return 0.0, 0.0, {}
+        ticks: dict[int, tuple[str, float]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                raw = (entry / "stat").read_text()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1 : raw.rindex(")")]
+            rest = raw[raw.rindex(")") + 2 :].split()
+            ticks[int(entry.name)] = (comm, float(rest[11]) + float(rest[12]))  # utime + stime
+        return sum(fields), fields[3] + fields[4], ticks
+
+    def report(self) -> str:
+        mine = self.mine | self._backends()
+        total0, idle0, before = self.start
+        total1, idle1, after = self._sample()
+        if total1 <= total0:
+            return ""
+        me = os.getpid()
+        per: dict[str, float] = defaultdict(float)
+        for pid, (comm, ticks) in after.items():
+            kind = "driver (this script)" if pid == me else self.KINDS.get(comm, "other")
+            if kind == "PostgreSQL" and self.db.pg_admin is not None and pid not in mine:
+                kind = "other"
+            previous = before.get(pid)
+            per[kind] += ticks - (previous[1] if previous and previous[0] == comm else 0.0)
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = 1 - (idle1 - idle0) / (total1 - total0)
+        parts = [f"{kind} {per.get(kind, 0.0) / hz:.1f}" for kind in self.ORDER]
+        return (
+            f"  machine CPU busy {busy:.0%} of {os.cpu_count()} cores; CPU seconds in the run: "
+            + ", ".join(parts)
+            + " (other: the server's other databases and processes, other work on the machine)"
+        )
+
+
 def summarize(res: Results, seconds: float) -> dict[str, Any]:
     every = [ms for v in res.ms.values() for _, ms in v]
     return {
@@ -584,7 +650,9 @@ def measure(db: BenchDatabase, args: argparse.Namespace, mix: list[str]) -> list
             gunicorn = Gunicorn(db, workers=processes)
             try:
                 for rate in args.rate:
+                    cpu = CpuSplit(db)
                     res, state = run_open_loop(gunicorn.base, pool, births, mix, rate, args.seconds)
+                    cpu_line = cpu.report()
                     s = print_open_run(
                         f"-- {db.kind}: gunicorn -w {processes} + {args.workers} worker(s), open loop "
                         f"{rate:g} commands/s, "
@@ -594,17 +662,21 @@ def measure(db: BenchDatabase, args: argparse.Namespace, mix: list[str]) -> list
                         rate,
                         args.seconds,
                     )
+                    print(cpu_line)
                     summary.append({"db": db.kind, "processes": processes, "clients": f"{rate:g}/s", **s})
                     if res.errors:
                         raise LoadFailure(f"{len(res.errors)} client errors: {res.errors[:3]}")
                 for clients in args.clients:
+                    cpu = CpuSplit(db)
                     res = run_load(gunicorn.base, pool, births, mix, clients, args.seconds)
+                    cpu_line = cpu.report()
                     s = print_run(
                         f"-- {db.kind}: gunicorn -w {processes} + {args.workers} worker(s), "
                         f"{clients} clients, {args.seconds:.0f} s",
                         res,
                         args.seconds,
                     )
+                    print(cpu_line)
                     summary.append({"db": db.kind, "processes": processes, "clients": clients, **s})
                     if res.errors:
                         raise LoadFailure(f"{len(res.errors)} client errors: {res.errors[:3]}")
