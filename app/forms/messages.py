@@ -47,6 +47,13 @@ def _path(error: ValidationError) -> str:
     return ".".join(str(part) for part in error.absolute_path)
 
 
+def field_title(path: str, labels: Mapping[str, str]) -> str | None:
+    """The title people read for a data path of the form ("mother.personal_id" -> "Số định danh cá nhân
+    của mẹ"), None when the form declares no such field."""
+    title = labels.get(label_path(path))
+    return _of_whom(title, path, labels) if title else None
+
+
 def _title(path: str, labels: Mapping[str, str], error: ValidationError | None = None) -> str:
     title = labels.get(label_path(path))
     if not title:

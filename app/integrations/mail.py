@@ -114,6 +114,7 @@ class StoredMessage:
     to: str
     subject: str
     size: int
+    dossier: str = ""  # the X-Hotich-Dossier header: the dossier whose requester the mail is written to
 
 
 def list_messages(directory: str | Path, limit: int = 200) -> list[StoredMessage]:
@@ -132,6 +133,7 @@ def list_messages(directory: str | Path, limit: int = 200) -> list[StoredMessage
                 to=str(message["To"] or ""),
                 subject=str(message["Subject"] or ""),
                 size=(folder / name).stat().st_size,
+                dossier=str(message["X-Hotich-Dossier"] or ""),
             )
         )
     return out

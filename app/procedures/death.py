@@ -14,7 +14,6 @@ from app.domain.findings import Finding
 from app.domain.rules import RuleContext, evaluate_death
 from app.domain.rules.fields import parse_moment
 from app.domain.text import fold
-from app.engine.lint import Checkpoint
 from app.procedures.documents import (
     id_document_text,
     person_block,
@@ -23,6 +22,7 @@ from app.procedures.documents import (
     with_copies,
 )
 from app.procedures.record import (
+    DECISION_CHECKPOINTS,
     DocumentKind,
     DocumentSource,
     Procedure,
@@ -181,11 +181,7 @@ def sample(today: date) -> dict[str, Any]:
 PROCEDURE = Procedure(
     sample=sample,
     sample_forms=sample_forms(),
-    checkpoints=(
-        Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
-        Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
-        Checkpoint("chairman_sign", "chairman", "Lãnh đạo UBND ký"),
-    ),
+    checkpoints=DECISION_CHECKPOINTS,
     key="death",
     process_key="death_registration",
     title="Đăng ký khai tử",

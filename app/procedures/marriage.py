@@ -16,6 +16,7 @@ from app.domain.rules.marriage import check_registered_marriage
 from app.engine.lint import Checkpoint
 from app.procedures.documents import person_block, registration
 from app.procedures.record import (
+    DECISION_CHECKPOINTS,
     DocumentKind,
     DocumentSource,
     Procedure,
@@ -196,9 +197,7 @@ PROCEDURE = Procedure(
         verification_overdue={"decision": "examine"},
     ),
     checkpoints=(
-        Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
-        Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
-        Checkpoint("chairman_sign", "chairman", "Lãnh đạo UBND ký"),
+        *DECISION_CHECKPOINTS,
         Checkpoint("marriage_handover", "officer", "Trao Giấy chứng nhận kết hôn (hai bên có mặt)"),
     ),
     key="marriage",

@@ -36,6 +36,15 @@ ResultApplier = Callable[["Dossier", dict[str, Any]], None]
 Path2 = tuple[str, str]  # (block, key) of a dossier field, e.g. ("child", "birth_date")
 
 
+# The officials' steps every procedure takes before its register entry: reception checks the dossier, the
+# judicial–civil-status officer examines it, the chairman signs (the modeler's lint wants each in its lane).
+DECISION_CHECKPOINTS = (
+    Checkpoint("reception_check", "reception", "Kiểm tra, tiếp nhận hồ sơ"),
+    Checkpoint("officer_examine", "officer", "Công chức tư pháp – hộ tịch thẩm tra"),
+    Checkpoint("chairman_sign", "chairman", "Lãnh đạo UBND ký"),
+)
+
+
 @dataclass(frozen=True)
 class DocumentSource:
     """What a document context builder reads: the dossier, the process data, the moment, the shared header."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from app.domain.calendar import WorkingCalendar
 from app.domain.waits import working_time_between
 from app.engine.instance import EngineError, Instance
+from app.forms.messages import field_title
 from app.models import Dossier, ProcessVersion, User, db
 from app.services import replay as replay_svc
 from app.services.audit import RecordedEvent, chain_break, plain
@@ -79,6 +81,7 @@ class History:
     process_version: int | None
     versions: list[int]  # process version ids the dossier ran on, in order (a migration adds one)
     task_titles: dict[str, str]
+    field_titles: dict[str, str]  # instance-data path of a change -> the title people read
     steps: list[Step]
     states: list[StepState]
     legal_due_at: datetime | None
@@ -163,12 +166,14 @@ def dossier_history(actor: User, dossier: Dossier, *, verify: bool = True) -> Hi
         if step.operation == LOOKUP_OPERATION and isinstance(step.data.get("result"), dict):
             step.lookup = step.data["result"]
     verdict = _verdict(actor, dossier, rows) if verify else {}
+    task_titles = {k: v.title for k, v in user_tasks.items()}
     return History(
         dossier=dossier,
         process_key=definition.key,
         process_version=version.version if version else None,
         versions=list(dict.fromkeys(versions)),
-        task_titles={k: v.title for k, v in user_tasks.items()},
+        task_titles=task_titles,
+        field_titles=change_titles(definition.key, task_titles, (c.path for s in steps for c in s.changes)),
         steps=steps,
         states=states,
         legal_due_at=legal_due_at(dossier),
@@ -263,6 +268,41 @@ def flatten(value: Any, prefix: str = "") -> dict[str, str]:
             out.update(flatten(value[key], f"{prefix}.{key}" if prefix else str(key)))
         return out
     return {prefix: json.dumps(value, ensure_ascii=False, sort_keys=True)} if prefix else {}
+
+
+ACTOR_FIELDS = {"full_name": "họ tên", "username": "tài khoản"}
+META_FIELDS = {
+    "channel": "Kênh nộp hồ sơ",
+    "code": "Mã hồ sơ",
+    "commune_code": "Mã xã, phường tiếp nhận",
+    "procedure": "Thủ tục",
+    "received_at": "Thời điểm tiếp nhận",
+}
+
+
+def change_titles(process_key: str, task_titles: Mapping[str, str], paths: Iterable[str]) -> dict[str, str]:
+    """Titles people read for the instance-data paths of the changes: the declaration's and the task forms'
+    field titles ("Họ, chữ đệm, tên của người được khai sinh", "Trả kết quả: Hình thức trả"), who did a task
+    ("Người thực hiện «Trả kết quả»: họ tên"), the dossier's reception facts. The registry's answers
+    (`lookups.…`, shown as the step's look-up card) and the engine's own bookkeeping keep their path only."""
+    forms = collaborators().forms
+    out: dict[str, str] = {}
+    for path in dict.fromkeys(paths):
+        head, _, rest = path.partition(".")
+        title: str | None = None
+        if head == "meta":
+            title = META_FIELDS.get(rest)
+        elif head == "actors" and rest:
+            task, _, attr = rest.partition(".")
+            title = f"Người thực hiện «{task_titles.get(task, task)}»: {ACTOR_FIELDS.get(attr, attr)}"
+        elif head == "dossier" and rest and forms.exists(process_key, "submission"):
+            title = field_title(rest, forms.labels(process_key, "submission"))
+        elif head in task_titles and rest and forms.exists(process_key, head):
+            inner = field_title(rest, forms.labels(process_key, head))
+            title = f"{task_titles[head]}: {inner}" if inner else None
+        if title:
+            out[path] = title
+    return out
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:

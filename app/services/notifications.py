@@ -82,6 +82,7 @@ def compose(facts: dict[str, Any]) -> EmailMessage:
     # the same facts give the same id: a mail re-sent after a failed attempt is recognisably one mail
     digest = hashlib.sha256(f"{facts['code']}|{facts['status']}|{facts['now']}".encode()).hexdigest()[:20]
     message["Message-ID"] = f"<{digest}.{facts['code']}@hotich.invalid>"
+    message["X-Hotich-Dossier"] = facts["code"]  # whose data the mail holds (the admin's outbox read log)
     lines = [
         f"Kính gửi ông/bà {facts['full_name']},".replace(" ,", ","),
         "",
@@ -112,6 +113,7 @@ def queued_mails(actor: User) -> list[dict[str, Any]]:
     return [
         {
             "id": j.id,
+            "code": j.payload.get("code"),
             "to": j.payload.get("to"),
             "subject": f"Hồ sơ {j.payload.get('code')}: {STATUS_TEXT[j.payload['status']][0]}"
             if j.payload.get("status") in STATUS_TEXT

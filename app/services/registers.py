@@ -195,10 +195,15 @@ def register_book_context(actor: User, kind: str, year: int, commune: str | None
             }
             for e in view["entries"]
         ],
+        "dossier_codes": [e["dossier_code"] for e in view["entries"]],
     }
 
 
-def render_register_book(actor: User, kind: str, year: int, commune: str | None = None) -> bytes:
+def render_register_book(
+    actor: User, kind: str, year: int, commune: str | None = None
+) -> tuple[bytes, list[str]]:
+    """The printable book, and the codes of the dossiers whose entries it prints (a read of their data)."""
     from app.documents import render_pdf
 
-    return render_pdf("register_book", register_book_context(actor, kind, year, commune))
+    context = register_book_context(actor, kind, year, commune)
+    return render_pdf("register_book", context), context.pop("dossier_codes")

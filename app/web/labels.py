@@ -133,6 +133,15 @@ READ_VIEWS = {
     "api.events": _l("API: nhật ký sự kiện"),
     "api.replay": _l("API: phát lại"),
     "api.history": _l("API: gói bằng chứng lịch sử"),
+    "inbox": _l("Hộp việc (danh sách có tên người)"),
+    "search": _l("Tra cứu hồ sơ (danh sách có tên người)"),
+    "counter_person": _l("Tra cứu CSDL dân cư tại quầy"),
+    "api.register_book": _l("API: sổ hộ tịch"),
+    "api.register_book_pdf": _l("API: sổ hộ tịch (PDF)"),
+    "api.registry_person": _l("API: bản ghi CSDL dân cư"),
+    "admin_outbox": _l("Hộp thư đi (người nhận, địa chỉ thư)"),
+    "admin_message": _l("Thư thông báo đã gửi"),
+    "admin_registry": _l("Tra cứu CSDL dân cư mô phỏng (quản trị)"),
 }
 OPERATIONS = {
     "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),

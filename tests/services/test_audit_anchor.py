@@ -3,6 +3,7 @@ later rewrite even one made with the key — naming the dossiers whose history d
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,8 +150,6 @@ def test_who_reads_anchors(app: Any, client: Any, user: str, status: int) -> Non
 def test_the_anchor_page_checks_an_uploaded_anchor_and_names_the_dossier(
     app: Any, two_dossiers: Any, tmp_path: Path
 ) -> None:
-    import io
-
     api, birth, marriage = two_dossiers
     anchor, path = _anchor(app, api, tmp_path)
     rewrite_event(app, birth, 2, with_key=True, actor="reception.badinh")
@@ -171,3 +170,33 @@ def test_the_anchor_page_checks_an_uploaded_anchor_and_names_the_dossier(
     officer = Pages(app)
     officer.login("officer.hoankiem")
     assert officer.get("/audit/anchors").status_code == 403
+
+
+def test_an_auditor_limited_to_some_communes_keeps_and_checks_the_same_anchor(
+    app: Any, two_dossiers: Any, tmp_path: Path
+) -> None:
+    """The file holds codes and hashes only; the check names the auditor's own dossiers that differ and
+    counts the others."""
+    from app.models import User
+
+    api, birth, marriage = two_dossiers
+    anchor, path = _anchor(app, api, tmp_path)
+    rewrite_event(app, birth, 2, with_key=True, actor="reception.badinh")
+    city = api.post("auditor", "/audit/anchors/check", json=anchor).get_json()
+    assert city["ok"] is False and [d["code"] for d in city["differs"]] == [birth]
+    assert "differs_outside_scope" not in city
+    for scope, mine, outside in (("00070", [birth], 0), ("00004", [], 1)):
+        with app.app_context():
+            db.session.query(User).filter_by(username="auditor").update({"scope_csv": scope})
+            db.session.commit()
+            db.session.remove()
+        api.tokens.clear()
+        day = api.get("auditor", "/audit/anchors").get_json()[0]["day"]
+        assert api.get("auditor", f"/audit/anchors/{day}").get_json()["root"] == anchor["root"]
+        result = api.post("auditor", "/audit/anchors/check", json=anchor).get_json()
+        assert result["ok"] is False and [d["code"] for d in result["differs"]] == mine
+        assert result["differs_outside_scope"] == outside
+    pages = Pages(app)
+    pages.login("auditor")
+    page = pages.post("/audit/anchors/check", {"file": (io.BytesIO(path.read_bytes()), "anchor.json")})
+    assert "còn 1 hồ sơ có nhật ký khác với mốc neo" in page.get_data(as_text=True)

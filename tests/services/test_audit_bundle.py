@@ -125,6 +125,42 @@ def test_a_forged_row_gives_the_same_verdict_online_and_offline(
     assert exit_code == 1 and offline == online
 
 
+def test_a_migrated_dossier_s_bundle_carries_both_versions_and_verifies_offline(
+    app: Any, client: Any, tmp_path: Path
+) -> None:
+    """Submitted on v1, moved to v2 while the officer examined it, then examined on v2: the bundle holds the
+    BPMN of both, and the offline verdict is /verify's; without v1's BPMN the bundle says what is missing."""
+    from tests.services.test_process_migration import at_officer, deploy, migrate, v2_xml
+
+    api = Api(client)
+    code = at_officer(app, api)
+    v2 = deploy(api, v2_xml())
+    assert migrate(api, {"to_version": v2, "dossiers": [code], "dry_run": False}).status_code == 200
+    resp = api.complete("officer.hoankiem", code, "officer_examine", {"decision": "approve"})
+    assert resp.status_code == 200, resp.get_json()
+    bundle = _bundle(api, code)
+    assert sorted(p["version"] for p in bundle["processes"]) == [1, v2]
+    assert bundle["dossier"]["process"]["version"] == v2
+    exit_code, offline = _verify_bundle(app, bundle, tmp_path)
+    assert offline == verdict(api, code)
+    assert exit_code == 0 and offline == {
+        "chain_ok": True,
+        "replay_ok": True,
+        "first_bad_seq": None,
+        "problems": [],
+    }
+
+    without_v1 = {**bundle, "processes": [p for p in bundle["processes"] if p["version"] == v2]}
+    exit_code, offline = _verify_bundle(app, without_v1, tmp_path)
+    assert exit_code == 1 and offline["replay_ok"] is False
+    assert [p["field"] for p in offline["problems"]] == ["process"]
+
+    v1 = next(p for p in bundle["processes"] if p["version"] == 1)
+    v1["bpmn_xml"] = v1["bpmn_xml"].replace("Kiểm tra", "Bỏ qua", 1)
+    exit_code, offline = _verify_bundle(app, bundle, tmp_path)
+    assert exit_code == 1 and [p["field"] for p in offline["problems"]] == ["process"]
+
+
 def test_a_file_that_is_not_a_bundle_is_refused_clearly(app: Any, tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text('{"format": "something-else"}')

@@ -305,3 +305,20 @@ def test_a_migrated_dossier_is_replayed_on_the_diagram_of_each_step(app: Any, cl
     assert "Thẩm tra hồ sơ (bản 2)" in pages.text(f"/audit/dossiers/{code}/versions/{second}.xml")
     assert pages.get(f"/audit/dossiers/{code}/versions/999.xml").status_code == 404  # never ran on it
     assert "officer_examine" in _markers(after)["active"]
+
+
+def test_changed_fields_are_named_as_people_read_them(app: Any, client: Any) -> None:
+    """The step's changes carry the form's field titles (whose field it is), who did the task, and the
+    exact path underneath; what no form declares keeps its path."""
+    code = _completed_birth(app, Api(client))
+    h = _history(app, code)
+    assert h.field_titles["dossier.child.full_name"] == "Họ, chữ đệm, tên của người được khai sinh"
+    assert h.field_titles["dossier.mother.personal_id"] == "Số định danh cá nhân của mẹ"
+    assert h.field_titles["reception_check.decision"] == "Kiểm tra, tiếp nhận hồ sơ: Kết quả kiểm tra"
+    assert h.field_titles["actors.chairman_sign.full_name"] == "Người thực hiện «Ký Giấy khai sinh»: họ tên"
+    assert h.field_titles["meta.channel"] == "Kênh nộp hồ sơ"
+    assert not any(path.startswith("lookups.") for path in h.field_titles)
+    pages = Pages(app)
+    pages.login("auditor")
+    html = pages.text(f"/audit/dossiers/{code}?upto=1")
+    assert "Họ, chữ đệm, tên của người được khai sinh" in html and "dossier.child.full_name" in html

@@ -237,3 +237,105 @@ def test_auditors_never_write_dossiers(app: Any, client: Any) -> None:
         db.session.remove()
     assert api.get("auditor", f"/dossiers/{code}").status_code == 200
     assert [(u, v) for u, _c, v, _d in _reads(app, code)][-1] == ("auditor", "api.dossier")
+
+
+def test_lists_that_show_names_record_a_read_of_each_dossier_shown(app: Any, client: Any) -> None:
+    """The inbox and the search show each dossier's subject by name; a register book prints every entry."""
+    api = Api(client)
+    waiting = submit(api, app, birth_submission())
+    done = _completed_birth(app, api)
+    pages = Pages(app)
+    pages.login("reception.hoankiem")
+    assert waiting in pages.text("/inbox")
+    assert [(u, c, v) for u, c, v, _d in _reads(app, waiting)][-1] == ("reception.hoankiem", "page", "inbox")
+    html = pages.text("/dossiers?q=nguyen")
+    assert waiting in html and done in html
+    for code in (waiting, done):
+        username, channel, view, detail = _reads(app, code)[-1]
+        assert (username, view, detail) == ("reception.hoankiem", "search", "q=nguyen")
+    # a search that shows nothing records nothing; another commune's official never reads these
+    before = _reads(app)
+    pages.text("/dossiers?q=khong-co-ai")
+    other = Pages(app)
+    other.login("reception.badinh")
+    other.text("/inbox")
+    assert _reads(app) == before
+
+    year = int(api.get("officer.hoankiem", f"/dossiers/{done}").get_json()["received_at"][:4])
+    book = api.get("officer.hoankiem", f"/register-books/birth/{year}")
+    assert book.status_code == 200 and [e["dossier_code"] for e in book.get_json()["entries"]] == [done]
+    assert _reads(app, done)[-1][:3] == ("officer.hoankiem", "api", "api.register_book")
+    assert api.get("officer.hoankiem", f"/register-books/birth/{year}.pdf").status_code == 200
+    assert _reads(app, done)[-1][:3] == ("officer.hoankiem", "api", "api.register_book_pdf")
+    assert [r[2] for r in _reads(app, waiting)].count("api.register_book") == 0  # not in the book
+
+
+def test_a_registry_person_looked_up_at_the_counter_is_a_recorded_read(app: Any, client: Any) -> None:
+    """No dossier exists yet: the read names the personal id; the auditor finds it under the reader."""
+    from app.models import User
+
+    api = Api(client)
+    pages = Pages(app)
+    pages.login("reception.hoankiem")
+    found = pages.get("/counter/person?personal_id=001095012345").get_json()
+    assert found["status"] == "found"
+    assert pages.get("/counter/person?personal_id=001099999999").get_json()["status"] == "not_found"
+    assert pages.get("/counter/person?personal_id=12").get_json()["status"] == "invalid"
+    assert api.get("admin", "/registry/persons/001095012345").status_code == 200
+    with app.app_context():
+        rows = [
+            (r.username, r.view, r.subject, r.dossier_id, r.commune_code)
+            for r in db.session.query(PersonalDataRead).order_by(PersonalDataRead.id)
+        ]
+        db.session.remove()
+    assert rows == [
+        ("reception.hoankiem", "counter_person", "001095012345", None, "00070"),
+        ("admin", "api.registry_person", "001095012345", None, None),
+    ]
+    listed = api.get("auditor", "/audit/reads?user=reception.hoankiem").get_json()
+    assert [(r["subject"], r["dossier_code"], r["view"]) for r in listed] == [
+        ("001095012345", None, "counter_person")
+    ]
+    auditor = Pages(app)
+    auditor.login("auditor")
+    html = auditor.text("/audit/reads?user=reception.hoankiem")
+    assert "001095012345" in html and "Tra cứu CSDL dân cư tại quầy" in html
+    # an auditor scoped to another commune does not see Hoàn Kiếm's counter reads
+    with app.app_context():
+        db.session.query(User).filter_by(username="auditor").update({"scope_csv": "00004"})
+        db.session.commit()
+        db.session.remove()
+    api.tokens.clear()
+    assert api.get("auditor", "/audit/reads?user=reception.hoankiem").get_json() == []
+
+
+def test_the_admins_outbox_and_registry_search_are_recorded_reads(app: Any, client: Any) -> None:
+    """A status mail names the requester and their address; the registry stand-in's search lists persons."""
+    from pathlib import Path
+
+    from app.integrations.mail import list_messages
+    from app.services.jobs import run_pending
+
+    api = Api(client)
+    code = submit(api, app, birth_submission())  # the requester has an e-mail address: one mail
+    with app.app_context():
+        run_pending()
+        db.session.remove()
+    [mail] = [m for m in list_messages(Path(app.config["HOTICH_MAIL_OUTBOX"])) if m.dossier == code]
+    before = len(_reads(app, code))
+    admin = Pages(app)
+    admin.login("admin")
+    assert code in admin.text("/admin/outbox")
+    assert "Kính gửi ông/bà Nguyễn Văn An" in admin.text(f"/admin/outbox/{mail.name}")
+    assert [(u, v) for u, _c, v, _d in _reads(app, code)[before:]] == [
+        ("admin", "admin_outbox"),
+        ("admin", "admin_message"),
+    ]
+    assert "001095012345" in admin.text("/admin/registry?q=001095012345")
+    with app.app_context():
+        rows = [
+            (r.username, r.view, r.subject)
+            for r in db.session.query(PersonalDataRead).filter(PersonalDataRead.dossier_id.is_(None))
+        ]
+        db.session.remove()
+    assert rows == [("admin", "admin_registry", "001095012345")]

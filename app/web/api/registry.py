@@ -8,6 +8,7 @@ from flask import jsonify
 
 from app.services import jobs, registry_admin
 from app.web.api import api, authenticated, current_user, json_body
+from app.web.read_log import records_read, shown_person
 
 
 @api.post("/registry/persons")
@@ -18,8 +19,11 @@ def create_person() -> Any:
 
 @api.get("/registry/persons/<personal_id>")
 @authenticated
+@records_read("api.registry_person")
 def get_person(personal_id: str) -> Any:
-    return jsonify(registry_admin.get_person(current_user(), personal_id))
+    person = registry_admin.get_person(current_user(), personal_id)
+    shown_person(personal_id)
+    return jsonify(person)
 
 
 @api.get("/incidents")

@@ -13,27 +13,32 @@ from app.services import jobs, notifications, registry_admin
 from app.services.errors import NotFound
 from app.web.pages import pages
 from app.web.pages.access import require_roles
+from app.web.read_log import records_read, shown, shown_person
 
 
 @pages.get("/admin/outbox")
 @login_required
+@records_read("admin_outbox")
 def admin_outbox() -> Any:
+    """The mails kept and the mails still queued: each names a requester and their address."""
     user = require_roles("admin")
-    return render_template(
-        "admin_outbox.html",
-        messages=list_messages(current_app.config["HOTICH_MAIL_OUTBOX"]),
-        queued=notifications.queued_mails(user),
-    )
+    messages = list_messages(current_app.config["HOTICH_MAIL_OUTBOX"])
+    queued = notifications.queued_mails(user)
+    shown([m.dossier for m in messages if m.dossier] + [str(q["code"]) for q in queued if q["code"]])
+    return render_template("admin_outbox.html", messages=messages, queued=queued)
 
 
 @pages.get("/admin/outbox/<name>")
 @login_required
+@records_read("admin_message")
 def admin_message(name: str) -> Any:
     require_roles("admin")
     try:
         message = read_message(current_app.config["HOTICH_MAIL_OUTBOX"], name)
     except KeyError:
         abort(404)
+    if message["X-Hotich-Dossier"]:
+        shown([str(message["X-Hotich-Dossier"])])
     return render_template("admin_message.html", name=name, message=message, body=message_text(message))
 
 
@@ -59,7 +64,11 @@ def admin_retry(job_id: int) -> Any:
 
 @pages.get("/admin/registry")
 @login_required
+@records_read("admin_registry")
 def admin_registry() -> Any:
     user = require_roles("admin")
     q = (request.args.get("q") or "").strip()[:100]
-    return render_template("admin_registry.html", q=q, persons=registry_admin.search_persons(user, q))
+    persons = registry_admin.search_persons(user, q)
+    for person in persons:
+        shown_person(str(person["personal_id"]))
+    return render_template("admin_registry.html", q=q, persons=persons)

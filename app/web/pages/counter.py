@@ -31,6 +31,7 @@ from app.web.forms_render import (
 )
 from app.web.pages import pages
 from app.web.pages.access import require_roles
+from app.web.read_log import records_read, shown_person
 
 ATTACHMENT_ROWS = 3
 
@@ -126,6 +127,7 @@ def declaration_errors(exc: Invalid) -> dict[str, str]:
 
 @pages.get("/counter/person")
 @login_required
+@records_read("counter_person")
 def counter_person() -> Any:
     """What the population registry holds for a personal id typed at the counter, as the form shows it in
     place of the person's block: {"status": "found", "rows": [[title, value], ...]} | "not_found" | "invalid"
@@ -150,6 +152,7 @@ def counter_person() -> Any:
             ),
         )
     card = lookup_cards({"person": record}, {})[0]
+    shown_person(personal_id)
     return jsonify(status="found", title=_("Theo CSDL quốc gia về dân cư"), rows=card.rows)
 
 

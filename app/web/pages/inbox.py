@@ -15,6 +15,7 @@ from app.services.collaborators import collaborators
 from app.web.forms_render import format_date, parse_date
 from app.web.pages import pages
 from app.web.pages.access import require_roles
+from app.web.read_log import records_read, shown
 
 
 def _date_arg(name: str) -> date | None:
@@ -42,6 +43,7 @@ def filters_from_request() -> svc.InboxFilters:
 
 @pages.get("/inbox")
 @login_required
+@records_read("inbox")
 def inbox() -> Any:
     user = require_roles(*OFFICIAL_ROLES)
     f = filters_from_request()
@@ -49,6 +51,7 @@ def inbox() -> Any:
     page = svc.inbox_page(user, f, now, request.args.get("after"))
     counts = svc.tab_counts(user, f, now)
     args = {k: v for k, v in request.args.items() if k not in ("after", "tab") and v}
+    shown(t["dossier_code"] for t in page.items)  # each row names the dossier's subject
     return render_template(
         "inbox.html",
         f=f,

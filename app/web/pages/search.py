@@ -13,10 +13,12 @@ from app.services.dossier_search import search_dossiers
 from app.web import labels
 from app.web.pages import pages
 from app.web.pages.access import require_roles
+from app.web.read_log import records_read, shown
 
 
 @pages.get("/dossiers")
 @login_required
+@records_read("search")
 def dossier_search() -> Any:
     user = require_roles(*OFFICIAL_ROLES, "auditor")
     q = (request.args.get("q") or "").strip()[:100]
@@ -31,6 +33,7 @@ def dossier_search() -> Any:
         before=int(before) if before.isdigit() else None,
     )
     args = {k: v for k, v in request.args.items() if k != "before" and v}
+    shown(item["code"] for item in page.items)
     return render_template(
         "search.html", page=page, q=q, procedure=procedure, status=status, args=args, paged=bool(before)
     )
