@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
@@ -50,23 +51,8 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
     The same statement reads what the command needs besides: the sealed audit head (sealed again at
     commit), the open tasks (synchronised), the attachments and document names (rules, the appointment slip,
     unique document names) and the working calendar's generation (app.services.working_calendar)."""
-    dialect = db.session.get_bind().dialect.name
-    query = (
-        select(
-            Dossier,
-            AuditHead,
-            OpenTask,
-            generation_column(),
-            locked_rows.attachments_column(dialect),
-            locked_rows.document_names_column(dialect),
-        )
-        .outerjoin(AuditHead, AuditHead.dossier_id == Dossier.id)
-        .outerjoin(OpenTask, OpenTask.dossier_id == Dossier.id)
-        .with_for_update(of=Dossier)
-        .execution_options(populate_existing=True)
-    )
-    query = query.where(Dossier.code == code) if code is not None else query.where(Dossier.id == dossier_id)
-    rows = db.session.execute(query).all()
+    statement = _lock_statement(db.session.get_bind().dialect.name, by_code=code is not None)
+    rows = db.session.execute(statement, {"key": code if code is not None else dossier_id}).all()
     if not rows:
         raise NotFound("Không tìm thấy hồ sơ.")
     dossier: Dossier = rows[0][0]
@@ -97,6 +83,26 @@ def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> D
     locked_rows.note(dossier.id, locked_rows.LockedRows(transaction, tasks, head, attachments, names))
     remember_before(dossier)  # the sealed head takes only what this command changes (app.services.audit)
     return dossier
+
+
+@lru_cache(maxsize=8)
+def _lock_statement(dialect: str, *, by_code: bool) -> Any:
+    """The lock statement of `lock_dossier`, built once per dialect (its only parameter is `key`)."""
+    query = (
+        select(
+            Dossier,
+            AuditHead,
+            OpenTask,
+            generation_column(),
+            locked_rows.attachments_column(dialect),
+            locked_rows.document_names_column(dialect),
+        )
+        .outerjoin(AuditHead, AuditHead.dossier_id == Dossier.id)
+        .outerjoin(OpenTask, OpenTask.dossier_id == Dossier.id)
+        .with_for_update(of=Dossier)
+        .execution_options(populate_existing=True)
+    )
+    return query.where((Dossier.code if by_code else Dossier.id) == bindparam("key"))
 
 
 def locked_open_tasks(dossier: Dossier) -> list[OpenTask]:

@@ -50,9 +50,7 @@ def received_attachments(dossier: Dossier) -> list[str]:
             .order_by(Attachment.id)
         ).all()
     )
-    kinds = (
-        collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"].get("x-enum-labels") or {}
-    )
+    kinds = collaborators().forms.definition("common", "defs", "attachment_kind").get("x-enum-labels") or {}
     return [f"{kinds.get(kind, kind)} (tệp {filename})" for kind, filename in rows]
 
 

@@ -252,7 +252,7 @@ def decode_attachments(items: Any, record: Procedure) -> list[dict[str, Any]]:
 
 def attachment_kinds(record: Procedure) -> dict[str, str]:
     """{kind: Vietnamese name} of the forms/common attachment kinds this procedure accepts, in form order."""
-    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    kind = collaborators().forms.definition("common", "defs", "attachment_kind")
     names = kind.get("x-enum-labels") or {}
     wanted = record.attachment_kinds
     return {str(v): str(names.get(v, v)) for v in kind["enum"] if wanted is None or v in wanted}
