@@ -11,6 +11,7 @@ from app.models.process import ProcessDraft, ProcessVersion
 from app.models.reads import PersonalDataRead
 from app.models.register import Counter, RegisterBook, RegisterEntry
 from app.models.registry import Person
+from app.models.search_index import dossier_fts  # noqa: F401 - its DDL events join create_all
 
 __all__ = [
     "db",

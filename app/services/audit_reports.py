@@ -13,6 +13,8 @@ before acceptance), the same rule as the history page.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
 import statistics as stats
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import defer
 
 from app import procedures
@@ -94,12 +96,58 @@ def timeliness(dossier: Dossier, now: datetime) -> str | None:
     return "late" if now > due else "on_time"
 
 
+@dataclass
+class AuditPage:
+    rows: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def encode_cursor(received_at: datetime, dossier_id: int) -> str:
+    raw = f"{received_at.isoformat()}|{dossier_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime, int] | None:
+    """The (received_at, id) the previous page ended with; None for the first page or garbage."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        at, dossier_id = raw.split("|")
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None or not dossier_id.isdigit() or len(dossier_id) > 18:
+            return None
+        return when, int(dossier_id)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+
+
+def search_page(actor: User, f: AuditFilter, limit: int, cursor: str | None = None) -> AuditPage:
+    """One page of search(), newest first; `cursor` (keyset on received_at, id, not OFFSET) continues it."""
+    found = _search(actor, f, limit + 1, decode_cursor(cursor))
+    more = len(found) > limit
+    found = found[:limit]
+    last = found[-1][0] if more and found else None
+    return AuditPage([row for _d, row in found], encode_cursor(last.received_at, last.id) if last else None)
+
+
 def search(actor: User, f: AuditFilter, limit: int = MAX_ROWS) -> list[dict[str, Any]]:
     """Dossiers in the auditor's scope matching `f`, newest first: who acted, late or not, refusal."""
+    return [row for _d, row in _search(actor, f, limit, None)]
+
+
+def _search(
+    actor: User, f: AuditFilter, limit: int, after: tuple[datetime, int] | None
+) -> list[tuple[Dossier, dict[str, Any]]]:
     _auditor(actor)
     query = scope_dossiers(select(Dossier), actor).where(
         Dossier.received_at >= f.period.start_utc, Dossier.received_at < f.period.end_utc
     )
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            or_(Dossier.received_at < at, and_(Dossier.received_at == at, Dossier.id < last_id))
+        )
     if f.commune:
         query = query.where(Dossier.commune_code == f.commune)
     if f.procedure:
@@ -144,20 +192,23 @@ def search(actor: User, f: AuditFilter, limit: int = MAX_ROWS) -> list[dict[str,
     for d, late, why in chosen:
         due = legal_due_at(d)
         rows.append(
-            {
-                "code": d.code,
-                "procedure": d.procedure,
-                "commune_code": d.commune_code,
-                "commune": communes.get(d.commune_code, d.commune_code),
-                "status": d.status,
-                "received_at": d.received_at.isoformat(),
-                "due_at": due.isoformat() if due else None,
-                "completed_at": d.completed_at.isoformat() if d.completed_at else None,
-                "timeliness": late,
-                "officials": officials.get(d.id, []),
-                "refused": d.status in REFUSED_STATUSES,
-                "reasons": why,
-            }
+            (
+                d,
+                {
+                    "code": d.code,
+                    "procedure": d.procedure,
+                    "commune_code": d.commune_code,
+                    "commune": communes.get(d.commune_code, d.commune_code),
+                    "status": d.status,
+                    "received_at": d.received_at.isoformat(),
+                    "due_at": due.isoformat() if due else None,
+                    "completed_at": d.completed_at.isoformat() if d.completed_at else None,
+                    "timeliness": late,
+                    "officials": officials.get(d.id, []),
+                    "refused": d.status in REFUSED_STATUSES,
+                    "reasons": why,
+                },
+            )
         )
     return rows
 

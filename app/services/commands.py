@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any, TypeVar
 
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
@@ -177,10 +177,12 @@ def _persist(
     dossier.data = data.get("dossier") or dossier.data
     dossier.status = status or instance.status(dossier.status)
     dossier.next_timer_at = instance.next_timer_at()
-    dossier.search_text = search_text(dossier.code, dossier.data)
+    text = search_text(dossier.code, dossier.data)
+    text_changed = text != dossier.search_text
+    dossier.search_text = text
     if instance.workflow.is_completed() and dossier.completed_at is None:
         dossier.completed_at = now
-    sync_open_tasks(dossier, instance, now, open_task_ids)
+    sync_open_tasks(dossier, instance, now, open_task_ids, text_changed)
     queue_status_mail(dossier, previous, now)  # a mail job in this transaction: the durable outbox
     for call in instance.pending_calls():
         if call.task_id not in pending_before:
@@ -204,15 +206,26 @@ def _persist(
 
 
 def sync_open_tasks(
-    dossier: Dossier, instance: Instance, now: datetime, existing: set[str] | None = None
+    dossier: Dossier,
+    instance: Instance,
+    now: datetime,
+    existing: set[str] | None = None,
+    text_changed: bool = False,
 ) -> None:
     """Make the open-task rows match the READY user tasks (claims on tasks still open are kept).
 
-    `existing` is the dossier's open-task ids when the caller already read them under the lock."""
+    `existing` is the dossier's open-task ids when the caller already read them under the lock. A task's
+    search text is its dossier's (the SQLite name search finds tasks through the dossiers' FTS5 index),
+    so tasks still open get the new text when the names changed."""
     ready = {t.id: t for t in instance.ready_tasks()}
     if existing is None:
         existing = {t.id for t in locked_open_tasks(dossier)}
     gone = existing - set(ready)
+    kept = existing & set(ready)
+    if text_changed and kept:
+        db.session.execute(
+            update(OpenTask).where(OpenTask.id.in_(kept)).values(search_text=dossier.search_text)
+        )
     if gone:
         db.session.execute(delete(OpenTask).where(OpenTask.id.in_(gone)))
         db.session.add_all(

@@ -282,17 +282,33 @@ def get_dossier(actor: User, code: str) -> Dossier:
     return ensure_readable(actor, dossier)
 
 
-def list_dossiers(actor: User, procedure: str | None, status: str | None, page: int) -> dict[str, Any]:
+def list_dossiers(
+    actor: User, procedure: str | None, status: str | None, page: int, after: str | None = None
+) -> dict[str, Any]:
+    """A page of the caller's dossiers, newest first, with the total. `after` (a page's next_cursor)
+    continues by keyset on the id, so deep pages cost what the first does and rows added meanwhile
+    neither repeat nor hide a row; `page` (OFFSET) is kept for the clients that count pages."""
     query = scope_dossiers(select(Dossier), actor)
     if procedure:
         query = query.where(Dossier.procedure == procedure)
     if status:
         query = query.where(Dossier.status == status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.session.scalars(
-        query.order_by(Dossier.id.desc()).offset((max(page, 1) - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    ).all()
-    return {"items": [summary_view(d) for d in rows], "total": total, "page": max(page, 1)}
+    below = int(after) if after and after.isascii() and after.isdigit() and len(after) <= 18 else None
+    listed = query.order_by(Dossier.id.desc())
+    if below is not None:
+        listed = listed.where(Dossier.id < below)
+    else:
+        listed = listed.offset((max(page, 1) - 1) * PAGE_SIZE)
+    rows = db.session.scalars(listed.limit(PAGE_SIZE + 1)).all()
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return {
+        "items": [summary_view(d) for d in rows],
+        "total": total,
+        "page": max(page, 1),
+        "next_cursor": str(rows[-1].id) if more and rows else None,
+    }
 
 
 def summary_view(d: Dossier) -> dict[str, Any]:

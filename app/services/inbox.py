@@ -7,13 +7,11 @@ Tasks without a due date (reception tasks before acceptance) come after those wi
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, select
 
 from app.domain.calendar import LOCAL_TZ, local_date
 from app.models import Dossier, Job, OpenTask, User, db
@@ -21,7 +19,7 @@ from app.procedures import all_procedures
 from app.procedures import get as get_procedure
 from app.services.dossier_details import WAITING_JOB_STATUSES, call_state
 from app.services.processes import active_version, definition_for
-from app.services.tasks import inbox_query, task_view
+from app.services.tasks import decode_cursor, encode_cursor, inbox_query, keyset_rows, task_view
 
 TABS = ("all", "mine", "overdue", "today")
 PAGE_SIZE = 25
@@ -79,34 +77,22 @@ def _tab_condition(actor: User, tab: str, now: datetime) -> Any:
     return None
 
 
-def tab_counts(actor: User, f: InboxFilters, now: datetime) -> dict[str, int]:
-    """How many open tasks each tab holds under the current filters.
+COUNT_CAP = 999  # a tab shows "999+" beyond this: an exact count would read every task of a busy tab
 
-    Without filters that read task rows, "all", "overdue" and "today" are range counts on the
-    (commune_code, role, due_at) index alone; with them (search, channel, claim), one pass sums every tab.
+
+def tab_counts(actor: User, f: InboxFilters, now: datetime) -> dict[str, int]:
+    """How many open tasks each tab holds under the current filters, up to COUNT_CAP + 1 (shown "999+").
+
+    Each count stops at COUNT_CAP + 1 matching rows, so a tab costs the same with 1,000 or 100,000 open tasks;
+    without filters that read task rows it is a range on the (commune_code, role, due_at) index alone.
     """
     base = _filtered(actor, f)
-    if f.q or f.channel or f.claim:
-        sub = base.with_only_columns(OpenTask.assignee, OpenTask.due_at).subquery()
-        end_of_today = _day_start(local_date(now) + timedelta(days=1))
-
-        def count_if(condition: Any) -> Any:
-            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-        row = db.session.execute(
-            select(
-                func.count(),
-                count_if(sub.c.assignee == actor.username),
-                count_if(sub.c.due_at < now),
-                count_if(and_(sub.c.due_at >= now, sub.c.due_at < end_of_today)),
-            ).select_from(sub)
-        ).one()
-        return dict(zip(TABS, (int(v or 0) for v in row), strict=True))
     out: dict[str, int] = {}
     for tab in TABS:
         condition = _tab_condition(actor, tab, now)
         query = base if condition is None else base.where(condition)
-        out[tab] = int(db.session.scalar(query.with_only_columns(func.count())) or 0)
+        limited = query.with_only_columns(OpenTask.id).limit(COUNT_CAP + 1).subquery()
+        out[tab] = int(db.session.scalar(select(func.count()).select_from(limited)) or 0)
     return out
 
 
@@ -119,65 +105,11 @@ def inbox_page(
     condition = _tab_condition(actor, f.tab, now)
     if condition is not None:
         query = query.where(condition)
-    after = decode_cursor(cursor)
-    rows: list[OpenTask] = []
-    # Segment 1: tasks with a due date, in index order (due_at, then created_at, id).
-    if after is None or after[0] is not None:
-        dated = query.where(OpenTask.due_at.is_not(None))
-        if after is not None:
-            due, created, tid = after
-            dated = dated.where(
-                or_(
-                    OpenTask.due_at > due,
-                    and_(
-                        OpenTask.due_at == due,
-                        or_(
-                            OpenTask.created_at > created,
-                            and_(OpenTask.created_at == created, OpenTask.id > tid),
-                        ),
-                    ),
-                )
-            )
-        rows = list(
-            db.session.scalars(
-                dated.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id).limit(limit + 1)
-            )
-        )
-    # Segment 2: tasks without a due date, by arrival.
-    if len(rows) <= limit and f.tab in ("all", "mine"):
-        undated = query.where(OpenTask.due_at.is_(None))
-        if after is not None and after[0] is None:
-            _, created, tid = after
-            undated = undated.where(
-                or_(OpenTask.created_at > created, and_(OpenTask.created_at == created, OpenTask.id > tid))
-            )
-        rows += list(
-            db.session.scalars(
-                undated.order_by(OpenTask.created_at, OpenTask.id).limit(limit + 1 - len(rows))
-            )
-        )
+    rows = keyset_rows(query, decode_cursor(cursor), limit, undated=f.tab in ("all", "mine"))
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1]) if more and rows else None
     return InboxPage(_with_dossiers(rows, now), next_cursor)
-
-
-def encode_cursor(task: OpenTask) -> str:
-    due = task.due_at.isoformat() if task.due_at else ""
-    raw = f"{due}|{task.created_at.isoformat()}|{task.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> tuple[datetime | None, datetime, str] | None:
-    """The (due_at, created_at, id) the previous page ended with; None for the first page or garbage."""
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        due, created, tid = raw.split("|")
-        return (datetime.fromisoformat(due) if due else None, datetime.fromisoformat(created), tid)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
 
 
 def _with_dossiers(rows: list[OpenTask], now: datetime) -> list[dict[str, Any]]:
@@ -249,6 +181,7 @@ def poll(actor: User, since: datetime | None, now: datetime) -> dict[str, Any]:
         )
     return {
         "counts": tab_counts(actor, InboxFilters(), now),
+        "count_cap": COUNT_CAP,
         "new": int(new or 0) if since is not None else 0,
         "newest_id": newest_id,
         "now": now.isoformat(),
@@ -271,7 +204,9 @@ def registry_waiting(actor: User, limit: int = REGISTRY_WAIT_LIMIT) -> list[dict
         select(Job, Dossier.code, Dossier.procedure, Dossier.status)
         .join(Dossier, Dossier.id == Job.dossier_id)
         .where(
-            Dossier.commune_code == actor.commune_code,
+            # start from the few waiting jobs (ix_job_status_run_at), not from the commune's dossiers: without
+            # statistics SQLite would walk every dossier of the commune; `|| ''` keeps it off that index
+            Dossier.commune_code.concat("") == actor.commune_code,
             Job.kind == "service_call",
             Job.status.in_(WAITING_JOB_STATUSES),
         )

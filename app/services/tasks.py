@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from app.domain.findings import blocking, routing
 from app.domain.rules.persons import CONFLICT_RULES
-from app.domain.text import fold, nfc
+from app.domain.text import nfc
 from app.engine.instance import EngineError, Instance
 from app.models import ClosedTask, Dossier, OpenTask, User, db
 from app.procedures.registry_calls import family_records
@@ -19,6 +23,7 @@ from app.services.commands import dossier_command, locked_open_tasks, run_comman
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import evaluate_rules
 from app.services.processes import definition_for
+from app.services.text_search import folded_query, name_condition
 
 INBOX_PAGE = 50
 
@@ -58,9 +63,17 @@ def inbox_query(
 ) -> Any:
     """Open tasks of the caller's roles in the caller's commune, most urgent first."""
     _official(actor)
+    text = folded_query(q) if q else ""
+    match = name_condition(text, OpenTask.search_text, OpenTask.dossier_id) if text else None
+    commune: Any = OpenTask.commune_code
+    role: Any = OpenTask.role
+    if match is not None and match.few:
+        # SQLite, a few candidate dossiers: read their tasks by ix_open_task_dossier_id. Without statistics
+        # SQLite would walk the whole commune's inbox index instead; `|| ''` keeps it off that index.
+        commune, role = commune.concat(""), role.concat("")
     query = select(OpenTask).where(
-        OpenTask.commune_code == actor.commune_code,
-        OpenTask.role.in_([r for r in actor.roles if r in OFFICIAL_ROLES]),
+        commune == actor.commune_code,
+        role.in_([r for r in actor.roles if r in OFFICIAL_ROLES]),
     )
     if dossier:
         query = query.where(OpenTask.dossier_code == dossier)
@@ -68,24 +81,114 @@ def inbox_query(
         query = query.where(OpenTask.assignee == actor.username)
     if procedure:
         query = query.where(OpenTask.procedure == procedure)
-    if q:
-        query = query.where(OpenTask.search_text.contains(fold(nfc(q)).strip(), autoescape=True))
+    if match is not None:
+        query = query.where(match.condition)
     # every open task has a due date; this order is the index ix_open_task_inbox, so no sort step
     return query.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id)
 
 
+@dataclass
+class TaskPage:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
 def list_tasks(
-    actor: User, *, dossier: str | None = None, mine: bool = False, limit: int = INBOX_PAGE, offset: int = 0
-) -> list[dict[str, Any]]:
+    actor: User,
+    *,
+    dossier: str | None = None,
+    mine: bool = False,
+    limit: int = INBOX_PAGE,
+    after: str | None = None,
+) -> TaskPage:
+    """One page of the caller's open tasks, most urgent first; `after` (a page's next_cursor) continues."""
     query = inbox_query(actor, dossier=dossier, mine=mine)
     if dossier:
         # one dossier has one or two open tasks: let SQLite use ix_open_task_dossier instead of walking
         # the ordering index, and sort the handful of rows here
-        few = sorted(
-            db.session.scalars(query.order_by(None)).all(), key=lambda t: (t.due_at, t.created_at, t.id)
+        few = sorted(db.session.scalars(query.order_by(None)).all(), key=urgency)
+        start = decode_cursor(after)
+        if start is not None:
+            few = [t for t in few if urgency(t) > _cursor_key(start)]
+        page = few[: limit + 1]
+    else:
+        page = keyset_rows(query.order_by(None), decode_cursor(after), limit, undated=True)
+    more = len(page) > limit
+    page = page[:limit]
+    return TaskPage([task_view(t) for t in page], encode_cursor(page[-1]) if more and page else None)
+
+
+def urgency(task: OpenTask) -> tuple[bool, datetime, datetime, str]:
+    """The inbox order: due date (undated last), then arrival, then id."""
+    return (task.due_at is None, task.due_at or task.created_at, task.created_at, task.id)
+
+
+def _cursor_key(after: tuple[datetime | None, datetime, str]) -> tuple[bool, datetime, datetime, str]:
+    due, created, tid = after
+    return (due is None, due or created, created, tid)
+
+
+def keyset_rows(
+    query: Any, after: tuple[datetime | None, datetime, str] | None, limit: int, undated: bool
+) -> list[OpenTask]:
+    """Up to limit + 1 rows of `query` (unordered) after the cursor, most urgent first, by keyset: the
+    tasks with a due date in the index order (due_at, created_at, id), then (if `undated`) those without
+    one by arrival. Page 2,000 costs what page 1 costs."""
+    rows: list[OpenTask] = []
+    if after is None or after[0] is not None:
+        dated = query.where(OpenTask.due_at.is_not(None))
+        if after is not None:
+            due, created, tid = after
+            dated = dated.where(
+                or_(
+                    OpenTask.due_at > due,
+                    and_(
+                        OpenTask.due_at == due,
+                        or_(
+                            OpenTask.created_at > created,
+                            and_(OpenTask.created_at == created, OpenTask.id > tid),
+                        ),
+                    ),
+                )
+            )
+        rows = list(
+            db.session.scalars(
+                dated.order_by(OpenTask.due_at, OpenTask.created_at, OpenTask.id).limit(limit + 1)
+            )
         )
-        return [task_view(t) for t in few[offset : offset + limit]]
-    return [task_view(t) for t in db.session.scalars(query.limit(limit).offset(offset))]
+    if len(rows) <= limit and undated:
+        rest = query.where(OpenTask.due_at.is_(None))
+        if after is not None and after[0] is None:
+            _, created, tid = after
+            rest = rest.where(
+                or_(OpenTask.created_at > created, and_(OpenTask.created_at == created, OpenTask.id > tid))
+            )
+        rows += list(
+            db.session.scalars(rest.order_by(OpenTask.created_at, OpenTask.id).limit(limit + 1 - len(rows)))
+        )
+    return rows
+
+
+def encode_cursor(task: OpenTask) -> str:
+    due = task.due_at.isoformat() if task.due_at else ""
+    raw = f"{due}|{task.created_at.isoformat()}|{task.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> tuple[datetime | None, datetime, str] | None:
+    """The (due_at, created_at, id) the previous page ended with; None for the first page or garbage."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        due, created, tid = raw.split("|")
+        due_at = datetime.fromisoformat(due) if due else None
+        created_at = datetime.fromisoformat(created)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    if created_at.tzinfo is None or (due_at is not None and due_at.tzinfo is None):
+        return None  # compared with aware datetimes: a naive one would raise
+    return (due_at, created_at, tid)
 
 
 def open_task_for(actor: User, task_id: str) -> OpenTask:

@@ -1,7 +1,7 @@
 """counter 'calendar_generation': lets every app process keep the working calendar between transactions
 
 Revision ID: perf_0001
-Revises: readlog_0001
+Revises: search_0001
 """
 
 import secrets
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "perf_0001"
-down_revision = "readlog_0001"
+down_revision = "search_0001"
 branch_labels = None
 depends_on = None
 

@@ -30,6 +30,7 @@ def dossier_index() -> Any:
             request.args.get("procedure") or None,
             request.args.get("status") or None,
             int(page) if page.isdigit() else 1,
+            request.args.get("after") or None,
         )
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from app.services import tasks as svc
 from app.web.api import api, authenticated, current_user, json_body
@@ -15,7 +15,21 @@ from app.web.read_log import dossier_of_task, records_read
 @authenticated
 def task_index() -> Any:
     mine = request.args.get("mine", "").lower() in ("1", "true", "yes")
-    return jsonify(svc.list_tasks(current_user(), dossier=request.args.get("dossier") or None, mine=mine))
+    page = svc.list_tasks(
+        current_user(),
+        dossier=request.args.get("dossier") or None,
+        mine=mine,
+        after=request.args.get("after") or None,
+    )
+    response = jsonify(page.items)
+    if page.next_cursor:
+        # the body stays the list it always was; the next page is a link (RFC 8288) and a plain header
+        args = {k: v for k, v in request.args.items() if k != "after"}
+        response.headers["Link"] = (
+            f'<{url_for("api.task_index", **args, after=page.next_cursor)}>; rel="next"'
+        )
+        response.headers["X-Next-Cursor"] = page.next_cursor
+    return response
 
 
 @api.get("/tasks/<task_id>")

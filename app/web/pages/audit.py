@@ -34,6 +34,7 @@ from app.web.read_log import records_read
 
 log = logging.getLogger(__name__)
 HISTORY_READERS = (*OFFICIAL_ROLES, "auditor")
+AUDIT_PAGE = 200  # rows per page of the auditor search (keyset pages; the CSV holds them all)
 
 
 def parse_upto(raw: str | None, last: int) -> int:
@@ -251,9 +252,18 @@ def audit_search() -> Any:
     """The auditor's search across communes: commune, procedure, period, official, late/on time, refusal."""
     user = require_roles("auditor")
     f = audit_reports.parse_filter(request.args)
-    rows = audit_reports.search(user, f, limit=200)
-    args = {k: v for k, v in request.args.items() if v}
-    return render_template("audit_search.html", rows=rows, f=f, args=args, communes=_communes())
+    after = request.args.get("after") or None
+    page = audit_reports.search_page(user, f, limit=AUDIT_PAGE, cursor=after)
+    args = {k: v for k, v in request.args.items() if v and k != "after"}
+    return render_template(
+        "audit_search.html",
+        rows=page.rows,
+        next_cursor=page.next_cursor,
+        paged=bool(after),
+        f=f,
+        args=args,
+        communes=_communes(),
+    )
 
 
 @pages.get("/audit/search.csv")

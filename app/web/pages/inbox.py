@@ -57,6 +57,7 @@ def inbox() -> Any:
         f=f,
         page=page,
         counts=counts,
+        count_cap=svc.COUNT_CAP,
         args=args,
         task_choices=svc.task_choices(user),
         due_from=format_date(f.due_from.isoformat()) if f.due_from else request.args.get("due_from", ""),

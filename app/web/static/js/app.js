@@ -220,7 +220,8 @@
           if (!data) { return; }
           Object.keys(data.counts || {}).forEach(function (tab) {
             var el = doc.querySelector("[data-count='" + tab + "']");
-            if (el) { el.textContent = data.counts[tab]; }
+            var n = data.counts[tab];
+            if (el) { el.textContent = data.count_cap && n > data.count_cap ? data.count_cap + "+" : n; }
           });
           if (data.new > 0 && data.new !== shown) {
             shown = data.new;
