@@ -45,8 +45,8 @@ PEER_SHAPE = (
     "complete officer_examine",
 )
 PEER_SQL_PER_LIFE = 237
-TARGET_COMPLETE_MS = 5.0
-TARGET_SQL_PER_COMPLETION = 10
+TARGET_COMPLETE_MS = 4.0  # issue 11 §5
+TARGET_SQL_PER_COMPLETION = 6  # issue 11 §5 (excluding BEGIN)
 GROWTH_TOLERANCE = 1.25  # 50k median / 1k median above this (and > +0.5 ms) counts as growth
 
 COMMAND_STEPS = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +57,8 @@ class Instance:
     """A BpmnWorkflow bound to its definition, a clock and a service dispatcher for one command."""
 
     def __init__(self, definition: ProcessDefinition, workflow: BpmnWorkflow, clock: Clock) -> None:
+        self._settled: list[Any] | None = None  # see settled()
+        self._saved_ready: list[ReadyTask] | None = None  # ready_tasks() as last saved, until stepped
         self.definition = definition
         self.workflow = workflow
         self.clock = clock
@@ -101,21 +105,48 @@ class Instance:
         rows = [[t.task_spec.name, t.state, t.data] for t in self.workflow.get_tasks()]
         return hashlib.sha256(canonical_json([rows, self.workflow.data]).encode()).hexdigest()
 
+    @contextmanager
+    def settled(self) -> Iterator[None]:
+        """While the instance is not stepped (saving it after a command), the reads below filter one walk of
+        the task tree instead of walking it once each. Stepping inside this block is an error."""
+        self._settled = self.workflow.get_tasks()
+        try:
+            yield
+            self._saved_ready = self.ready_tasks()  # what the caller answers with, after the save
+        finally:
+            self._settled = None
+
+    def _tasks(self, state: int, manual: bool | None = None) -> list[Any]:
+        """`workflow.get_tasks(state=…, manual=…)` for definite states (FUTURE…STARTED): the iterator prunes
+        only predicted branches for those, so filtering the settled walk gives the same tasks, in order."""
+        if self._settled is None:
+            return list(self.workflow.get_tasks(state=state, manual=manual))
+        return [
+            t for t in self._settled if t.state & state and (manual is None or t.task_spec.manual == manual)
+        ]
+
     # -- stepping ----------------------------------------------------------------------------------------
     def advance(self) -> None:
         """Run every engine task that can run now, including timers that are due (P1: refresh first)."""
+        if self._settled is not None:
+            raise RuntimeError("an instance is not stepped while it is being saved")
+        self._saved_ready = None
         with engine_clock(self.clock):
             for _ in range(20):
                 self.workflow.refresh_timers()
                 self.workflow.do_engine_steps()
                 if not self.workflow.get_tasks(state=TaskState.READY, manual=False):
                     break
-        if len(self.workflow.get_tasks()) > MAX_TASKS:
+        # every task of the tree, counted from the workflows' task tables instead of walking the tree
+        count = len(self.workflow.tasks) + sum(len(sp.tasks) for sp in self.workflow.subprocesses.values())
+        if count > MAX_TASKS:
             raise EngineError("too_many_tasks", "instance grew beyond the task limit")
 
     def ready_tasks(self) -> list[ReadyTask]:
+        if self._saved_ready is not None and self._settled is None:
+            return list(self._saved_ready)
         out = []
-        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+        for task in self._tasks(TaskState.READY, manual=True):
             info = self.definition.user_tasks.get(task.task_spec.name)
             if info is not None:
                 out.append(ReadyTask(str(task.id), info.key, info.title, info.role))
@@ -137,6 +168,7 @@ class Instance:
             raise EngineError("not_ready", "task is not open")
         if self.definition.role_of(task.task_spec) != role:
             raise EngineError("wrong_role", "task belongs to another role")
+        self._saved_ready = None
         with engine_clock(self.clock):
             task.set_data(**{**(extra or {}), task.task_spec.name: form})
             task.run()
@@ -144,6 +176,7 @@ class Instance:
 
     def send_message(self, name: str, payload: dict[str, Any]) -> None:
         """Deliver a message to this instance only (we route messages ourselves, P13)."""
+        self._saved_ready = None
         with engine_clock(self.clock):
             self.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload=payload))
         self.advance()
@@ -153,7 +186,7 @@ class Instance:
 
     def pending_calls(self) -> list[PendingCall]:
         out = []
-        for task in self.workflow.get_tasks(state=TaskState.STARTED):
+        for task in self._tasks(TaskState.STARTED):
             if isinstance(task.task_spec, DeferrableServiceTask) and "service_call" in task.internal_data:
                 call = task.internal_data["service_call"]
                 out.append(PendingCall(str(task.id), task.task_spec.name, call["operation"], call["params"]))
@@ -165,6 +198,7 @@ class Instance:
             if task.task_spec.name == task_key and isinstance(task.task_spec, DeferrableServiceTask):
                 task.data[task.task_spec.result_variable] = result
                 task.internal_data.pop("service_call", None)
+                self._saved_ready = None
                 with engine_clock(self.clock):
                     task.complete()
                 self.advance()
@@ -173,7 +207,7 @@ class Instance:
 
     def next_timer_at(self) -> datetime | None:
         dues = []
-        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+        for task in self._tasks(TaskState.WAITING):
             ed = getattr(task.task_spec, "event_definition", None)
             value = task.internal_data.get("event_value")
             if isinstance(ed, TimerEventDefinition) and isinstance(value, str):
@@ -190,7 +224,7 @@ class Instance:
             ]
             return d.status_of(ends[-1].task_spec.name) or previous if ends else previous
         for state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
-            for task in self.workflow.get_tasks(state=state):
+            for task in self._tasks(state):
                 status = d.status_of(task.task_spec.name)
                 if status:
                     return status
@@ -198,7 +232,7 @@ class Instance:
 
     def data(self) -> dict[str, Any]:
         """The merged data of the instance: the last completed task's view plus workflow data."""
-        tasks = self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+        tasks = self._tasks(TaskState.READY | TaskState.WAITING | TaskState.STARTED)
         source = tasks[0].data if tasks else self.workflow.last_task.data if self.workflow.last_task else {}
         return {**self.workflow.data, **source}
 

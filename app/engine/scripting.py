@@ -244,13 +244,17 @@ def run_bounded(fn: Callable[[], Any], limit_s: float = SCRIPT_TIME_LIMIT_S) -> 
     The budget is this thread's CPU time, not the wall clock: a script is stopped for what it does, never
     because the machine is busy with other requests (a loaded server must not fail ordinary dossiers)."""
     deadline = time.thread_time() + limit_s
+    # a thread cannot use more CPU than the wall time that passed: until `limit_s` of wall time has gone by,
+    # the CPU budget cannot be spent, so the per-event check reads the cheap monotonic clock (vDSO) and
+    # asks for the thread's CPU time (a system call) only after that
+    wall_free_until = time.perf_counter() + limit_s
     base = _resident_bytes()
     events = 0
     previous = sys.gettrace()
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
         nonlocal events
-        if time.thread_time() > deadline:
+        if time.perf_counter() > wall_free_until and time.thread_time() > deadline:
             raise ScriptTimeout(f"Biểu thức/kịch bản dùng quá {limit_s} giây CPU.")
         events += 1
         if base and events % _MEMORY_CHECK_EVERY == 0:

@@ -83,6 +83,11 @@ class FormRegistry:
         """A copy of the form's JSON Schema (with its "$id"); KeyError when there is no such form."""
         return copy.deepcopy(self._validator(procedure_key, form_name).schema)
 
+    def definition(self, procedure_key: str, form_name: str, name: str) -> dict[str, Any]:
+        """A copy of one "$defs" entry of a form (e.g. common/defs "attachment_kind"), without copying the
+        whole schema as `schema()` does; KeyError when there is no such form or entry."""
+        return copy.deepcopy(self._validator(procedure_key, form_name).schema["$defs"][name])
+
     def ui(self, procedure_key: str, form_name: str) -> dict[str, Any]:
         """The form's "x-ui" hints (order, widgets, prefill, ...); {} when it has none."""
         return copy.deepcopy(self._validator(procedure_key, form_name).schema.get("x-ui", {}))

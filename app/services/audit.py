@@ -17,6 +17,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app.engine.definition import canonical_json
@@ -35,7 +36,8 @@ from app.services.audit_keys import Keyring, keyring
 GENESIS = "0" * 64
 _TOUCHED = "hotich_audit_touched"  # dossiers this transaction appended events to
 _BEFORE = "hotich_audit_before"  # their row fields when the command locked them
-_ROWS = "hotich_audit_rows"  # register-entry and document fields this transaction wrote
+_ROWS = "hotich_audit_rows"  # register entries and documents this transaction wrote, by dossier
+_CREATED = "hotich_audit_created"  # dossiers whose first events this transaction appended (no head yet)
 
 
 @dataclass
@@ -117,6 +119,10 @@ def append_events(dossier: Dossier, at: datetime, events: list[PendingEvent]) ->
     ring = keyring()
     prev = dossier.last_event_hash or GENESIS
     seq = dossier.last_event_seq
+    if seq == 0 and events:
+        # the dossier's first events: it has no sealed head, and every register entry or document it has
+        # was written by this transaction (so sealing reads neither back)
+        db.session.info.setdefault(_CREATED, set()).add(dossier.id)
     rows = []
     for ev in events:
         seq += 1
@@ -191,15 +197,26 @@ def process_sha256(version_id: int) -> str | None:
     return cache[version_id]
 
 
+def book_identity(book_id: int) -> tuple[str, str, int] | None:
+    """A register book's number, kind and year (fixed when the book is opened): read once per app."""
+    cache: dict[int, tuple[str, str, int]] = current_app.extensions.setdefault("hotich_book_identity", {})
+    if book_id not in cache:
+        book = db.session.get(RegisterBook, book_id)
+        if book is None:
+            return None
+        cache[book_id] = (book.number, book.kind, book.year)
+    return cache[book_id]
+
+
 def register_entry_view(entry: RegisterEntry | None) -> dict[str, Any] | None:
     if entry is None:
         return None
-    book = db.session.get(RegisterBook, entry.book_id)
+    book = book_identity(entry.book_id)
     view: dict[str, Any] = plain(
         {
-            "book": book.number if book else None,
-            "book_kind": book.kind if book else None,
-            "book_year": book.year if book else None,
+            "book": book[0] if book else None,
+            "book_kind": book[1] if book else None,
+            "book_year": book[2] if book else None,
             "number": entry.number,
             "registered_on": entry.registered_on.isoformat(),
             "classification": entry.classification,
@@ -258,17 +275,24 @@ def remember_before(dossier: Dossier) -> None:
         db.session.info.setdefault(_BEFORE, {})[dossier.id] = row_components(row_state(dossier))
 
 
-def seal_head(dossier: Dossier, at: datetime, rows_changed: set[str] | None = None) -> AuditHead:
+def seal_head(dossier: Dossier, at: datetime, written: list[Any] | None = None) -> AuditHead:
     """MAC the chain head together with the digest of the visible state (at the end of a command).
 
-    `rows_changed`: the register-entry and document fields the command wrote through the ORM (None: all);
-    the others keep their sealed hashes without being read again."""
-    head = db.session.get(AuditHead, dossier.id)
+    `written`: the register entries and documents the command wrote through the ORM (None: not known, so
+    everything is read again); the others keep their sealed hashes without being read again. The head row
+    itself was read with the dossier under the lock (app.services.commands.lock_dossier)."""
     before = (db.session.info.get(_BEFORE) or {}).pop(dossier.id, None)
-    if head is None or before is None:
+    # created in this transaction (its first events, and no command locked it as an existing dossier):
+    # it has no head yet, nothing to look up
+    created = before is None and dossier.id in (db.session.info.get(_CREATED) or ())
+    head = None if created else db.session.get(AuditHead, dossier.id)
+    if head is None and created and written is not None:
+        components = state_components(row_state(dossier))
+        components.update({f: h for f, h in _written_components(written).items() if h is not None})
+    elif head is None or before is None or written is None:
         components = state_components(visible_state(dossier))
     else:
-        components = _merged(dict(head.components or {}), before, dossier, rows_changed)
+        components = _merged(dict(head.components or {}), before, dossier, written)
     digest = state_digest(components)
     message = head_message(dossier.code, dossier.last_event_seq, dossier.last_event_hash, digest)
     key_id, mac = keyring().mac(message)
@@ -281,8 +305,21 @@ def seal_head(dossier: Dossier, at: datetime, rows_changed: set[str] | None = No
     return head
 
 
+def _written_components(written: list[Any]) -> dict[str, str | None]:
+    """The sealed hashes of the rows a command wrote, from the objects in the session (as flushed); None for
+    a row the command deleted again."""
+    out: dict[str, str | None] = {}
+    gone = [o for o in written if sa_inspect(o).was_deleted]
+    for obj in gone + [o for o in written if not sa_inspect(o).was_deleted]:
+        if isinstance(obj, RegisterEntry):
+            out["register_entry"] = None if obj in gone else _sha(register_entry_view(obj))
+        elif isinstance(obj, Document):
+            out[f"document.{obj.name}"] = None if obj in gone else _document_sealed(document_view(obj))
+    return out
+
+
 def _merged(
-    sealed: dict[str, str], before: dict[str, str], dossier: Dossier, rows_changed: set[str] | None
+    sealed: dict[str, str], before: dict[str, str], dossier: Dossier, written: list[Any]
 ) -> dict[str, str]:
     """The previous seal, with the fields this command changed taken from their new values."""
     after = row_components(row_state(dossier))
@@ -295,14 +332,13 @@ def _merged(
                 out[field] = after[field]  # written by this command
         elif field in sealed:
             out[field] = sealed[field]  # untouched: as sealed (a forged row stays named)
-    if rows_changed is None or rows_changed:
-        rows = state_components(visible_state(dossier))
-        for field in [f for f in rows if f not in after] + [f for f in out if f not in after]:
-            if rows_changed is None or field in rows_changed:
-                if field in rows:
-                    out[field] = rows[field]
-                else:
-                    out.pop(field, None)
+    for field, value in _written_components(written).items():
+        if field in after:
+            continue
+        if value is None:
+            out.pop(field, None)
+        else:
+            out[field] = value
     return out
 
 
@@ -311,26 +347,28 @@ def _seal_on_commit(session: Session) -> None:
     if not touched:
         session.info.pop(_BEFORE, None)
         session.info.pop(_ROWS, None)
+        session.info.pop(_CREATED, None)
         return
-    session.flush()  # the register entry and documents the command added are read back below
-    rows: dict[int, set[str]] = session.info.pop(_ROWS, None) or {}
+    session.flush()  # the register entry and documents the command added get their ids and defaults
+    rows: dict[int, list[Any]] = session.info.pop(_ROWS, None) or {}
     for dossier, at in touched.values():
-        seal_head(dossier, at, rows.get(dossier.id, set()))
+        seal_head(dossier, at, rows.get(dossier.id, []))
     session.info.pop(_BEFORE, None)
+    session.info.pop(_CREATED, None)
 
 
 def _note_rows(session: Session, flush_context: Any, instances: Any) -> None:
     """Which register entries and documents a transaction writes (through the ORM, as the app does)."""
-    rows: dict[int, set[str]] = session.info.setdefault(_ROWS, {})
-    for obj in list(session.new) + list(session.dirty):
-        if isinstance(obj, RegisterEntry):
-            rows.setdefault(obj.dossier_id, set()).add("register_entry")
-        elif isinstance(obj, Document):
-            rows.setdefault(obj.dossier_id, set()).add(f"document.{obj.name}")
+    rows: dict[int, list[Any]] = session.info.setdefault(_ROWS, {})
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, RegisterEntry | Document):
+            noted = rows.setdefault(obj.dossier_id, [])
+            if not any(o is obj for o in noted):
+                noted.append(obj)
 
 
 def _forget_on_rollback(session: Session, previous_transaction: Any) -> None:
-    for key in (_TOUCHED, _BEFORE, _ROWS):
+    for key in (_TOUCHED, _BEFORE, _ROWS, _CREATED):
         session.info.pop(key, None)
 
 

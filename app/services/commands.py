@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 
 from app.domain.text import fold
 from app.engine.clock import FixedClock
 from app.engine.instance import EngineError, Instance, StateTooLarge
-from app.models import ClosedTask, Dossier, Job, OpenTask, db
+from app.models import AuditHead, ClosedTask, Dossier, Job, OpenTask, db
 from app.procedures import all_procedures
+from app.services import locked_rows
 from app.services.audit import PendingEvent, append_events, remember_before
 from app.services.errors import NotFound, ServiceError
 from app.services.job_signal import wake_after_commit
@@ -25,6 +27,7 @@ from app.services.notifications import queue_status_mail
 from app.services.operations import CommandDispatcher, task_due_at
 from app.services.processes import definition_for
 from app.services.transaction import write
+from app.services.working_calendar import generation_column, note_generation
 
 T = TypeVar("T")
 
@@ -43,14 +46,72 @@ def dossier_command(
 
 
 def lock_dossier(*, code: str | None = None, dossier_id: int | None = None) -> Dossier:
-    """Load and lock the dossier row (SELECT … FOR UPDATE on PostgreSQL) with fresh values."""
-    query = select(Dossier).with_for_update().execution_options(populate_existing=True)
-    query = query.where(Dossier.code == code) if code is not None else query.where(Dossier.id == dossier_id)
-    dossier = db.session.scalars(query).first()
-    if dossier is None:
+    """Load and lock the dossier row (SELECT … FOR UPDATE on PostgreSQL) with fresh values.
+
+    The same statement reads what the command needs besides: the sealed audit head (sealed again at
+    commit), the open tasks (synchronised), the attachments and document names (rules, the appointment slip,
+    unique document names) and the working calendar's generation (app.services.working_calendar)."""
+    statement = _lock_statement(db.session.get_bind().dialect.name, by_code=code is not None)
+    rows = db.session.execute(statement, {"key": code if code is not None else dossier_id}).all()
+    if not rows:
         raise NotFound("Không tìm thấy hồ sơ.")
+    dossier: Dossier = rows[0][0]
+    head: AuditHead | None = rows[0][1]
+    tasks = [row[2] for row in rows if row[2] is not None]
+    attachments: list[tuple[int, str, str]] | None = sorted(
+        (int(i), str(k), str(f)) for i, k, f in locked_rows.json_list(rows[0][4])
+    )
+    names: set[str] | None = {str(n) for n in locked_rows.json_list(rows[0][5])}
+    note_generation(rows[0][3])
+    if head is None or (head.seq, head.hash) != (dossier.last_event_seq, dossier.last_event_hash):
+        # PostgreSQL, READ COMMITTED: when the lock had to wait for another command, the dossier row is
+        # re-read at its new version but the rest of the row is the statement's older snapshot. Every
+        # command appends events and seals the head, so an older head gives it away: read the head and the
+        # open tasks again under the lock, and let the others be read when needed. (Also a dossier whose
+        # head predates sealing.)
+        head = db.session.get(AuditHead, dossier.id, populate_existing=True)
+        tasks = list(
+            db.session.scalars(
+                select(OpenTask)
+                .where(OpenTask.dossier_id == dossier.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        attachments, names = None, None
+        note_generation(None, known=False)
+    transaction = db.session().get_transaction()
+    locked_rows.note(dossier.id, locked_rows.LockedRows(transaction, tasks, head, attachments, names))
     remember_before(dossier)  # the sealed head takes only what this command changes (app.services.audit)
     return dossier
+
+
+@lru_cache(maxsize=8)
+def _lock_statement(dialect: str, *, by_code: bool) -> Any:
+    """The lock statement of `lock_dossier`, built once per dialect (its only parameter is `key`)."""
+    query = (
+        select(
+            Dossier,
+            AuditHead,
+            OpenTask,
+            generation_column(),
+            locked_rows.attachments_column(dialect),
+            locked_rows.document_names_column(dialect),
+        )
+        .outerjoin(AuditHead, AuditHead.dossier_id == Dossier.id)
+        .outerjoin(OpenTask, OpenTask.dossier_id == Dossier.id)
+        .with_for_update(of=Dossier)
+        .execution_options(populate_existing=True)
+    )
+    return query.where((Dossier.code if by_code else Dossier.id) == bindparam("key"))
+
+
+def locked_open_tasks(dossier: Dossier) -> list[OpenTask]:
+    """The dossier's open tasks as `lock_dossier` read them in this transaction (read now if it did not)."""
+    noted = locked_rows.noted(dossier)
+    if noted is not None:
+        return list(noted.open_tasks)
+    query = select(OpenTask).where(OpenTask.dossier_id == dossier.id)
+    return list(db.session.scalars(query.execution_options(populate_existing=True)))
 
 
 def run_command(
@@ -97,6 +158,19 @@ def persist(
     status: str | None = None,
 ) -> None:
     """Write engine state, derived columns, the open-task table, new jobs, status mails and the events."""
+    with instance.settled():  # the instance is only read from here on: one walk of its task tree
+        _persist(dossier, instance, events, now, pending_before, open_task_ids, status)
+
+
+def _persist(
+    dossier: Dossier,
+    instance: Instance,
+    events: list[PendingEvent],
+    now: datetime,
+    pending_before: set[str],
+    open_task_ids: set[str] | None,
+    status: str | None,
+) -> None:
     data = instance.data()
     previous = dossier.status if dossier.last_event_seq else None  # None: a new dossier
     dossier.state = instance.dump()
@@ -145,7 +219,7 @@ def sync_open_tasks(
     so tasks still open get the new text when the names changed."""
     ready = {t.id: t for t in instance.ready_tasks()}
     if existing is None:
-        existing = set(db.session.scalars(select(OpenTask.id).where(OpenTask.dossier_id == dossier.id)))
+        existing = {t.id for t in locked_open_tasks(dossier)}
     gone = existing - set(ready)
     kept = existing & set(ready)
     if text_changed and kept:

@@ -16,6 +16,7 @@ from app.models import Attachment, Commune, Document, Dossier, db
 from app.procedures import DocumentKind, DocumentSource
 from app.procedures import get as get_procedure
 from app.procedures.documents import signer
+from app.services import locked_rows
 from app.services.collaborators import collaborators
 from app.services.errors import ServiceError
 
@@ -39,14 +40,17 @@ def _slip_context(src: DocumentSource) -> dict[str, Any]:
 
 def received_attachments(dossier: Dossier) -> list[str]:
     """Each attachment received with the dossier, by its Vietnamese kind and file name, in order."""
-    rows = db.session.execute(
-        select(Attachment.kind, Attachment.filename)
-        .where(Attachment.dossier_id == dossier.id)
-        .order_by(Attachment.id)
-    ).all()
-    kinds = (
-        collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"].get("x-enum-labels") or {}
+    locked = locked_rows.attachments(dossier)  # read with the dossier lock, in id order
+    rows = (
+        [(kind, filename) for _, kind, filename in locked]
+        if locked is not None
+        else db.session.execute(
+            select(Attachment.kind, Attachment.filename)
+            .where(Attachment.dossier_id == dossier.id)
+            .order_by(Attachment.id)
+        ).all()
     )
+    kinds = collaborators().forms.definition("common", "defs", "attachment_kind").get("x-enum-labels") or {}
     return [f"{kinds.get(kind, kind)} (tệp {filename})" for kind, filename in rows]
 
 
@@ -147,7 +151,9 @@ def issue_documents(dossier: Dossier, kind: str, data: dict[str, Any], now: date
     base_kind = kind.removesuffix("_draft")
     spec = document_kind(dossier.procedure, base_kind)
     ctx = _context(dossier, spec, data, now)
-    taken = set(db.session.scalars(select(Document.name).where(Document.dossier_id == dossier.id)))
+    taken = locked_rows.document_names(dossier)  # read with the dossier lock (+ this session's own)
+    if taken is None:
+        taken = set(db.session.scalars(select(Document.name).where(Document.dossier_id == dossier.id)))
     names: list[str] = []
     for variant in spec.variants(data, draft):
         name = spec.file_name + (f"_{variant['suffix']}" if variant["suffix"] else "")

@@ -22,6 +22,7 @@ from app.engine.instance import Instance, StateTooLarge
 from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
 from app.procedures import Procedure, keys
 from app.procedures import get as get_procedure
+from app.services import locked_rows
 from app.services.access import ensure_readable, scope_dossiers
 from app.services.attachment_content import UnacceptableFile, clean_filename
 from app.services.attachment_content import inspect as inspect_attachment
@@ -251,7 +252,7 @@ def decode_attachments(items: Any, record: Procedure) -> list[dict[str, Any]]:
 
 def attachment_kinds(record: Procedure) -> dict[str, str]:
     """{kind: Vietnamese name} of the forms/common attachment kinds this procedure accepts, in form order."""
-    kind = collaborators().forms.schema("common", "defs")["$defs"]["attachment_kind"]
+    kind = collaborators().forms.definition("common", "defs", "attachment_kind")
     names = kind.get("x-enum-labels") or {}
     wanted = record.attachment_kinds
     return {str(v): str(names.get(v, v)) for v in kind["enum"] if wanted is None or v in wanted}
@@ -373,6 +374,8 @@ def supplement(actor: User, code: str, payload: Any, *, whole: bool = False) -> 
             raise Conflict("Hồ sơ không ở trạng thái chờ bổ sung.")
         for att in attachments:
             db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
+        if attachments:
+            locked_rows.forget_attachments(dossier)  # the lock read the attachments before these
         run_command(dossier, event, now, _deliver("supplement", message, "Hồ sơ không còn chờ bổ sung."))
         dossier.subject_key = subject_key(dossier.procedure, merged)
         return dossier

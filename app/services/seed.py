@@ -8,10 +8,11 @@ from sqlalchemy import select
 from vietnam_provinces import Province, ProvinceCode, Ward, WardCode
 
 from app.integrations.registry import new_person
-from app.models import Commune, Person, User, db
+from app.models import Commune, Counter, Person, User, db
 from app.services.auth import hash_password
 from app.services.processes import deploy_shipped_processes
 from app.services.transaction import write
+from app.services.working_calendar import GENERATION_KEY, bump_generation
 
 DEMO_COMMUNES = ("00070", "00004")
 DEMO_USERS: list[tuple[str, str, str, str | None]] = [
@@ -428,6 +429,8 @@ def seed_demo(password: str) -> dict[str, int]:
                 )
                 counts["users"] += 1
         counts["persons"] = add_demo_persons()
+        if db.session.get(Counter, GENERATION_KEY) is None:
+            bump_generation()  # lets every process keep the working calendar between transactions
         return counts
 
     counts = write(add_missing)

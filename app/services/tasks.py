@@ -19,7 +19,7 @@ from app.procedures.registry_calls import family_records
 from app.services.access import OFFICIAL_ROLES
 from app.services.audit import PendingEvent, append_events
 from app.services.collaborators import collaborators
-from app.services.commands import dossier_command, run_command
+from app.services.commands import dossier_command, locked_open_tasks, run_command
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.operations import evaluate_rules
 from app.services.processes import definition_for
@@ -243,7 +243,7 @@ def _assign(actor: User, task_id: str, assignee: str | None) -> dict[str, Any]:
 
     def apply(dossier: Dossier) -> OpenTask:
         # the dossier lock serializes this with completions of the same dossier
-        current = db.session.get(OpenTask, task_id, populate_existing=True)
+        current = next((t for t in locked_open_tasks(dossier) if t.id == task_id), None)
         if current is None:
             raise task_closed()
         if current.assignee not in (None, actor.username):
@@ -272,14 +272,7 @@ def complete_task(actor: User, task_id: str, payload: Any) -> dict[str, Any]:
     event = PendingEvent("task_completed", actor.username, task.task_key, {"form": form, "actor": actor_info})
 
     def apply(dossier: Dossier) -> Instance:
-        open_rows = {
-            t.id: t
-            for t in db.session.scalars(
-                select(OpenTask)
-                .where(OpenTask.dossier_id == dossier.id)
-                .execution_options(populate_existing=True)
-            )
-        }
+        open_rows = {t.id: t for t in locked_open_tasks(dossier)}  # read with the lock
         current = open_rows.get(task_id)
         if current is None:
             raise task_closed()

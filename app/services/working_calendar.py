@@ -3,15 +3,19 @@ admin's corrections stored in the database; published as api.md § Calendar."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.domain.calendar import DAY_KINDS, DayOverride, WorkingCalendar, calendar_with
 from app.domain.text import nfc
-from app.models import CalendarDay, User, db
+from app.models import CalendarDay, Counter, User, db
 from app.services.errors import BadRequest, Forbidden, Invalid, NotFound
 from app.services.transaction import write
 
@@ -21,17 +25,63 @@ MAX_WORKING_DAYS = 366  # a due date stays inside MAX_YEAR for a receipt up to M
 
 
 _CACHE_KEY = "hotich_calendar"
+_GENERATION_SEEN = "hotich_calendar_generation"  # (transaction, generation) read with a dossier's lock
+# A random value in the `counter` table, replaced in the transaction of every correction: a process keeps
+# the calendar it built for one generation and reads the days again only when the generation differs.
+GENERATION_KEY = "calendar_generation"
+
+
+def generation_column() -> Any:
+    """The calendar generation as a column of another statement (the dossier lock reads it for free)."""
+    return select(Counter.value).where(Counter.key == GENERATION_KEY).scalar_subquery()
+
+
+def note_generation(value: int | None, *, known: bool = True) -> None:
+    """What `generation_column` returned in this transaction, so `effective_calendar` need not ask again
+    (`known=False`: forget it, the value may be older than the transaction's other reads)."""
+    session = db.session()
+    if known:
+        session.info[_GENERATION_SEEN] = (session.get_transaction(), value)
+    else:
+        session.info.pop(_GENERATION_SEEN, None)
+
+
+def bump_generation() -> None:
+    """In the transaction that changes the calendar (or creates the database): a fresh generation."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    value = secrets.randbits(31)  # the counter column is a 32-bit integer on PostgreSQL
+    stmt = insert(Counter).values(key=GENERATION_KEY, value=value)
+    db.session.execute(stmt.on_conflict_do_update(index_elements=[Counter.key], set_={"value": value}))
+    db.session.info.pop(_CACHE_KEY, None)  # this transaction's own reads see the correction
+    db.session.info.pop(_GENERATION_SEEN, None)
 
 
 def effective_calendar(*, saturday_morning: bool = False) -> WorkingCalendar:
-    """The calendar with the admin's corrections as they are in the database now: read once per transaction
-    (a command asks for it several times: due date, late flag, fee, timers) and again in the next one."""
+    """The calendar with the admin's corrections as they are in the database now.
+
+    Kept per process for the current generation (a correction commits a new one, which every process
+    sees in its next transaction); within one transaction it is looked up once."""
     session = db.session()
     transaction = session.get_transaction()
     cached = session.info.get(_CACHE_KEY)
     if transaction is not None and cached and cached[0] is transaction and cached[1] == saturday_morning:
         return cached[2]  # type: ignore[no-any-return]
-    calendar = _read_calendar(saturday_morning)
+    seen = session.info.get(_GENERATION_SEEN)
+    if transaction is not None and seen and seen[0] is transaction:
+        generation = seen[1]
+    else:
+        with session.no_autoflush:
+            generation = session.scalar(select(Counter.value).where(Counter.key == GENERATION_KEY))
+    kept: dict[bool, tuple[int, WorkingCalendar]] = current_app.extensions.setdefault(_CACHE_KEY, {})
+    hit = kept.get(saturday_morning)
+    if generation is not None and hit is not None and hit[0] == generation:
+        calendar = hit[1]
+    else:
+        # a database without a generation (created before it existed, never corrected since): read the
+        # days in every transaction, as nothing would tell this process about a change
+        calendar = _read_calendar(saturday_morning)
+        if generation is not None:
+            kept[saturday_morning] = (generation, calendar)
     session.info[_CACHE_KEY] = (session.get_transaction(), saturday_morning, calendar)
     return calendar
 
@@ -135,8 +185,8 @@ def set_day(actor: User, body: Any, now: datetime) -> dict[str, Any]:
         row.kind, row.name, row.source = the_kind, the_name, the_source
         row.changed_by, row.changed_at = actor.username, now
         db.session.add(row)
-        db.session.info.pop(_CACHE_KEY, None)  # this transaction's own reads see the correction
         db.session.flush()
+        bump_generation()
         return _row(row)
 
     return write(work)
@@ -156,7 +206,8 @@ def delete_day(actor: User, day_text: str) -> None:
         if row is None:
             raise NotFound("Không có điều chỉnh nào cho ngày này.")
         db.session.delete(row)
-        db.session.info.pop(_CACHE_KEY, None)
+        db.session.flush()
+        bump_generation()
 
     write(work)
 

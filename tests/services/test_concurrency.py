@@ -127,3 +127,68 @@ def test_a_crash_mid_command_leaves_the_dossier_as_it_was(app: Any, monkeypatch:
         ).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize("loser_does", ["complete", "claim"])
+def test_a_command_that_waited_for_the_lock_sees_the_winners_head_and_tasks(
+    app: Any, backend: str, monkeypatch: Any, loser_does: str
+) -> None:
+    """The lock statement also reads the sealed head and the open tasks. On PostgreSQL a SELECT … FOR UPDATE
+    that waited re-reads the locked dossier row but not the joined rows: the loser must notice (its head is
+    older than the dossier) and read them again, so it answers 409 task_closed and seals nothing stale."""
+    from sqlalchemy import event
+
+    from app.services import tasks as task_service
+
+    api = Api(app.test_client())
+    code = _ready_dossier(app, api)
+    task = api.task("reception.hoankiem", code, "reception_check")
+    token = api.token("reception.hoankiem")
+    winner_locked = threading.Event()
+    real_run_command = task_service.run_command
+
+    def slow_run_command(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "winner":
+            winner_locked.set()
+            threading.Event().wait(0.6)  # holds the dossier lock while the loser queues behind it
+        return real_run_command(*args, **kwargs)
+
+    monkeypatch.setattr(task_service, "run_command", slow_run_command)
+    with app.app_context():
+        engine = db.engine
+    head_reads: dict[str, int] = {}
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        name = threading.current_thread().name
+        if statement.lstrip().startswith("SELECT audit_head."):
+            head_reads[name] = head_reads.get(name, 0) + 1
+
+    results: dict[str, tuple[int, str | None]] = {}
+
+    def complete(name: str) -> None:
+        action = "complete" if name == "winner" else loser_does
+        resp = app.test_client().post(
+            f"/api/v1/tasks/{task['id']}/{action}",
+            json={"data": {"decision": "accept"}} if action == "complete" else None,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        results[name] = (resp.status_code, ((resp.get_json() or {}).get("error") or {}).get("code"))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        winner = threading.Thread(target=complete, args=("winner",), name="winner")
+        winner.start()
+        assert winner_locked.wait(10)
+        loser = threading.Thread(target=complete, args=("loser",), name="loser")
+        loser.start()
+        winner.join()
+        loser.join()
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert results["winner"][0] == 200
+    assert results["loser"] == (409, "task_closed")
+    if backend == "postgres":
+        assert head_reads.get("loser") == 1  # the stale joined head was read again under the lock
+    assert _events(app, code).count("task_completed") == 1
+    verdict = api.get("auditor", f"/dossiers/{code}/verify").get_json()
+    assert (verdict["chain_ok"], verdict["replay_ok"], verdict["problems"]) == (True, True, [])

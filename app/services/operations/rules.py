@@ -13,6 +13,7 @@ from app.domain.kinship import FunctionKinshipGraph
 from app.domain.rules import RuleContext
 from app.models import Attachment, Dossier, db
 from app.procedures import get as procedure_of
+from app.services import locked_rows
 from app.services.collaborators import collaborators
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ def evaluate_rules(
 def _attachment_kinds(dossier: Dossier) -> frozenset[str]:
     if dossier.id is None:
         return frozenset()
+    locked = locked_rows.attachments(dossier)  # read with the dossier lock
+    if locked is not None:
+        return frozenset(kind for _, kind, _ in locked)
     return frozenset(db.session.scalars(select(Attachment.kind).where(Attachment.dossier_id == dossier.id)))
 
 

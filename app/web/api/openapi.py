@@ -141,11 +141,23 @@ def _check_query(parameters: list[dict[str, Any]]) -> None:
                 fields[name] = f"Tham số «{title}» vượt quá giới hạn cho phép."
                 continue
             value = int(raw)
-        found = field_messages(Draft202012Validator(schema).iter_errors(value), {name: title}, name)
+        found = field_messages(_query_validator(schema).iter_errors(value), {name: title}, name)
         if found:
             fields[name] = next(iter(found.values()))
     if fields:
         raise BadRequest("Yêu cầu có tham số không hợp lệ.", fields=fields)
+
+
+_QUERY_VALIDATORS: dict[int, tuple[dict[str, Any], Draft202012Validator]] = {}
+
+
+def _query_validator(schema: dict[str, Any]) -> Draft202012Validator:
+    """One validator per parameter schema of the (cached, never changed) document, not one per request."""
+    kept = _QUERY_VALIDATORS.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        kept = (schema, Draft202012Validator(schema))
+        _QUERY_VALIDATORS[id(schema)] = kept
+    return kept[1]
 
 
 def _resolve(node: dict[str, Any]) -> dict[str, Any]:
