@@ -83,6 +83,72 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
+def _copy_rows(map_table: str, table: str, key: str, overrides: dict[str, str], where: str = "") -> str:
+    """INSERT … SELECT of a template's `table` rows for each of its clones listed in `map_table`."""
+    from app.extensions import db
+
+    cols = [c.name for c in db.metadata.tables[table].columns if c.name != "id" or table == "open_task"]
+    sel = ", ".join(overrides.get(c, f"x.{_q(c)}") for c in cols)
+    return (
+        f"INSERT INTO {table} ({', '.join(_q(c) for c in cols)}) SELECT {sel} "
+        f"FROM {map_table} m JOIN {table} x ON x.{key} = m.template_id {where}"
+    )
+
+
+def clone_children(
+    map_table: str,
+    *,
+    history: bool,
+    token_prefix: str,
+    task_search_text: str,
+    person_overrides: dict[str, str],
+) -> list[str]:
+    """The statements that copy a template's rows to its clones (`map_table`: n, template_id, new_id, code,
+    task_id, received_at, reg_number, person_id, child_name): its history (events, jobs, documents) when
+    `history`, its open task, its register entry and its registry person."""
+    from app.extensions import db
+
+    out = []
+    if history:
+        out += [
+            _copy_rows(map_table, "audit_event", "dossier_id", {"dossier_id": "m.new_id"}),
+            # volume only: a clone's jobs (lookups, status mails) are history, never due again
+            _copy_rows(map_table, "job", "dossier_id", {"dossier_id": "m.new_id", "status": "'done'"}),
+            _copy_rows(
+                map_table,
+                "document",
+                "dossier_id",
+                {"dossier_id": "m.new_id", "verify_token": f"'{token_prefix}' || m.n || '-' || x.id"},
+            ),
+        ]
+    task = {
+        "id": "m.task_id",
+        "dossier_id": "m.new_id",
+        "dossier_code": "m.code",
+        "assignee": "NULL",
+        "created_at": "m.received_at",
+        "search_text": task_search_text,
+    }
+    out += [
+        _copy_rows(map_table, "open_task", "dossier_id", task, "WHERE m.task_id IS NOT NULL"),
+        _copy_rows(
+            map_table,
+            "register_entry",
+            "dossier_id",
+            {"dossier_id": "m.new_id", "number": "m.reg_number"},
+            "WHERE m.reg_number IS NOT NULL",
+        ),
+    ]
+    person_cols = [c.name for c in db.metadata.tables["registry_person"].columns]
+    person_sel = ", ".join(person_overrides.get(c, f"p.{_q(c)}") for c in person_cols)
+    out.append(
+        f"INSERT INTO registry_person ({', '.join(_q(c) for c in person_cols)}) SELECT {person_sel} "
+        f"FROM {map_table} m JOIN dossier t ON t.id = m.template_id "
+        "JOIN registry_person p ON p.source_ref = t.code WHERE m.person_id IS NOT NULL"
+    )
+    return out
+
+
 def populate(
     app: Any,
     templates: list[Template],
@@ -163,56 +229,22 @@ def populate(
         f"SELECT {select_cols} FROM bench_clone_map m JOIN dossier t ON t.id = m.template_id"
     )
 
-    def copy_rows(table: str, key: str, overrides: dict[str, str], where: str = "") -> str:
-        cols = [c.name for c in db.metadata.tables[table].columns if c.name != "id" or table == "open_task"]
-        sel = ", ".join(overrides.get(c, f"x.{_q(c)}") for c in cols)
-        return (
-            f"INSERT INTO {table} ({', '.join(_q(c) for c in cols)}) SELECT {sel} "
-            f"FROM bench_clone_map m JOIN {table} x ON x.{key} = m.template_id {where}"
-        )
-
     statements = [
         insert_dossier,
         "UPDATE bench_clone_map SET new_id = "
         "(SELECT d.id FROM dossier d WHERE d.code = bench_clone_map.code)",
-        copy_rows("audit_event", "dossier_id", {"dossier_id": "m.new_id"}),
-        # volume only: a clone's jobs (lookups, status mails) are history, never due again
-        copy_rows("job", "dossier_id", {"dossier_id": "m.new_id", "status": "'done'"}),
-        copy_rows(
-            "document", "dossier_id", {"dossier_id": "m.new_id", "verify_token": "'b' || m.n || '-' || x.id"}
-        ),
-        copy_rows(
-            "open_task",
-            "dossier_id",
-            {
-                "id": "m.task_id",
-                "dossier_id": "m.new_id",
-                "dossier_code": "m.code",
-                "assignee": "NULL",
-                "created_at": "m.received_at",
-                "search_text": "m.search_text",
+        *clone_children(
+            "bench_clone_map",
+            history=True,
+            token_prefix="b",
+            task_search_text="m.search_text",
+            person_overrides={
+                "personal_id": "m.person_id",
+                "full_name": "m.child_name",
+                "source_ref": "m.code",
             },
-            "WHERE m.task_id IS NOT NULL",
-        ),
-        copy_rows(
-            "register_entry",
-            "dossier_id",
-            {"dossier_id": "m.new_id", "number": "m.reg_number"},
-            "WHERE m.reg_number IS NOT NULL",
         ),
     ]
-    person_cols = [c.name for c in db.metadata.tables["registry_person"].columns]
-    person_sel = ", ".join(
-        {"personal_id": "m.person_id", "full_name": "m.child_name", "source_ref": "m.code"}.get(
-            c, f"p.{_q(c)}"
-        )
-        for c in person_cols
-    )
-    statements.append(
-        f"INSERT INTO registry_person ({', '.join(_q(c) for c in person_cols)}) SELECT {person_sel} "
-        "FROM bench_clone_map m JOIN dossier t ON t.id = m.template_id "
-        "JOIN registry_person p ON p.source_ref = t.code WHERE m.person_id IS NOT NULL"
-    )
 
     n = start_n
     done = 0
@@ -481,60 +513,20 @@ def generate(
         "UPDATE bench_grow_map SET new_id = (SELECT d.id FROM dossier d WHERE d.code = bench_grow_map.code)",
     ]
 
-    def copy_rows(table: str, key: str, extra: dict[str, str], where: str = "") -> str:
-        cols = [c.name for c in db.metadata.tables[table].columns if c.name != "id" or table == "open_task"]
-        sel = ", ".join(extra.get(c, f"x.{_q(c)}") for c in cols)
-        return (
-            f"INSERT INTO {table} ({', '.join(_q(c) for c in cols)}) SELECT {sel} "
-            f"FROM bench_grow_map m JOIN {table} x ON x.{key} = m.template_id {where}"
-        )
-
-    if events:
-        statements += [
-            copy_rows("audit_event", "dossier_id", {"dossier_id": "m.new_id"}),
-            copy_rows("job", "dossier_id", {"dossier_id": "m.new_id", "status": "'done'"}),
-            copy_rows(
-                "document",
-                "dossier_id",
-                {"dossier_id": "m.new_id", "verify_token": "'g' || m.n || '-' || x.id"},
-            ),
-        ]
-    statements += [
-        copy_rows(
-            "open_task",
-            "dossier_id",
-            {
-                "id": "m.task_id",
-                "dossier_id": "m.new_id",
-                "dossier_code": "m.code",
-                "assignee": "NULL",
-                "created_at": "m.received_at",
-                "search_text": "(SELECT d.search_text FROM dossier d WHERE d.id = m.new_id)",
-            },
-            "WHERE m.task_id IS NOT NULL",
-        ),
-        copy_rows(
-            "register_entry",
-            "dossier_id",
-            {"dossier_id": "m.new_id", "number": "m.reg_number"},
-            "WHERE m.reg_number IS NOT NULL",
-        ),
-    ]
-    person_cols = [c.name for c in db.metadata.tables["registry_person"].columns]
     # parents of their own (ids of no stored person): a family lookup of the demo parents, as the officer's
     # examination makes, must find their few children, not every generated child
-    person_over = {
-        "personal_id": "m.person_id",
-        "full_name": "m.child_name",
-        "source_ref": "m.code",
-        "mother_personal_id": "'0017' || substr(m.person_id, 5)",
-        "father_personal_id": "'0016' || substr(m.person_id, 5)",
-    }
-    person_sel = ", ".join(person_over.get(c, f"p.{_q(c)}") for c in person_cols)
-    statements.append(
-        f"INSERT INTO registry_person ({', '.join(_q(c) for c in person_cols)}) SELECT {person_sel} "
-        "FROM bench_grow_map m JOIN dossier t ON t.id = m.template_id "
-        "JOIN registry_person p ON p.source_ref = t.code WHERE m.person_id IS NOT NULL"
+    statements += clone_children(
+        "bench_grow_map",
+        history=events,
+        token_prefix="g",
+        task_search_text="(SELECT d.search_text FROM dossier d WHERE d.id = m.new_id)",
+        person_overrides={
+            "personal_id": "m.person_id",
+            "full_name": "m.child_name",
+            "source_ref": "m.code",
+            "mother_personal_id": "'0017' || substr(m.person_id, 5)",
+            "father_personal_id": "'0016' || substr(m.person_id, 5)",
+        },
     )
     temp = "TEMPORARY "
     with engine.begin() as conn:
