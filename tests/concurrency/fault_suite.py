@@ -15,6 +15,7 @@ dies with its worker is retried, as a browser or the portal would. Afterwards:
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import signal
@@ -279,7 +280,7 @@ class FaultDriver:
         self.loading.set()
         killer = threading.Thread(target=self.kill_workers, name="killer", daemon=True)
         killer.start()
-        taken = iter(range(self.load.dossiers * 4))
+        taken = itertools.count()  # as many as it takes: a fast stack must not run dry before the kills
         lock = threading.Lock()
 
         def official() -> None:
@@ -287,8 +288,8 @@ class FaultDriver:
             # falls on an idle stack
             while time.monotonic() < self.deadline:
                 with lock:
-                    i = next(taken, None)
-                if i is None or (i >= self.load.dossiers and not killer.is_alive()):
+                    i = next(taken)
+                if i >= self.load.dossiers and not killer.is_alive():
                     return
                 self.drive_dossier(i)
 
