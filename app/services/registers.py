@@ -159,9 +159,9 @@ def close_register_book(actor: User, kind: str, year: int) -> dict[str, Any]:
     return get_register_book(actor, kind, year)
 
 
-def register_book_context(actor: User, kind: str, year: int, commune: str | None = None) -> dict[str, Any]:
-    """The app.documents `register_book` context: the printable book, with the closing block once closed."""
-    view = get_register_book(actor, kind, year, commune)
+def register_book_context(view: dict[str, Any], kind: str, year: int) -> dict[str, Any]:
+    """The app.documents `register_book` context of a book (`get_register_book`'s view): the printable book,
+    with the closing block once closed."""
     book = view["book"]
     code = book["commune_code"]
     token = "so-" + hashlib.sha256(f"{code}:{kind}:{year}:{book['closed_on']}".encode()).hexdigest()[:20]
@@ -195,7 +195,6 @@ def register_book_context(actor: User, kind: str, year: int, commune: str | None
             }
             for e in view["entries"]
         ],
-        "dossier_codes": [e["dossier_code"] for e in view["entries"]],
     }
 
 
@@ -205,5 +204,6 @@ def render_register_book(
     """The printable book, and the codes of the dossiers whose entries it prints (a read of their data)."""
     from app.documents import render_pdf
 
-    context = register_book_context(actor, kind, year, commune)
-    return render_pdf("register_book", context), context.pop("dossier_codes")
+    view = get_register_book(actor, kind, year, commune)
+    pdf = render_pdf("register_book", register_book_context(view, kind, year))
+    return pdf, [e["dossier_code"] for e in view["entries"]]
