@@ -19,6 +19,7 @@ from app.engine.definition import canonical_json
 from app.models import AuditAnchor, AuditEvent, AuditHead, Dossier, User, db
 from app.services.audit_keys import keyring
 from app.services.collaborators import collaborators
+from app.services.dossiers import commune_of
 from app.services.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound
 from app.services.transaction import write
 
@@ -141,11 +142,6 @@ def check_anchor_as(actor: User, kept: Any) -> dict[str, Any]:
         result["differs_outside_scope"] = len(result["differs"]) - len(mine)
         result["differs"] = mine
     return result
-
-
-def commune_of(code: str) -> str:
-    """The commune a dossier code was issued in (`<commune>-<yymmdd>-<serial>`, app.services.dossiers)."""
-    return code.split("-", 1)[0]
 
 
 def _parse(kept: Any) -> tuple[str, int, str, list[list[Any]]]:

@@ -269,6 +269,12 @@ def next_dossier_code(commune_code: str, now: datetime) -> str:
     return f"{commune_code}-{day}-{value:04d}"
 
 
+def commune_of(code: str) -> str:
+    """The commune a dossier code was issued in (the first part of `next_dossier_code`'s code): what is left
+    to know of a dossier whose row is gone."""
+    return code.split("-", 1)[0]
+
+
 def subject_key(procedure: str, data: Any) -> str | None:
     """The procedure's duplicate key (e.g. folded name + date + mother): the same child or deceased
     registered twice shares it; None when the procedure has none."""
