@@ -178,6 +178,14 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str, str]] = [
         "authorization_attached",
     ),
     (
+        "KT-07 requester is the deceased",
+        {"requester.personal_id": DECEASED_ID, "requester.full_name": "Hoàng Văn Tư"},
+        {"lookups": {"deceased": DECEASED, "requester": DECEASED}},
+        "KT-07",
+        "block",
+        "requester.personal_id",
+    ),
+    (
         "KT-08 13 digits",
         {"deceased.personal_id": "0010403333331"},
         {},

@@ -309,7 +309,8 @@ def _duplicate(ctx: RuleContext, record: Mapping[str, Any] | None) -> list[Findi
 def _requester(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
     """KT-07 (LHT Art. 33, C16): a relative or organisation, or an agent with a certified authorisation.
 
-    A requester whom the registry records as dead cannot act (LHT Art. 34(2): the record is locked).
+    A requester whom the registry records as dead cannot act (LHT Art. 34(2): the record is locked), nor can
+    the deceased be their own requester.
     """
     fld = "requester.relationship"
     relation = get(data, fld)
@@ -320,6 +321,17 @@ def _requester(data: Mapping[str, Any], ctx: RuleContext) -> list[Finding]:
                 "KT-07",
                 "block",
                 "Cơ sở dữ liệu dân cư ghi người yêu cầu đã chết (thông tin hộ tịch đã khóa).",
+                "requester.personal_id",
+            )
+        ]
+    requester_id = text(data, "requester.personal_id")
+    if requester_id and requester_id == text(data, "deceased.personal_id"):
+        return [
+            Finding(
+                "KT-07",
+                "block",
+                "Số định danh của người yêu cầu trùng số định danh của người chết; người đi đăng ký khai tử "
+                "phải là người khác (vợ, chồng, con, cha, mẹ, người thân thích hoặc người được ủy quyền).",
                 "requester.personal_id",
             )
         ]
