@@ -132,7 +132,9 @@ def register_in_registry(
     if not pid or registry.lookup(pid) is None:
         # a person the registry does not know: the extract is still issued, the registry is told by hand
         return {"recorded": False, "reason": "Người chết không có trong Cơ sở dữ liệu dân cư."}
-    registry.record_death(pid, str((dossier_data.get("death") or {}).get("at"))[:10], code)
+    # the local (Hà Nội) day of the moment of death, as on the extract: "…T17:30:00Z" is the next day
+    died = died_on((dossier_data.get("death") or {}).get("at"))
+    registry.record_death(pid, died.isoformat() if died else "", code)
     return {"recorded": True, "locked": True}
 
 

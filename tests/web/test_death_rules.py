@@ -212,3 +212,16 @@ def test_a_second_death_registration_of_the_same_person_is_blocked(app: Any, cli
     body = marriage_submission(MAI, BINH)
     code = prepared(api, app, body)
     assert "KH-03" in blocked_rules(api, code)
+
+
+def test_registry_records_the_local_date_of_a_death_given_in_utc(app: Any, client: Any) -> None:
+    # 17:30 UTC on 7 March is 00:30 on 8 March in Hà Nội: the day the extract and the register show
+    api = Api(client)
+    payload = death_submission(died_at="2026-03-07T17:30:00Z")
+    payload["data"]["death_notice"]["issued_on"] = "2026-03-08"
+    code = prepared(api, app, payload)
+    complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+    complete(api, CHAIRMAN, code, "chairman_sign", SIGN)
+    jobs(app)
+    assert dossier(api, code)["result"]["registry"]["recorded"] is True
+    assert api.get(OFFICER, f"/registry/persons/{BINH[0]}").get_json()["deceased_on"] == "2026-03-08"
