@@ -13,7 +13,7 @@ from app.domain.deadlines import BIRTH_REGISTRATION_DAYS, TimeLimits
 from app.domain.fees import FeeRule
 from app.domain.findings import Finding
 from app.domain.rules import RuleContext, evaluate_birth
-from app.domain.rules.fields import parse_date
+from app.domain.rules.fields import is_vietnamese, parse_date
 from app.domain.text import fold
 from app.procedures.documents import id_document_text, person_block, registration, with_copies
 from app.procedures.record import (
@@ -159,7 +159,8 @@ def register_in_registry(
 ) -> dict[str, Any]:
     """A new person in the population registry; their personal id goes on the certificate."""
     child = dossier_data.get("child") or {}
-    if (child.get("nationality") or "Việt Nam") != "Việt Nam":
+    # LHT Art. 14(3), 36(2): an id only for a Vietnamese citizen, read as KS-13 reads the nationality
+    if not is_vietnamese(str(child.get("nationality") or "Việt Nam")):
         return {"personal_id": None, "reason": "Không cấp số định danh: trẻ không có quốc tịch Việt Nam."}
     record = {
         "full_name": child.get("full_name"),

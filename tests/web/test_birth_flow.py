@@ -53,3 +53,19 @@ def test_birth_counter_path_to_certificate(app: Any, client: Any) -> None:
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     verify = api.get("auditor", f"/dossiers/{code}/verify").get_json()
     assert verify == {"chain_ok": True, "replay_ok": True, "first_bad_seq": None, "problems": []}
+
+
+def test_child_of_vietnamese_nationality_spelled_otherwise_gets_a_personal_id(app: Any, client: Any) -> None:
+    # "Viet Nam" is Vietnamese for KS-13 (no foreign element), so step 7 assigns the personal id
+    from tests.services.procedures import CHAIRMAN, OFFICER, SIGN, accept, complete, dossier, jobs, submit
+
+    api = Api(client)
+    payload = birth_submission()
+    payload["data"]["child"]["nationality"] = "Viet Nam"
+    code = submit(api, app, payload)
+    accept(api, code)
+    complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+    complete(api, CHAIRMAN, code, "chairman_sign", SIGN)
+    jobs(app)
+    pid = dossier(api, code)["result"]["personal_id"]
+    assert isinstance(pid, str) and len(pid) == 12
