@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -42,8 +43,15 @@ _lookup = lookup_parties(PARTIES)
 
 
 def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
-    """KH-01…KH-13 (a marriage has no earlier registration of the same subject to compare with)."""
-    return evaluate_marriage(data, ctx)
+    """KH-01…KH-14; `existing`: completed marriage registrations naming either party (KH-04)."""
+    return evaluate_marriage(data, replace(ctx, existing_marriages=tuple(existing)))
+
+
+def existing_record(code: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code": code,
+        **{f"{role}_personal_id": (data.get(role) or {}).get("personal_id") for role in SPOUSES},
+    }
 
 
 def lookup_with_family(
@@ -109,7 +117,7 @@ def previous_statuses(code: str) -> dict[str, str]:
 
 
 def subject_key(data: dict[str, Any]) -> str | None:
-    return None  # duplicates are caught by the parties' marital status (KH-04), not by a subject key
+    return None  # two parties, no single subject: earlier marriages are found by party_id_paths (KH-04)
 
 
 def subject_name(data: dict[str, Any]) -> str:
@@ -210,6 +218,8 @@ PROCEDURE = Procedure(
     lookup=lookup_with_family,
     evaluate=evaluate,
     subject_key=subject_key,
+    existing_record=existing_record,
+    party_id_paths=(("bride", "personal_id"), ("groom", "personal_id")),
     subject_name=subject_name,
     register=RegisterSpec(classify=classify, summary=summary),
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).

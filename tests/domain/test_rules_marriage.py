@@ -112,6 +112,28 @@ def test_kh01_registry_birth_date_prevails() -> None:
     assert ("C11", "warn") in rules(findings)  # typed birth date differs from the registry
 
 
+def test_kh04_marriage_registered_since_the_lookup_blocks() -> None:
+    # the civil-status DB holds a marriage of the bride with another man, registered after this dossier's
+    # registry lookup (which still said "single"): she is married, whatever the stale lookup says
+    registered = (
+        {"code": "00070-260310-0001", "bride_personal_id": BRIDE_ID, "groom_personal_id": OTHER_ID},
+    )
+    findings = evaluate_marriage(marriage_data(), context(existing_marriages=registered))
+    assert [(f.rule, f.severity, f.field) for f in findings] == [("KH-04", "block", "bride.personal_id")]
+    assert "00070-260310-0001" in findings[0].message
+
+
+def test_kh04_registered_marriage_ended_by_divorce_does_not_block() -> None:
+    # the registry shows that marriage ended (the husband is a former spouse): the bride may marry again
+    registered = (
+        {"code": "00070-250101-0001", "bride_personal_id": BRIDE_ID, "groom_personal_id": OTHER_ID},
+    )
+    bride = {**BRIDE, "marital_status": "divorced", "former_spouse_personal_ids": [OTHER_ID]}
+    data = marriage_data()
+    data["bride"]["marriage_count"] = 2
+    assert evaluate_marriage(data, context(bride, existing_marriages=registered)) == []
+
+
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str, str]] = [
     (
         "KH-01 missing birth date",

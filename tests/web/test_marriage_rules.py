@@ -18,12 +18,15 @@ from tests.api_client import Api
 from tests.services.procedures import (
     AN,
     ANH_BADINH,
+    CHAIRMAN,
     DUC_ANH,
     DUNG,
+    HANDOVER,
     HANH,
     HOA,
     MAI,
     OFFICER,
+    SIGN,
     THANH,
     TOAN_BADINH,
     TRANG,
@@ -143,3 +146,18 @@ def test_party_unknown_to_the_registry_is_a_finding_not_a_crash(app: Any, client
     d = dossier(api, code)
     assert d["status"] == "submitted" and {"C11", "KH-04"} <= rule_ids(d)
     verified(api, code)
+
+
+def test_kh04_bride_married_meanwhile_in_another_dossier_cannot_marry_again(app: Any, client: Any) -> None:
+    # two dossiers naming the same bride are received the same day; both lookups say she is single. Once
+    # the first marriage is registered, the second may not be approved (HN&GĐ Art. 5(2)(c): no bigamy)
+    api = Api(client)
+    first = prepared(api, app, marriage_submission(MAI, DUC_ANH))
+    second = prepared(api, app, marriage_submission(MAI, DUNG))
+    complete(api, OFFICER, first, "officer_examine", {"decision": "approve"})
+    complete(api, CHAIRMAN, first, "chairman_sign", SIGN)
+    jobs(app)
+    complete(api, OFFICER, first, "marriage_handover", HANDOVER)
+    jobs(app)
+    assert dossier(api, first)["status"] == "completed"
+    assert blocked_rules(api, second) == ["KH-04"]

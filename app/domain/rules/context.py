@@ -23,6 +23,9 @@ class RuleContext:
     existing_births: Sequence[Mapping[str, Any]] = ()  # registered births matching this child (KS-10)
     registry_births: Sequence[Mapping[str, Any]] = ()  # persons the registry records as the mother's children
     existing_deaths: Sequence[Mapping[str, Any]] = ()  # registered deaths of this person (KT-06)
+    # registered marriages naming a party, from the civil-status DB: {"code", "bride_personal_id",
+    # "groom_personal_id"} (KH-04; the registry lookup may predate them)
+    existing_marriages: Sequence[Mapping[str, Any]] = ()
     registry_birth_registered: bool | None = None  # death of a newborn: is there a birth registration (KT-09)
     calendar: WorkingCalendar | None = None  # for statutory deadlines; None = national holidays only
     # kinds of the files attached to the dossier (forms/common attachment_kind); None = not known

@@ -161,6 +161,9 @@ def _marital_status(data: Mapping[str, Any], ctx: RuleContext, role: str) -> lis
     pid = text(data, fld)
     if pid is None:
         return [Finding("KH-04", "route", verify, fld)]
+    registered = _registered_marriage(data, ctx, role, pid)
+    if registered:
+        return registered
     if not ctx.is_looked_up(role):
         return []
     record = ctx.record(role)
@@ -193,6 +196,36 @@ def _marital_status(data: Mapping[str, Any], ctx: RuleContext, role: str) -> lis
                 )
             ]
         return [Finding("KH-04", "route", verify, fld)]
+    return []
+
+
+def _registered_marriage(data: Mapping[str, Any], ctx: RuleContext, role: str, pid: str) -> list[Finding]:
+    """KH-04 against the civil-status DB: a marriage of this party registered in another dossier, which the
+    registry lookup (made at submission) may not show yet; it stands unless the registry records it ended
+    (the other spouse is a former one)."""
+    label, fld = ROLE_LABELS[role], f"{role}.personal_id"
+    record = ctx.record(role) or {}
+    ended = {p for p in record.get("former_spouse_personal_ids") or [] if isinstance(p, str)}
+    if record.get("marital_status") in ("divorced", "widowed") and isinstance(
+        record.get("spouse_personal_id"), str
+    ):
+        ended.add(record["spouse_personal_id"])
+    for marriage in ctx.existing_marriages:
+        ids = (marriage.get("bride_personal_id"), marriage.get("groom_personal_id"))
+        if pid not in ids:
+            continue
+        spouse = ids[1] if ids[0] == pid else ids[0]
+        if spouse in ended:
+            continue
+        where = f" (hồ sơ {marriage['code']})" if marriage.get("code") else ""
+        if spouse == text(data, f"{_other(role)}.personal_id"):
+            message = f"Hai bên đã được đăng ký kết hôn với nhau{where}; mỗi sự kiện chỉ đăng ký một lần."
+        else:
+            message = (
+                f"{label.capitalize()} đã được đăng ký kết hôn với người khác{where}, sau lần tra cứu Cơ sở "
+                "dữ liệu dân cư của hồ sơ này: đang có vợ hoặc chồng."
+            )
+        return [Finding("KH-04", "block", message, fld)]
     return []
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from app.domain.calendar import local_date
 from app.domain.findings import Finding
@@ -82,7 +82,7 @@ def evaluate_rules(
     births = lookups.get("registry_births")
     roles = {k: v for k, v in lookups.items() if k not in NOT_ROLES}
     verification = lookups.get("marital_verification")
-    existing = _existing_registrations(dossier) if dossier.subject_key else []
+    existing = _existing_registrations(dossier)
     ctx = RuleContext(
         registration_date=local_date(now),
         commune_code=dossier.commune_code,
@@ -110,13 +110,27 @@ def _attachment_kinds(dossier: Dossier) -> frozenset[str]:
 
 
 def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
-    """Completed registrations of the same subject, as the procedure's duplicate rules compare them."""
-    describe = procedure_of(dossier.procedure).existing_record
+    """Completed registrations of the same subject, or naming one of the parties (the procedure's
+    party_id_paths), as the procedure's duplicate rules compare them."""
+    procedure = procedure_of(dossier.procedure)
+    describe = procedure.existing_record
     if describe is None:
         return []
+    if dossier.subject_key:
+        same = Dossier.subject_key == dossier.subject_key
+    else:
+        data = dossier.data if isinstance(dossier.data, dict) else {}
+        ids = {
+            str(pid)
+            for block, key in procedure.party_id_paths
+            if isinstance(data.get(block), dict) and (pid := data[block].get(key))
+        }
+        if not ids:
+            return []
+        same = or_(*(Dossier.data[path].as_string().in_(sorted(ids)) for path in procedure.party_id_paths))
     rows = db.session.execute(
         select(Dossier.code, Dossier.data).where(
-            Dossier.subject_key == dossier.subject_key,
+            same,
             Dossier.id != dossier.id,
             Dossier.procedure == dossier.procedure,
             Dossier.status == "completed",
