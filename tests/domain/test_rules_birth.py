@@ -380,6 +380,14 @@ def test_ks03_late_flag_boundaries(born: date, registered: date, late: bool) -> 
     assert blocking(findings) == []
 
 
+def test_ks03_counts_to_the_day_the_dossier_was_received() -> None:
+    # received on day 60, examined on day 61: the parents registered in time (LHT Art. 15(1))
+    received = context(registration_date=date(2026, 3, 7), received_on=date(2026, 3, 6))
+    assert "KS-03" not in {f.rule for f in evaluate_birth(birth_data(date(2026, 1, 5)), received)}
+    late = context(registration_date=date(2026, 3, 9), received_on=date(2026, 3, 7))
+    assert ("KS-03", "flag") in rules(evaluate_birth(birth_data(date(2026, 1, 5)), late))
+
+
 def test_ks01_block_when_no_parent_residence_known() -> None:
     data = birth_data()
     data["mother"] = {

@@ -95,6 +95,15 @@ def test_kt03_late_flag_boundaries(died: str, registered: date, late: bool) -> N
     assert blocking(findings) == []
 
 
+def test_kt03_counts_to_the_day_the_dossier_was_received() -> None:
+    # died 23 Feb, received on day 15 (10 Mar), examined on day 16: registered in time (LHT Art. 33(1))
+    data = death_data("2026-02-23T07:00:00+07:00", "2026-02-23")
+    ctx = context(registration_date=date(2026, 3, 11), received_on=date(2026, 3, 10))
+    assert "KT-03" not in {f.rule for f in evaluate_death(data, ctx)}
+    ctx = context(registration_date=date(2026, 3, 12), received_on=date(2026, 3, 11))
+    assert ("KT-03", "flag") in rules(evaluate_death(data, ctx))
+
+
 CASES: list[tuple[str, dict[str, Any], dict[str, Any], str, str, str]] = [
     ("KT-01 other commune", {}, {"commune_code": "00004"}, "KT-01", "route", "deceased.last_residence"),
     ("KT-02 missing", {"death.at": None}, {}, "KT-02", "block", "death.at"),

@@ -69,3 +69,25 @@ def test_child_of_vietnamese_nationality_spelled_otherwise_gets_a_personal_id(ap
     jobs(app)
     pid = dossier(api, code)["result"]["personal_id"]
     assert isinstance(pid, str) and len(pid) == 12
+
+
+def test_birth_received_on_day_60_and_examined_on_day_61_stays_on_time(
+    app: Any, client: Any, clock: Any
+) -> None:
+    # born 9 Jan 2026: day 60 is Tuesday 10 Mar; received at 16:00 that day, examined the next morning
+    from datetime import UTC, datetime
+
+    from tests.services.procedures import OFFICER, accept, advance, complete, dossier, submit
+
+    clock.at = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+    api = Api(client)
+    payload = birth_submission()
+    payload["data"]["child"]["birth_date"] = "2026-01-09"
+    payload["data"]["birth_certificate"]["issued_on"] = "2026-01-09"
+    code = submit(api, app, payload)
+    accept(api, code)
+    advance(clock, api, app, hours=18)
+    complete(api, OFFICER, code, "officer_examine", {"decision": "approve"})
+    d = dossier(api, code)
+    assert d["late"] is False and d["result"]["fee"]["exempt_reason"] == "on_time"
+    assert "KS-03" not in {f["rule"] for f in d["findings"]}  # no "Quá hạn … áp dụng lệ phí" either

@@ -331,7 +331,7 @@ def _birth_date(data: Mapping[str, Any], ctx: RuleContext, born: date | None) ->
         ]
     calendar = ctx.working_calendar
     deadline = calendar.registration_deadline(born, BIRTH_REGISTRATION_DAYS)
-    if ctx.registration_date > deadline:
+    if ctx.registered_by > deadline:
         return [
             Finding(
                 "KS-03",

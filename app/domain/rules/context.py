@@ -18,6 +18,9 @@ class RuleContext:
     registration_date: date  # today in Asia/Ho_Chi_Minh, or the date being registered
     commune_code: str  # the receiving commune (5-digit code, e.g. '00070')
     lookups: Mapping[str, Mapping[str, Any] | None]  # registry records by role; key absent = not looked up
+    # the day the dossier was received: the citizen's registration period (LHT Art. 15, 33) runs to it, not to
+    # the day an official examines it; None = registration_date
+    received_on: date | None = None
     officer_personal_id: str | None = None  # deciding official, for KS-14 / KH-12 / KT-12
     kinship: KinshipGraph | None = None
     existing_births: Sequence[Mapping[str, Any]] = ()  # registered births matching this child (KS-10)
@@ -32,6 +35,11 @@ class RuleContext:
     attachments: frozenset[str] | None = None
     # the reply of the commune asked to verify marital status (NĐ 07/2025): {"confirmed_single": bool, ...}
     marital_verification: Mapping[str, Any] | None = None
+
+    @property
+    def registered_by(self) -> date:
+        """The day the citizen went to register, which the statutory period is measured to (KS-03, KT-03)."""
+        return self.received_on or self.registration_date
 
     @property
     def working_calendar(self) -> WorkingCalendar:

@@ -196,7 +196,7 @@ def _death_date(
             )
         ]
     deadline = ctx.working_calendar.registration_deadline(died, DEATH_REGISTRATION_DAYS)
-    if ctx.registration_date > deadline:
+    if ctx.registered_by > deadline:
         return [
             Finding(
                 "KT-03",

@@ -86,6 +86,7 @@ def evaluate_rules(
     ctx = RuleContext(
         registration_date=local_date(now),
         commune_code=dossier.commune_code,
+        received_on=local_date(dossier.received_at) if dossier.received_at else None,
         lookups=roles,
         officer_personal_id=officer_personal_id,
         kinship=kinship_from_lookups(lookups),
