@@ -6,7 +6,7 @@ import base64
 import binascii
 import hashlib
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.exceptions import WorkflowException
@@ -16,6 +16,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.calendar import local_date
+from app.domain.rules.fields import parse_moment
 from app.domain.text import nfc
 from app.engine.clock import FixedClock
 from app.engine.instance import Instance, StateTooLarge
@@ -80,7 +81,7 @@ def submit_dossier(actor: User, payload: Any, idempotency_key: str | None = None
     errors = rt.forms.validate(key, "submission", data)
     now = rt.clock.now()
     if isinstance(data, dict):
-        errors.update(future_dates(procedure, data, local_date(now)))
+        errors.update(future_dates(procedure, data, now))
     if errors:
         raise Invalid("Hồ sơ có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()})
     attachments = decode_attachments(payload.get("attachments"), record)
@@ -178,18 +179,21 @@ def _start_dossier(
     return dossier
 
 
-def future_dates(procedure: str, data: dict[str, Any], today: date) -> dict[str, str]:
-    """Dates that lie after today (a birth, a death or a document cannot be in the future)."""
+def future_dates(procedure: str, data: dict[str, Any], now: datetime) -> dict[str, str]:
+    """Dates and moments that lie after now (a birth, a death or a document cannot be in the future): a day
+    after today in Hà Nội, or a date-time later than now (KT-02: died at 23:00 today, submitted at 09:00)."""
     out = {}
+    today = local_date(now)
     for block, key in get_procedure(procedure).future_date_fields:
         value = (data.get(block) or {}).get(key) if isinstance(data.get(block), dict) else None
-        if isinstance(value, str) and len(value) >= 10:
-            try:
-                when = date.fromisoformat(value[:10])
-            except ValueError:
-                continue
-            if when > today:
-                out[f"{block}.{key}"] = "Ngày này không được sau ngày hôm nay."
+        moment = parse_moment(value)
+        if moment is None:
+            continue
+        day, at = moment
+        if day > today:
+            out[f"{block}.{key}"] = "Ngày này không được sau ngày hôm nay."
+        elif at is not None and at > now:
+            out[f"{block}.{key}"] = "Thời điểm này không được sau thời điểm hiện tại."
     return out
 
 
@@ -365,7 +369,7 @@ def supplement(actor: User, code: str, payload: Any, *, whole: bool = False) -> 
     rt = collaborators()
     now = rt.clock.now()
     errors = rt.forms.validate(get_procedure(dossier.procedure).process_key, "submission", merged)
-    errors.update(future_dates(dossier.procedure, merged, local_date(now)))
+    errors.update(future_dates(dossier.procedure, merged, now))
     if errors:
         raise Invalid(
             "Hồ sơ bổ sung có trường không hợp lệ.", fields={f"data.{k}": v for k, v in errors.items()}

@@ -225,3 +225,22 @@ def test_registry_records_the_local_date_of_a_death_given_in_utc(app: Any, clien
     jobs(app)
     assert dossier(api, code)["result"]["registry"]["recorded"] is True
     assert api.get(OFFICER, f"/registry/persons/{BINH[0]}").get_json()["deceased_on"] == "2026-03-08"
+
+
+@pytest.mark.parametrize(
+    ("died_at", "accepted"),
+    [
+        ("2026-03-10T08:59:00+07:00", True),  # a minute before the submission (09:00 in Hà Nội)
+        ("2026-03-10T23:00:00+07:00", False),  # KT-02: later today, not yet happened
+        ("2026-03-10T20:00:00-05:00", False),  # 08:00 tomorrow in Hà Nội, though the text says 10 March
+    ],
+)
+def test_kt02_a_death_later_than_now_is_refused_at_submission(
+    app: Any, client: Any, died_at: str, accepted: bool
+) -> None:
+    api = Api(client)
+    payload = death_submission(died_at=died_at)
+    resp = api.post(RECEPTION, "/dossiers", json=payload)
+    assert resp.status_code == (201 if accepted else 422), resp.get_json()
+    if not accepted:
+        assert "data.death.at" in resp.get_json()["error"]["fields"]
