@@ -83,8 +83,11 @@ def with_reception_form(form: str) -> str:
     return BIRTH[:start] + block + BIRTH[end:]
 
 
-def submit(app: Any, api: Api) -> str:
-    resp = api.post("reception.hoankiem", "/dossiers", json=birth_submission())
+def submit(app: Any, api: Api, child_name: str | None = None) -> str:
+    body = birth_submission()
+    if child_name:  # another child: two registrations of one child would be a KS-10 duplicate
+        body["data"]["child"]["full_name"] = child_name
+    resp = api.post("reception.hoankiem", "/dossiers", json=body)
     assert resp.status_code == 201, resp.get_json()
     with app.app_context():
         run_pending()
@@ -93,7 +96,7 @@ def submit(app: Any, api: Api) -> str:
 
 
 def at_officer(app: Any, api: Api) -> str:
-    code = submit(app, api)
+    code = submit(app, api, "Nguyễn Thị Ánh Hồng")
     resp = api.complete("reception.hoankiem", code, "reception_check", {"decision": "accept"})
     assert resp.status_code == 200, resp.get_json()
     return code

@@ -161,3 +161,34 @@ def test_kh04_bride_married_meanwhile_in_another_dossier_cannot_marry_again(app:
     jobs(app)
     assert dossier(api, first)["status"] == "completed"
     assert blocked_rules(api, second) == ["KH-04"]
+
+
+def test_kh04_a_marriage_entered_in_the_register_blocks_the_other_before_signature(
+    app: Any, client: Any
+) -> None:
+    # the first marriage is entered in the book at its approval (awaiting signature, not yet handed over):
+    # registered is entered (LHT Art. 5(4)), so the bride cannot be approved to marry another man meanwhile
+    api = Api(client)
+    first = prepared(api, app, marriage_submission(MAI, DUC_ANH))
+    second = prepared(api, app, marriage_submission(MAI, DUNG))
+    complete(api, OFFICER, first, "officer_examine", {"decision": "approve"})
+    assert dossier(api, first)["result"]["register"]["number"] == 1
+    assert blocked_rules(api, second) == ["KH-04"]
+
+
+def test_kh04_entry_after_the_online_draft_is_refused_when_the_party_married_meanwhile(
+    app: Any, client: Any
+) -> None:
+    # approved online, the draft waits for the parties' confirmation (no entry yet); meanwhile the bride's
+    # marriage to another man is entered at the counter: confirming the draft may not enter a second one
+    api = Api(client)
+    online = prepared(api, app, marriage_submission(MAI, DUNG, channel="online"))
+    complete(api, OFFICER, online, "officer_examine", {"decision": "approve"})
+    assert dossier(api, online)["status"] == "awaiting_confirmation"
+    counter = prepared(api, app, marriage_submission(MAI, DUC_ANH))
+    complete(api, OFFICER, counter, "officer_examine", {"decision": "approve"})
+    resp = api.post("portal", f"/dossiers/{online}/confirm-draft", json={"confirmed": True})
+    assert resp.status_code == 422, resp.get_json()
+    assert resp.get_json()["error"]["rules"] == ["KH-04"]
+    d = dossier(api, online)
+    assert d["status"] == "awaiting_confirmation" and "register" not in d["result"]

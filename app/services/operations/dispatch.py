@@ -14,7 +14,7 @@ from app.procedures import LOOKUP_OPERATION, all_procedures
 from app.services.audit import PendingEvent
 from app.services.operations.acceptance import accept
 from app.services.operations.issuing import issue, post_notice, sign_documents
-from app.services.operations.rules import run_rules
+from app.services.operations.rules import refuse_if_registered_meanwhile, run_rules
 from app.services.operations.verification import extend_deadline, request_verification, resume_verification
 from app.services.register_entries import enter_in_register, record_register_signature, void_register_entry
 
@@ -80,6 +80,7 @@ class ReplayDispatcher(ServiceDispatcher):
 
 
 def enter_register(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    refuse_if_registered_meanwhile(d.dossier, data, d.now)
     return enter_in_register(d.dossier, str(params["kind"]), data, d.now)
 
 

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import or_, select
 
 from app.domain.calendar import local_date
-from app.domain.findings import Finding
+from app.domain.findings import Finding, blocking
 from app.domain.kinship import FunctionKinshipGraph
 from app.domain.rules import RuleContext
-from app.models import Attachment, Dossier, db
+from app.models import Attachment, Dossier, RegisterEntry, db
 from app.procedures import get as procedure_of
 from app.services import locked_rows
 from app.services.collaborators import collaborators
+from app.services.errors import Invalid
 
 if TYPE_CHECKING:
     from app.services.operations.dispatch import CommandDispatcher
@@ -111,7 +112,7 @@ def _attachment_kinds(dossier: Dossier) -> frozenset[str]:
 
 
 def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
-    """Completed registrations of the same subject, or naming one of the parties (the procedure's
+    """Registrations (register entries) of the same subject, or naming one of the parties (the procedure's
     party_id_paths), as the procedure's duplicate rules compare them."""
     procedure = procedure_of(dossier.procedure)
     describe = procedure.existing_record
@@ -129,12 +130,16 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
         if not ids:
             return []
         same = or_(*(Dossier.data[path].as_string().in_(sorted(ids)) for path in procedure.party_id_paths))
+    # registered = entered in the register book (LHT Art. 5(4)), from the entry on: a dossier still awaiting
+    # signature, handover or collection counts; one refused after the entry (entry voided) does not
     rows = db.session.execute(
-        select(Dossier.code, Dossier.data).where(
+        select(Dossier.code, Dossier.data)
+        .join(RegisterEntry, RegisterEntry.dossier_id == Dossier.id)
+        .where(
             same,
             Dossier.id != dossier.id,
             Dossier.procedure == dossier.procedure,
-            Dossier.status == "completed",
+            Dossier.status.not_in(INACTIVE_STATUSES),
         )
     ).all()
     return [describe(code, data) for code, data in rows]
@@ -144,3 +149,20 @@ def run_rules(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]
     findings = evaluate_rules(d.dossier, data.get("dossier") or {}, data.get("lookups") or {}, d.now)
     d.dossier.findings = [f.to_dict() for f in findings]
     return {"findings": d.dossier.findings}
+
+
+# LHT Art. 5(4) (C12): each event is registered once; the rules that find it registered already
+ONCE_ONLY_RULES = frozenset({"KS-10", "KH-04", "KT-06"})
+
+
+def refuse_if_registered_meanwhile(dossier: Dossier, data: dict[str, Any], now: datetime) -> None:
+    """At the register entry: a registration of the same child, deceased or marrying party completed since
+    this dossier was approved (two dossiers in flight at once) stops the entry; the approval saw neither."""
+    findings = evaluate_rules(dossier, data.get("dossier") or {}, data.get("lookups") or {}, now)
+    found = [f for f in blocking(findings) if f.rule in ONCE_ONLY_RULES]
+    if found:
+        raise Invalid(
+            "Chưa thể ghi sổ: sự kiện hộ tịch này đã được đăng ký ở hồ sơ khác sau khi hồ sơ được phê duyệt.",
+            rules=sorted({f.rule for f in found}),
+            extra={"findings": [f.to_dict() for f in found]},
+        )
