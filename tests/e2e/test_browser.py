@@ -228,6 +228,10 @@ def test_counter_to_certificate_in_the_browser(app: Any, browser: Any, server: s
     page.screenshot(path=shots / "04-inbox-officer.png", full_page=True)
     open_my_task(page, server, code, "Thẩm tra hồ sơ")
     assert page.locator(".finding--warn .finding__rule", has_text="KS-09").count() == 1
+    # the findings panel is laid out as every panel (the modeler's lint list style once took its padding)
+    padding = "e => parseFloat(getComputedStyle(e).paddingLeft)"
+    panel_padding = page.locator(".panel").first.evaluate(padding)
+    assert page.locator("section.findings").evaluate(padding) == panel_padding > 0
     page.screenshot(path=shots / "05-task-with-findings.png", full_page=True)
     page.get_by_label("Đủ điều kiện đăng ký").check()
     complete(page)
