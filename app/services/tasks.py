@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from app.domain.findings import blocking, routing
+from app.domain.findings import Finding, blocking, routing
 from app.domain.rules.persons import CONFLICT_RULES
 from app.domain.text import nfc
 from app.engine.instance import EngineError, Instance
@@ -323,15 +323,12 @@ def official_family_of(actor: User) -> dict[str, Any] | None:
     return family_records(collaborators().registry, [actor.personal_id])
 
 
-def refuse_if_relative(
+def findings_with_actor(
     dossier: Dossier, instance: Instance, actor: User, now: Any, official_family: dict[str, Any] | None
-) -> None:
-    """KS-14 / KH-12 / KT-12 at the chairman's signature (or refusal): the official who signs decides the
-    registration, so may not be the person concerned or a relative of them (LHT Art. 12(1)(h))."""
-    if not actor.personal_id:
-        return
+) -> list[Finding]:
+    """The dossier's rules again on the instance's data, with the deciding official and their family known."""
     data = instance.data()
-    findings = evaluate_rules(
+    return evaluate_rules(
         dossier,
         data.get("dossier") or {},
         data.get("lookups") or {},
@@ -339,6 +336,16 @@ def refuse_if_relative(
         officer_personal_id=actor.personal_id,
         official_family=official_family,
     )
+
+
+def refuse_if_relative(
+    dossier: Dossier, instance: Instance, actor: User, now: Any, official_family: dict[str, Any] | None
+) -> None:
+    """KS-14 / KH-12 / KT-12 at the chairman's signature (or refusal): the official who signs decides the
+    registration, so may not be the person concerned or a relative of them (LHT Art. 12(1)(h))."""
+    if not actor.personal_id:
+        return
+    findings = findings_with_actor(dossier, instance, actor, now, official_family)
     conflicts = [f for f in findings if f.rule in CONFLICT_RULES and f.severity == "block"]
     if conflicts:
         dossier.findings = [f.to_dict() for f in findings]
@@ -355,15 +362,7 @@ def refuse_if_blocked(
 ) -> None:
     """An approving decision is refused while a blocking (or `route`) finding stands; the rules run again
     with the acting officer known (e.g. KS-/KH- rules on the officer's own family)."""
-    data = instance.data()
-    findings = evaluate_rules(
-        dossier,
-        data.get("dossier") or {},
-        data.get("lookups") or {},
-        now,
-        officer_personal_id=actor.personal_id,
-        official_family=official_family,
-    )
+    findings = findings_with_actor(dossier, instance, actor, now, official_family)
     dossier.findings = [f.to_dict() for f in findings]
     blocked = blocking(findings) + routing(findings)  # a `route` finding: not ours to approve
     if blocked:

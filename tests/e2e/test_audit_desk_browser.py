@@ -84,6 +84,11 @@ def test_stepping_through_a_completed_birth_moves_the_highlight(
     assert page.locator("#diagram .djs-element.hotich-done[data-element-id='end_completed']").count() == 1
     assert "Nguyễn Thị Ánh Dương" in page.inner_text("#step-data")
     assert page.evaluate("window.__sameDocument") is True
+    # the changes sit in the narrow column: no cell spills over, and a value keeps whole words on a line
+    cells = "[...document.querySelectorAll('#step-changes td')]"
+    assert page.evaluate(f"{cells}.filter(td => td.scrollWidth > td.clientWidth + 1).length") == 0
+    value = page.evaluate("document.querySelector('#step-changes tbody td:last-child').clientWidth")
+    assert value > page.evaluate("document.querySelector('#step-changes').clientWidth") / 5
     page.screenshot(path=str(shots / "audit-history.png"), full_page=True)
     page.context.close()
 

@@ -228,6 +228,10 @@ def test_counter_to_certificate_in_the_browser(app: Any, browser: Any, server: s
     page.screenshot(path=shots / "04-inbox-officer.png", full_page=True)
     open_my_task(page, server, code, "Thẩm tra hồ sơ")
     assert page.locator(".finding--warn .finding__rule", has_text="KS-09").count() == 1
+    # the findings panel is laid out as every panel (the modeler's lint list style once took its padding)
+    padding = "e => parseFloat(getComputedStyle(e).paddingLeft)"
+    panel_padding = page.locator(".panel").first.evaluate(padding)
+    assert page.locator("section.findings").evaluate(padding) == panel_padding > 0
     page.screenshot(path=shots / "05-task-with-findings.png", full_page=True)
     page.get_by_label("Đủ điều kiện đăng ký").check()
     complete(page)
@@ -342,14 +346,22 @@ def test_a_parents_personal_id_shows_the_registry_record_instead_of_the_block(
     page.goto(f"{server}/counter/birth")
     assert page.locator("#f-mother-full_name").is_visible()  # no id yet: the block is to be declared
     page.fill("#f-mother-personal_id", "001196023456")
-    card = page.locator("[data-field='mother.personal_id'] [data-registry-card]")
+    card = page.locator("[data-registry-card='mother.personal_id']")
     card.wait_for(state="visible")
     assert "Trần Thị Bích Ngọc" in card.inner_text() and "03/09/1996" in card.inner_text()
     assert page.locator("#f-mother-full_name").is_hidden()
     assert page.locator("#f-mother-residence").is_hidden()
     page.screenshot(path=str(shots / "counter-registry-card.png"), full_page=True)
+    # the requester's card opens a row under the id's row: the fields beside the id do not move
+    beside = "['#f-requester-full_name', '#f-requester-relationship', '#f-requester-phone'].map(s => {"
+    beside += "const r = document.querySelector(s).getBoundingClientRect(); "
+    beside += "return [r.left, r.top + scrollY]; })"
+    before = page.evaluate(beside)
+    page.fill("#f-requester-personal_id", "001095012345")
+    page.locator("[data-registry-card='requester.personal_id']").wait_for(state="visible")
+    assert page.evaluate(beside) == before
     page.fill("#f-father-personal_id", "009999999999")
-    father = page.locator("[data-field='father.personal_id'] [data-registry-card]")
+    father = page.locator("[data-registry-card='father.personal_id']")
     father.wait_for(state="visible")
     assert "Không tìm thấy" in father.inner_text()
     page.fill("#f-father-personal_id", "")

@@ -588,6 +588,21 @@ def test_analyst_sees_process_versions_and_their_diagram(pages: Pages) -> None:
     assert pages.get("/processes/birth_registration/99").status_code == 404
 
 
+def test_every_diagram_page_loads_the_viewer_and_its_own_script(pages: Pages) -> None:
+    """The pages that draw a BPMN diagram share one head (diagram_page.html): bpmn-js's viewer and styles from
+    the vendor folder, then the page's script (the heat map and the history step through their own)."""
+    pages.login("analyst")
+    for url, script in (
+        ("/processes/birth_registration/1", "js/diagram.js"),
+        ("/processes/birth_registration/1/heat", "js/heatmap.js"),
+    ):
+        html = pages.text(url)
+        assert "vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in html, url
+        assert "vendor/bpmn-js/assets/bpmn-js.css" in html, url
+        assert f"/{script}" in html, url
+        assert ("js/diagram.js" in html) == (script == "js/diagram.js"), url
+
+
 def test_admin_sees_the_outbox_incidents_and_registry(app: Any, api: Api, pages: Pages) -> None:
     code = accepted(app, api)
     pages.login("admin")

@@ -83,8 +83,11 @@ def history_context(user: Any, code: str) -> dict[str, Any]:
         "upto": upto,
         "state": state,
         "rows": rows,
-        "kinds": sorted({s.type for s in history.steps}),
-        "actors": sorted({(s.actor, names.get(s.actor, s.actor)) for s in history.steps}),
+        "kinds": [(k, labels.label(labels.EVENTS, k)) for k in sorted({s.type for s in history.steps})],
+        "actors": [
+            (a, _("Hệ thống") if a == "system" else names.get(a, a))
+            for a in sorted({s.actor for s in history.steps})
+        ],
         "kind": kind,
         "actor": actor,
         "current": entries.get(upto),

@@ -104,8 +104,10 @@
   /* A personal id typed at the counter shows what the population registry holds for it, in place of the
      person's block (x-ui visible_if hides the block's fields while an id is given). */
   function showRegistryCard(input) {
-    var box = input.closest(".field") || input.parentNode;
-    var card = box.querySelector("[data-registry-card]");
+    var card = null;
+    doc.querySelectorAll("[data-registry-card]").forEach(function (c) {
+      if (c.getAttribute("data-registry-card") === input.name) { card = c; }
+    });
     if (!card) { return; }
     var id = input.value.replace(/\s/g, "");
     if (!/^\d{12}$/.test(id)) { card.hidden = true; card.textContent = ""; return; }
