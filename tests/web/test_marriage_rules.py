@@ -8,12 +8,17 @@ birthday itself (2026-03-10, the fixed clock's date).
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
+import psycopg
 import pytest
+from sqlalchemy import select
 
 from app.extensions import db
-from app.models import User
+from app.models import Dossier, User
+from app.services.operations.rules import subject_lock_ids
 from tests.api_client import Api
 from tests.services.procedures import (
     AN,
@@ -174,6 +179,47 @@ def test_kh04_a_marriage_entered_in_the_register_blocks_the_other_before_signatu
     complete(api, OFFICER, first, "officer_examine", {"decision": "approve"})
     assert dossier(api, first)["result"]["register"]["number"] == 1
     assert blocked_rules(api, second) == ["KH-04"]
+
+
+def test_kh04_two_marriages_of_one_bride_approved_at_the_same_moment_enter_one(
+    app: Any, client: Any, backend: str
+) -> None:
+    # each command locks only its own dossier; on PostgreSQL two approvals of the same bride running at once
+    # could both pass the check and both be entered. The entry takes a lock per party: the second waits for
+    # the first to commit, sees its entry, and is refused (SQLite runs one write transaction at a time)
+    if backend != "postgres":
+        pytest.skip("SQLite serialises the two write transactions by itself")
+    api = Api(client)
+    first = prepared(api, app, marriage_submission(MAI, DUC_ANH))
+    second = prepared(api, app, marriage_submission(MAI, DUNG))
+    with app.app_context():
+        found = db.session.scalars(select(Dossier).where(Dossier.code.in_([first, second])))
+        rows = {d.code: d for d in found}
+        (bride_lock,) = set(subject_lock_ids(rows[first])) & set(subject_lock_ids(rows[second]))
+        db.session.remove()
+    held = psycopg.connect(app.config["SQLALCHEMY_DATABASE_URI"].replace("+psycopg", ""), autocommit=True)
+    held.execute("SELECT pg_advisory_lock(%s)", (bride_lock,))  # both entries will wait on the bride
+    answers: dict[str, Any] = {}
+
+    def approve(code: str) -> None:
+        resp = Api(app.test_client()).complete(OFFICER, code, "officer_examine", {"decision": "approve"})
+        answers[code] = (resp.status_code, resp.get_json())
+
+    workers = [threading.Thread(target=approve, args=(code,)) for code in (first, second)]
+    for w in workers:
+        w.start()
+    time.sleep(1.0)
+    assert all(w.is_alive() for w in workers) and not answers  # both passed the approval's check, and wait
+    held.execute("SELECT pg_advisory_unlock(%s)", (bride_lock,))
+    held.close()
+    for w in workers:
+        w.join(30)
+    statuses = sorted(status for status, _ in answers.values())
+    assert statuses == [200, 422], answers
+    refused = next(body for status, body in answers.values() if status == 422)
+    assert refused["error"]["rules"] == ["KH-04"]
+    entered = [dossier(api, code)["result"].get("register") for code in (first, second)]
+    assert sum(1 for e in entered if e) == 1
 
 
 def test_kh04_entry_after_the_online_draft_is_refused_when_the_party_married_meanwhile(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, text
 
 from app.domain.calendar import local_date
 from app.domain.findings import Finding, blocking
@@ -121,15 +122,10 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
     if dossier.subject_key:
         same = Dossier.subject_key == dossier.subject_key
     else:
-        data = dossier.data if isinstance(dossier.data, dict) else {}
-        ids = {
-            str(pid)
-            for block, key in procedure.party_id_paths
-            if isinstance(data.get(block), dict) and (pid := data[block].get(key))
-        }
+        ids = _party_ids(dossier)
         if not ids:
             return []
-        same = or_(*(Dossier.data[path].as_string().in_(sorted(ids)) for path in procedure.party_id_paths))
+        same = or_(*(Dossier.data[path].as_string().in_(ids) for path in procedure.party_id_paths))
     # registered = entered in the register book (LHT Art. 5(4)), from the entry on: a dossier still awaiting
     # signature, handover or collection counts; one refused after the entry (entry voided) does not
     rows = db.session.execute(
@@ -145,6 +141,37 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
     return [describe(code, data) for code, data in rows]
 
 
+def _party_ids(dossier: Dossier) -> list[str]:
+    """The personal ids in the procedure's party fields (marriage: bride and groom), sorted."""
+    data = dossier.data if isinstance(dossier.data, dict) else {}
+    return sorted(
+        {
+            str(pid)
+            for block, key in procedure_of(dossier.procedure).party_id_paths
+            if isinstance(data.get(block), dict) and (pid := data[block].get(key))
+        }
+    )
+
+
+def subject_lock_ids(dossier: Dossier) -> list[int]:
+    """The transaction locks one registration of this event takes: its subject (the child, the deceased) or
+    each marrying party, as 64-bit ids, in a fixed order (two entries lock them in the same order)."""
+    names = [dossier.subject_key] if dossier.subject_key else [f"party|{pid}" for pid in _party_ids(dossier)]
+    ids = {int.from_bytes(hashlib.sha256(n.encode()).digest()[:8], "big", signed=True) for n in names}
+    return sorted(ids)
+
+
+def _lock_subjects(dossier: Dossier) -> None:
+    """Each command locks only its own dossier's row, so on PostgreSQL two dossiers of the same child or the
+    same bride could be entered at once, neither seeing the other's uncommitted entry. The entry first takes a
+    transaction lock per subject: the second waits for the first to commit, then reads its entry and is
+    refused. (SQLite runs one write transaction at a time already.)"""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for lock_id in subject_lock_ids(dossier):
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
+
+
 def run_rules(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     findings = evaluate_rules(d.dossier, data.get("dossier") or {}, data.get("lookups") or {}, d.now)
     d.dossier.findings = [f.to_dict() for f in findings]
@@ -158,6 +185,7 @@ ONCE_ONLY_RULES = frozenset({"KS-10", "KH-04", "KT-06"})
 def refuse_if_registered_meanwhile(dossier: Dossier, data: dict[str, Any], now: datetime) -> None:
     """At the register entry: a registration of the same child, deceased or marrying party completed since
     this dossier was approved (two dossiers in flight at once) stops the entry; the approval saw neither."""
+    _lock_subjects(dossier)
     findings = evaluate_rules(dossier, data.get("dossier") or {}, data.get("lookups") or {}, now)
     found = [f for f in blocking(findings) if f.rule in ONCE_ONLY_RULES]
     if found:
