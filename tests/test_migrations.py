@@ -7,10 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from flask_migrate import downgrade, upgrade
+from flask_migrate import downgrade, stamp, upgrade
 
 from app import create_app
 from app.extensions import db
+from app.models import Dossier, DossierParty
 from app.models.search_index import FTS_TABLE, PG_INDEXES, include_object
 
 
@@ -58,3 +59,22 @@ def test_search_migration_down_and_up_keeps_the_index_in_step(database_url: str)
 def test_create_all_makes_the_same_search_objects(app: Any) -> None:
     with app.app_context(), db.engine.connect() as conn:
         assert search_objects(conn) == expected_search_objects(conn.dialect.name)
+
+
+def test_party_migration_fills_the_index_for_the_marriages_already_stored(app: Any, client: Any) -> None:
+    """party_0001 on a database with marriages: each gets its bride's and groom's rows (KH-04 reads them)."""
+    from tests.api_client import Api
+    from tests.services.procedures import DUC_ANH, MAI, marriage_submission, submit
+
+    code = submit(Api(client), app, marriage_submission(MAI, DUC_ANH))
+    with app.app_context():
+        stamp()
+        downgrade(revision="perf_0001")  # the table is gone, as on a database from before it
+        upgrade()
+        ids = db.session.scalars(
+            sa.select(DossierParty.personal_id)
+            .join(Dossier, Dossier.id == DossierParty.dossier_id)
+            .where(Dossier.code == code)
+        ).all()
+        assert sorted(ids) == sorted([MAI[0], DUC_ANH[0]])
+        db.session.remove()

@@ -3,7 +3,7 @@
 from app.models.audit import AuditAnchor, AuditEvent, AuditHead
 from app.models.base import db
 from app.models.calendar import CalendarDay
-from app.models.dossier import Attachment, ClosedTask, Document, Dossier, OpenTask
+from app.models.dossier import Attachment, ClosedTask, Document, Dossier, DossierParty, OpenTask
 from app.models.feedback import Feedback, FeedbackProposal
 from app.models.identity import ApiToken, Commune, LoginThrottle, User, UserSession
 from app.models.job import Job
@@ -22,6 +22,7 @@ __all__ = [
     "ClosedTask",
     "Document",
     "Dossier",
+    "DossierParty",
     "OpenTask",
     "Feedback",
     "FeedbackProposal",

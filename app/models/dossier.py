@@ -46,6 +46,16 @@ class Dossier(Base):
     )
 
 
+class DossierParty(Base):
+    """A party of a dossier with no single subject, by personal id (marriage: bride and groom, the procedure's
+    party_id_paths), kept in step with the data: an earlier registration naming the same person is found by
+    this index (KH-04), not by reading every dossier's data."""
+
+    __tablename__ = "dossier_party"
+    dossier_id: Mapped[int] = mapped_column(ForeignKey("dossier.id"), primary_key=True)
+    personal_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
 class OpenTask(Base):
     """Read model of the READY user tasks, rebuilt in the same transaction as every engine step."""
 

@@ -183,6 +183,16 @@ class Procedure:
             (block or {}).get(self.event_date_path[1]) if isinstance(block, dict) else None
         )
 
+    def party_ids(self, data: dict[str, Any]) -> list[str]:
+        """The personal ids in the party fields (marriage: bride and groom), sorted; ids longer than 64
+        characters cannot be valid and are left out."""
+        ids = set()
+        for block, key in self.party_id_paths:
+            value = data.get(block).get(key) if isinstance(data.get(block), dict) else None
+            if isinstance(value, str) and value and len(value) <= 64:
+                ids.add(value)
+        return sorted(ids)
+
     def registry_call(self, operation: str) -> RegistryCall | None:
         """The external call behind a registry/… service task, None when this procedure has no such call."""
         if operation == LOOKUP_OPERATION:

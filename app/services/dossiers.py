@@ -20,7 +20,7 @@ from app.domain.rules.fields import parse_moment
 from app.domain.text import nfc
 from app.engine.clock import FixedClock
 from app.engine.instance import Instance, StateTooLarge
-from app.models import Attachment, Commune, Counter, Document, Dossier, OpenTask, User, db
+from app.models import Attachment, Commune, Counter, Document, Dossier, DossierParty, OpenTask, User, db
 from app.procedures import Procedure, keys
 from app.procedures import get as get_procedure
 from app.services import locked_rows
@@ -139,6 +139,8 @@ def _start_dossier(
     )
     db.session.add(dossier)
     db.session.flush()
+    parties = get_procedure(procedure).party_ids(data)
+    db.session.add_all(DossierParty(dossier_id=dossier.id, personal_id=p) for p in parties)
     for att in attachments:
         db.session.add(Attachment(dossier_id=dossier.id, added_at=now, **att))
     dispatcher = CommandDispatcher(dossier, now)
@@ -279,6 +281,17 @@ def commune_of(code: str) -> str:
     return code.split("-", 1)[0]
 
 
+def replace_parties(dossier: Dossier, data: dict[str, Any]) -> None:
+    """The dossier's party rows (DossierParty) for its data as it now stands, after a supplement."""
+    wanted = set(get_procedure(dossier.procedure).party_ids(data))
+    rows = db.session.scalars(select(DossierParty).where(DossierParty.dossier_id == dossier.id)).all()
+    for row in rows:
+        if row.personal_id not in wanted:
+            db.session.delete(row)
+    for pid in sorted(wanted - {row.personal_id for row in rows}):
+        db.session.add(DossierParty(dossier_id=dossier.id, personal_id=pid))
+
+
 def subject_key(procedure: str, data: Any) -> str | None:
     """The procedure's duplicate key (e.g. folded name + date + mother): the same child or deceased
     registered twice shares it; None when the procedure has none."""
@@ -388,6 +401,7 @@ def supplement(actor: User, code: str, payload: Any, *, whole: bool = False) -> 
             locked_rows.forget_attachments(dossier)  # the lock read the attachments before these
         run_command(dossier, event, now, _deliver("supplement", message, "Hồ sơ không còn chờ bổ sung."))
         dossier.subject_key = subject_key(dossier.procedure, merged)
+        replace_parties(dossier, merged)
         return dossier
 
     return dossier_command(apply, code=code)

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import Dossier, User
+from app.models import Dossier, DossierParty, User
 from app.services.operations.rules import subject_lock_ids
 from tests.api_client import Api
 from tests.services.procedures import (
@@ -31,6 +31,7 @@ from tests.services.procedures import (
     HOA,
     MAI,
     OFFICER,
+    RECEPTION,
     SIGN,
     THANH,
     TOAN_BADINH,
@@ -179,6 +180,25 @@ def test_kh04_a_marriage_entered_in_the_register_blocks_the_other_before_signatu
     complete(api, OFFICER, first, "officer_examine", {"decision": "approve"})
     assert dossier(api, first)["result"]["register"]["number"] == 1
     assert blocked_rules(api, second) == ["KH-04"]
+
+
+def test_a_supplement_that_names_another_groom_moves_the_party_index(app: Any, client: Any) -> None:
+    # the once-only check finds earlier marriages by the parties' ids (dossier_party): a supplement that
+    # corrects the groom's id must leave the new groom there, not the old one
+    api = Api(client)
+    code = prepared(api, app, marriage_submission(MAI, DUC_ANH))
+    complete(api, OFFICER, code, "officer_examine", {"decision": "supplement", "note": "Sai số định danh"})
+    groom = {"personal_id": DUNG[0], "full_name": DUNG[1]}
+    resp = api.post(RECEPTION, f"/dossiers/{code}/supplement", json={"data": {"groom": groom}})
+    assert resp.status_code == 200, resp.get_json()
+    with app.app_context():
+        ids = db.session.scalars(
+            select(DossierParty.personal_id)
+            .join(Dossier, Dossier.id == DossierParty.dossier_id)
+            .where(Dossier.code == code)
+        ).all()
+        db.session.remove()
+    assert sorted(ids) == sorted([MAI[0], DUNG[0]])
 
 
 def test_kh04_two_marriages_of_one_bride_approved_at_the_same_moment_enter_one(

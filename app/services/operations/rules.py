@@ -6,13 +6,13 @@ import hashlib
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import select, text
 
 from app.domain.calendar import local_date
 from app.domain.findings import Finding, blocking
 from app.domain.kinship import FunctionKinshipGraph
 from app.domain.rules import RuleContext
-from app.models import Attachment, Dossier, RegisterEntry, db
+from app.models import Attachment, Dossier, DossierParty, RegisterEntry, db
 from app.procedures import get as procedure_of
 from app.services import locked_rows
 from app.services.collaborators import collaborators
@@ -125,7 +125,7 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
         ids = _party_ids(dossier)
         if not ids:
             return []
-        same = or_(*(Dossier.data[path].as_string().in_(ids) for path in procedure.party_id_paths))
+        same = Dossier.id.in_(select(DossierParty.dossier_id).where(DossierParty.personal_id.in_(ids)))
     # registered = entered in the register book (LHT Art. 5(4)), from the entry on: a dossier still awaiting
     # signature, handover or collection counts; one refused after the entry (entry voided) does not
     rows = db.session.execute(
@@ -143,14 +143,7 @@ def _existing_registrations(dossier: Dossier) -> list[dict[str, Any]]:
 
 def _party_ids(dossier: Dossier) -> list[str]:
     """The personal ids in the procedure's party fields (marriage: bride and groom), sorted."""
-    data = dossier.data if isinstance(dossier.data, dict) else {}
-    return sorted(
-        {
-            str(pid)
-            for block, key in procedure_of(dossier.procedure).party_id_paths
-            if isinstance(data.get(block), dict) and (pid := data[block].get(key))
-        }
-    )
+    return procedure_of(dossier.procedure).party_ids(dossier.data if isinstance(dossier.data, dict) else {})
 
 
 def subject_lock_ids(dossier: Dossier) -> list[int]:
