@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from tests.api_client import Api, birth_submission
 from tests.page_client import Pages
-from tests.services.procedures import one_page_pdf
+from tests.services.procedures import death_submission, jobs, one_page_pdf
 
 RECEPTION = "reception.hoankiem"
 PNG = base64.b64decode(
@@ -70,6 +70,12 @@ def raw_post(api: Api, path: str, text: str, **headers: str) -> Any:
 
 
 BIRTH_JSON = json.dumps(birth_submission(), ensure_ascii=False)
+
+
+def death_at(moment: str) -> dict[str, Any]:
+    body = death_submission()
+    body["data"]["death"]["at"] = moment
+    return body
 HUGE = "9" * 40
 
 
@@ -117,6 +123,13 @@ def hostile_requests(code: str) -> list[tuple[str, Any, int, str | None]]:
             lambda api: raw_post(api, "/dossiers", BIRTH_JSON.replace("Nguyễn Thị Ánh Dương", "A\\u0000B")),
             400,
             "data.child.full_name",
+        ),
+        (
+            # the local time of this moment is past year 9999: it is still a date after today, not a 500
+            "a moment of death at the end of the calendar",
+            lambda api: api.post(RECEPTION, "/dossiers", json=death_at("9999-12-31T23:59:59-12:00")),
+            422,
+            "data.death.at",
         ),
         (
             "non-finite number",
@@ -239,6 +252,15 @@ def test_hostile_request_is_a_clean_4xx_and_changes_nothing(app: Any, api: Api, 
         assert field in error.get("fields", {}), error
     assert snapshot(app) == before
     assert api.get(RECEPTION, f"/dossiers/{code}").get_json()["status"] == "submitted"
+
+
+def test_a_moment_of_death_at_the_start_of_the_calendar_is_no_500(app: Any, api: Api) -> None:
+    # 0001-01-01 00:00 at UTC+14 has no local time in Hà Nội (before year 1): read as its own date
+    resp = api.post(RECEPTION, "/dossiers", json=death_at("0001-01-01T00:00:00+14:00"))
+    assert resp.status_code == 201, resp.get_json()
+    jobs(app)  # the registry lookup, then the rules
+    findings = api.get(RECEPTION, f"/dossiers/{resp.get_json()['code']}").get_json()["findings"]
+    assert any(f["rule"] == "KT-02" for f in findings), findings
 
 
 def test_a_good_idempotency_key_still_deduplicates(api: Api) -> None:

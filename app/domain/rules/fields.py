@@ -59,7 +59,13 @@ def parse_moment(value: Any) -> tuple[date, datetime | None] | None:
             moment = datetime.fromisoformat(raw)
         except ValueError:
             return None
-        moment = moment.replace(tzinfo=LOCAL_TZ) if moment.tzinfo is None else moment.astimezone(LOCAL_TZ)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=LOCAL_TZ)
+        else:
+            try:
+                moment = moment.astimezone(LOCAL_TZ)
+            except OverflowError:  # at the ends of the calendar (years 1 and 9999) no local time exists
+                return moment.date(), None
         return moment.date(), moment
     return None
 
