@@ -151,8 +151,8 @@ class Procedure:
     # them on every path): task id and lane role
     checkpoints: tuple[Checkpoint, ...] = ()
     existing_record: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
-    # personal-id fields of the parties (marriage: bride, groom): a completed registration naming one of them
-    # in one of these fields is an earlier registration too, for procedures with no single subject (KH-04)
+    # personal-id fields of the parties (marriage: bride, groom), indexed in dossier_party: with no single
+    # subject, a register entry of a dossier naming one of them is an earlier registration (KH-04)
     party_id_paths: tuple[Path2, ...] = ()
     event_date_path: Path2 | None = None  # the birth / death whose registration may be late
     event_date_parser: Callable[[Any], date | None] = parse_date
