@@ -283,7 +283,10 @@ def commune_of(code: str) -> str:
 
 def replace_parties(dossier: Dossier, data: dict[str, Any]) -> None:
     """The dossier's party rows (DossierParty) for its data as it now stands, after a supplement."""
-    wanted = set(get_procedure(dossier.procedure).party_ids(data))
+    record = get_procedure(dossier.procedure)
+    if not record.party_id_paths:
+        return  # birth, death: one subject (subject_key), no party rows to read or write
+    wanted = set(record.party_ids(data))
     rows = db.session.scalars(select(DossierParty).where(DossierParty.dossier_id == dossier.id)).all()
     for row in rows:
         if row.personal_id not in wanted:

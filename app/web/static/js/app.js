@@ -104,10 +104,7 @@
   /* A personal id typed at the counter shows what the population registry holds for it, in place of the
      person's block (x-ui visible_if hides the block's fields while an id is given). */
   function showRegistryCard(input) {
-    var card = null;
-    doc.querySelectorAll("[data-registry-card]").forEach(function (c) {
-      if (c.getAttribute("data-registry-card") === input.name) { card = c; }
-    });
+    var card = doc.querySelector('[data-registry-card="' + CSS.escape(input.name) + '"]');
     if (!card) { return; }
     var id = input.value.replace(/\s/g, "");
     if (!/^\d{12}$/.test(id)) { card.hidden = true; card.textContent = ""; return; }
