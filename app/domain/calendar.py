@@ -256,6 +256,31 @@ def local_date(moment: datetime) -> date:
     return to_local(moment).date()
 
 
+def stored_moment(value: object) -> datetime | None:
+    """An ISO moment kept in a dossier's JSON ("resolved_at"), aware (UTC when stored naive); None when it is
+    missing or unreadable."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def age_on(born: object, on: date) -> int | None:
+    """Completed years on `on` of someone born on an ISO date or in a year (2001, "2001"); None if unknown."""
+    if isinstance(born, int) or (isinstance(born, str) and len(born) == 4 and born.isdigit()):
+        return on.year - int(born)
+    if not isinstance(born, str):
+        return None
+    try:
+        b = date.fromisoformat(born[:10])
+    except ValueError:
+        return None
+    return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
+
+
 @lru_cache(maxsize=1)
 def default_calendar() -> WorkingCalendar:
     """The shared calendar: national holidays and the shipped official swaps (no Saturday counter, no admin

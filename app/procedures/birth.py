@@ -239,7 +239,23 @@ def sample(today: date) -> dict[str, Any]:
     }
 
 
+def sector_statistics(registered: list[Dossier]) -> dict[str, Any]:
+    """Births registered in a period, for the Ministry report (domain.md §9.2): sex, Kinh or not, late."""
+    out: dict[str, Any] = {"total": 0, "male": 0, "female": 0, "kinh": 0, "other_ethnicity": 0}
+    out.update({"on_time": 0, "late": 0})
+    for d in registered:
+        child = (d.data or {}).get("child") or {}
+        out["total"] += 1
+        out["male" if child.get("sex") == "male" else "female"] += 1
+        out[
+            "kinh" if str(child.get("ethnicity") or "").strip().casefold() == "kinh" else "other_ethnicity"
+        ] += 1
+        out["late" if d.late else "on_time"] += 1
+    return out
+
+
 PROCEDURE = Procedure(
+    statistics=sector_statistics,
     sample=sample,
     sample_forms=sample_forms(),
     checkpoints=DECISION_CHECKPOINTS,

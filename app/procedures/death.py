@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from app.domain.calendar import age_on, local_date, stored_moment
 from app.domain.deadlines import DEATH_REGISTRATION_DAYS, TimeLimits
 from app.domain.fees import FeeRule
 from app.domain.findings import Finding
@@ -34,6 +35,7 @@ from app.procedures.registry_calls import keep_revocation, lookup_parties_with_f
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
+    from app.models import Dossier
 
 PARTIES = ("deceased", "requester")
 
@@ -180,7 +182,26 @@ def sample(today: date) -> dict[str, Any]:
     }
 
 
+def sector_statistics(registered: list[Dossier]) -> dict[str, Any]:
+    """Deaths registered in a period, for the Ministry report (domain.md §9.2): sex, late, age at death."""
+    out: dict[str, Any] = {"total": 0, "male": 0, "female": 0, "on_time": 0, "late": 0}
+    out["age_groups"] = {"under_1": 0, "1_to_4": 0, "5_and_over": 0, "unknown": 0}
+    for d in registered:
+        data = d.data or {}
+        deceased = data.get("deceased") or {}
+        died = stored_moment((data.get("death") or {}).get("at"))
+        out["total"] += 1
+        out["male" if deceased.get("sex") == "male" else "female"] += 1
+        out["late" if d.late else "on_time"] += 1
+        born = deceased.get("birth_date") or deceased.get("birth_year")
+        age = age_on(born, local_date(died)) if died else None
+        group = "unknown" if age is None else "under_1" if age < 1 else "1_to_4" if age < 5 else "5_and_over"
+        out["age_groups"][group] += 1
+    return out
+
+
 PROCEDURE = Procedure(
+    statistics=sector_statistics,
     sample=sample,
     sample_forms=sample_forms(),
     checkpoints=DECISION_CHECKPOINTS,

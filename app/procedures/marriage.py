@@ -8,7 +8,7 @@ from datetime import date, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from app.domain.calendar import local_date
+from app.domain.calendar import age_on, local_date, stored_moment
 from app.domain.deadlines import TimeLimits
 from app.domain.fees import FeeRule
 from app.domain.findings import Finding, blocking
@@ -36,6 +36,7 @@ from app.procedures.registry_calls import (
 
 if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
+    from app.models import Dossier
 
 PARTIES = ("bride", "groom", "requester")
 SPOUSES = ("bride", "groom")
@@ -198,7 +199,31 @@ def extract_copies(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
     return [{"suffix": f"ban_sao_{i}", "copy": {"number": i}} for i in range(1, copies + 1)]
 
 
+def sector_statistics(registered: list[Dossier]) -> dict[str, Any]:
+    """Marriages registered in a period, for the Ministry report (domain.md §9.2): first marriages, ages."""
+    ages: dict[str, list[int]] = {"groom": [], "bride": []}
+    out: dict[str, Any] = {"total": 0, "first_marriages": 0}
+    for d in registered:
+        data = d.data or {}
+        on = local_date(stored_moment((d.result or {}).get("resolved_at")) or d.received_at)
+        out["total"] += 1
+        firsts = 0
+        for party in ("groom", "bride"):
+            block = data.get(party) or {}
+            if int(block.get("marriage_count") or 1) == 1:
+                firsts += 1
+                age = age_on(block.get("birth_date"), on)
+                if age is not None:
+                    ages[party].append(age)
+        out["first_marriages"] += firsts == 2
+    for party, label in (("groom", "male"), ("bride", "female")):
+        values = ages[party]
+        out[f"mean_age_first_marriage_{label}"] = round(sum(values) / len(values), 1) if values else None
+    return out
+
+
 PROCEDURE = Procedure(
+    statistics=sector_statistics,
     sample=sample,
     sample_forms=sample_forms(
         marriage_handover={"bride_present": True, "groom_present": True, "voluntary_confirmed": True},

@@ -68,6 +68,8 @@ class DocumentSource:
 
 
 ContextBuilder = Callable[[DocumentSource], dict[str, Any]]
+# the dossiers registered in a period -> this procedure's section of the Ministry report (domain.md §9.2)
+SectorStatistics = Callable[[list["Dossier"]], dict[str, Any]]
 # (dossier data, draft?) -> the variants to issue: {"suffix", "copy", ["electronic", "draft", "original_for"]}
 VariantPlan = Callable[[dict[str, Any], bool], list[dict[str, Any]]]
 
@@ -165,6 +167,7 @@ class Procedure:
     # persons, and what each form submits unless the analyst picks another decision
     sample: Callable[[date], dict[str, Any]] | None = None
     sample_forms: Mapping[str, dict[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
+    statistics: SectorStatistics | None = None  # its section of the Ministry report; None = none
 
     @property
     def process_folder(self) -> Path:

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import procedures
-from app.domain.calendar import LOCAL_TZ, local_date
+from app.domain.calendar import LOCAL_TZ, local_date, stored_moment
 from app.extensions import db
 from app.models import Commune, Dossier, User
 from app.services.access import OFFICIAL_ROLES
@@ -118,20 +118,10 @@ def _dossiers(communes: list[str], period: Period) -> list[Dossier]:
     return list(db.session.scalars(query.order_by(Dossier.id)))
 
 
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def resolution(dossier: Dossier) -> str | None:
     """ "early" (before the due day), "on_time" (on the due day, by the due time), "late", or None."""
     result = dossier.result or {}
-    resolved, due = _moment(result.get("resolved_at")), _moment(result.get("original_due_at"))
+    resolved, due = stored_moment(result.get("resolved_at")), stored_moment(result.get("original_due_at"))
     if resolved is None:
         return None
     if due is None:  # resolved without a deadline (refused at receipt): not late by any yardstick
@@ -189,14 +179,14 @@ def _facts(rows: list[Dossier]) -> list[Facts]:
         out.append(
             Facts(
                 dossier=d,
-                resolved=_moment(result.get("resolved_at")),
+                resolved=stored_moment(result.get("resolved_at")),
                 resolution=resolution(d),
                 refused=bool(result.get("refused")),
-                due=_moment(result.get("original_due_at")),
-                apology=_moment((result.get("apology") or {}).get("issued_at")),
+                due=stored_moment(result.get("original_due_at")),
+                apology=stored_moment((result.get("apology") or {}).get("issued_at")),
                 supplements=tuple(sorted(at for kind, at in mine if kind == "supplement_request")),
                 receipt_refused=refusals[0] if refusals else None,
-                withdrawn=withdrawn.get(d.id) or _moment((result.get("withdrawn") or {}).get("at")),
+                withdrawn=withdrawn.get(d.id) or stored_moment((result.get("withdrawn") or {}).get("at")),
                 fee_amount=int(fee.get("amount") or 0),
                 fee_exempt=bool(fee.get("exempt_reason")),
             )
@@ -267,80 +257,9 @@ def _registered(dossiers: Iterable[Dossier], period: Period) -> list[Dossier]:
     return [
         d
         for d in dossiers
-        if period.holds(_moment((d.result or {}).get("resolved_at"))) and not (d.result or {}).get("refused")
+        if period.holds(stored_moment((d.result or {}).get("resolved_at")))
+        and not (d.result or {}).get("refused")
     ]
-
-
-def _age(born: Any, on: date) -> int | None:
-    if isinstance(born, int) or (isinstance(born, str) and len(born) == 4 and born.isdigit()):
-        return on.year - int(born)
-    if not isinstance(born, str):
-        return None
-    try:
-        b = date.fromisoformat(born[:10])
-    except ValueError:
-        return None
-    return on.year - b.year - ((on.month, on.day) < (b.month, b.day))
-
-
-def _birth_sector(registered: list[Dossier]) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": 0, "male": 0, "female": 0, "kinh": 0, "other_ethnicity": 0}
-    out.update({"on_time": 0, "late": 0})
-    for d in registered:
-        child = (d.data or {}).get("child") or {}
-        out["total"] += 1
-        out["male" if child.get("sex") == "male" else "female"] += 1
-        out[
-            "kinh" if str(child.get("ethnicity") or "").strip().casefold() == "kinh" else "other_ethnicity"
-        ] += 1
-        out["late" if d.late else "on_time"] += 1
-    return out
-
-
-def _death_sector(registered: list[Dossier]) -> dict[str, Any]:
-    out: dict[str, Any] = {"total": 0, "male": 0, "female": 0, "on_time": 0, "late": 0}
-    out["age_groups"] = {"under_1": 0, "1_to_4": 0, "5_and_over": 0, "unknown": 0}
-    for d in registered:
-        data = d.data or {}
-        deceased = data.get("deceased") or {}
-        died = _moment((data.get("death") or {}).get("at"))
-        out["total"] += 1
-        out["male" if deceased.get("sex") == "male" else "female"] += 1
-        out["late" if d.late else "on_time"] += 1
-        born = deceased.get("birth_date") or deceased.get("birth_year")
-        age = _age(born, local_date(died)) if died else None
-        group = "unknown" if age is None else "under_1" if age < 1 else "1_to_4" if age < 5 else "5_and_over"
-        out["age_groups"][group] += 1
-    return out
-
-
-def _marriage_sector(registered: list[Dossier]) -> dict[str, Any]:
-    ages: dict[str, list[int]] = {"groom": [], "bride": []}
-    out: dict[str, Any] = {"total": 0, "first_marriages": 0}
-    for d in registered:
-        data = d.data or {}
-        on = local_date(_moment((d.result or {}).get("resolved_at")) or d.received_at)
-        out["total"] += 1
-        firsts = 0
-        for party in ("groom", "bride"):
-            block = data.get(party) or {}
-            if int(block.get("marriage_count") or 1) == 1:
-                firsts += 1
-                age = _age(block.get("birth_date"), on)
-                if age is not None:
-                    ages[party].append(age)
-        out["first_marriages"] += firsts == 2
-    for party, label in (("groom", "male"), ("bride", "female")):
-        values = ages[party]
-        out[f"mean_age_first_marriage_{label}"] = round(sum(values) / len(values), 1) if values else None
-    return out
-
-
-SECTOR_STATISTICS: dict[str, Callable[[list[Dossier]], dict[str, Any]]] = {
-    "birth": _birth_sector,
-    "death": _death_sector,
-    "marriage": _marriage_sector,
-}
 
 
 def _by_procedure(facts: list[Facts], period: Period, keys: Iterable[str]) -> dict[str, Any]:
@@ -369,9 +288,9 @@ def compute(user: User, commune_code: str | None, raw_from: str | None, raw_to: 
 def _civil_status(facts: list[Facts], period: Period) -> dict[str, Any]:
     registered = _registered([f.dossier for f in facts], period)
     return {
-        key: SECTOR_STATISTICS[key]([d for d in registered if d.procedure == key])
-        for key in procedures.keys()
-        if key in SECTOR_STATISTICS
+        p.key: p.statistics([d for d in registered if d.procedure == p.key])
+        for p in procedures.all_procedures()
+        if p.statistics is not None
     }
 
 
@@ -432,9 +351,11 @@ def named_period(raw: str) -> tuple[str, str]:
 def _civil_value(measure: str) -> Callable[[Dossier], Any] | None:
     """`civil.<procedure>.<key>[.<sub>]`: the MoJ figure a single registered dossier contributes."""
     parts = measure.split(".")
-    if len(parts) not in (3, 4) or parts[0] != "civil" or parts[1] not in SECTOR_STATISTICS:
+    if len(parts) not in (3, 4) or parts[0] != "civil" or parts[1] not in procedures.keys():
         return None
-    sector = SECTOR_STATISTICS[parts[1]]
+    sector = procedures.get(parts[1]).statistics
+    if sector is None:
+        return None
 
     def value(d: Dossier) -> Any:
         got: Any = sector([d]) if d.procedure == parts[1] else {}

@@ -76,6 +76,8 @@ def death_at(moment: str) -> dict[str, Any]:
     body = death_submission()
     body["data"]["death"]["at"] = moment
     return body
+
+
 HUGE = "9" * 40
 
 
