@@ -50,38 +50,25 @@ SERVICE_COLUMNS = (
     Column("fee_exempted", "Miễn lệ phí"),
     Column("fees_collected", "Lệ phí đã thu (đồng)"),
 )
-BIRTH_COLUMNS = (
-    Column("civil_status.birth.total", "Tổng số"),
-    Column("civil_status.birth.male", "Nam"),
-    Column("civil_status.birth.female", "Nữ"),
-    Column("civil_status.birth.kinh", "Dân tộc Kinh"),
-    Column("civil_status.birth.other_ethnicity", "Dân tộc khác"),
-    Column("civil_status.birth.on_time", "Đúng hạn"),
-    Column("civil_status.birth.late", "Quá hạn"),
-)
-DEATH_COLUMNS = (
-    Column("civil_status.death.total", "Tổng số"),
-    Column("civil_status.death.male", "Nam"),
-    Column("civil_status.death.female", "Nữ"),
-    Column("civil_status.death.age_groups.under_1", "Dưới 1 tuổi"),
-    Column("civil_status.death.age_groups.1_to_4", "Từ 1 đến dưới 5 tuổi"),
-    Column("civil_status.death.age_groups.5_and_over", "Từ 5 tuổi trở lên"),
-    Column("civil_status.death.age_groups.unknown", "Không rõ tuổi"),
-    Column("civil_status.death.on_time", "Đúng hạn"),
-    Column("civil_status.death.late", "Quá hạn"),
-)
-MARRIAGE_COLUMNS = (
-    Column("civil_status.marriage.total", "Tổng số cặp"),
-    Column("civil_status.marriage.first_marriages", "Kết hôn lần đầu"),
-    Column("civil_status.marriage.mean_age_first_marriage_male", "Tuổi TB kết hôn lần đầu (nam)"),
-    Column("civil_status.marriage.mean_age_first_marriage_female", "Tuổi TB kết hôn lần đầu (nữ)"),
-)
-TABLES = (
-    ("I. Chỉ số giải quyết thủ tục hành chính (QĐ 766/QĐ-TTg)", SERVICE_COLUMNS),
-    ("II. Đăng ký khai sinh", BIRTH_COLUMNS),
-    ("III. Đăng ký khai tử", DEATH_COLUMNS),
-    ("IV. Đăng ký kết hôn", MARRIAGE_COLUMNS),
-)
+_ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+
+
+def tables() -> tuple[tuple[str, tuple[Column, ...]], ...]:
+    """The report's tables: the QĐ 766 service figures, then each procedure's Ministry section (its record's
+    figures, in registration order), numbered I, II, …"""
+    sections = [
+        (p.title, tuple(Column(f"civil_status.{p.key}.{f.key}", f.heading) for f in p.statistics.figures))
+        for p in procedures.all_procedures()
+        if p.statistics
+    ]
+    titled = [("Chỉ số giải quyết thủ tục hành chính (QĐ 766/QĐ-TTg)", SERVICE_COLUMNS), *sections]
+    return tuple((f"{_roman(n)}. {title}", columns) for n, (title, columns) in enumerate(titled, 1))
+
+
+def _roman(n: int) -> str:
+    return _ROMAN[n - 1] if n <= len(_ROMAN) else str(n)
+
+
 PROCEDURE_COLUMNS = tuple(c for c in SERVICE_COLUMNS if c.path not in ("carried_over",))
 
 
@@ -122,11 +109,13 @@ def _rows(report: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]]:
 
 def render_report_pdf(report: Mapping[str, Any]) -> bytes:
     generated = datetime.fromisoformat(report["generated_at"]).astimezone(LOCAL_TZ)
+    numbered = tables()
     html = _ENV.get_template("statistics_report.html").render(
         report=_nfc(dict(report)),
         label=period_label(report),
         generated=generated.strftime("%H:%M %d/%m/%Y"),
-        tables=TABLES,
+        tables=numbered,
+        by_procedure_title=f"{_roman(len(numbered) + 1)}. Theo thủ tục",
         rows=_rows(report),
         procedure_columns=PROCEDURE_COLUMNS,
         procedure_rows=[
@@ -147,10 +136,11 @@ def render_report_xlsx(report: Mapping[str, Any]) -> bytes:
     book = Workbook()
     book.remove(book.active)
     bold = Font(bold=True)
-    sheets = [(title, columns, _rows(report)) for title, columns in TABLES]
+    numbered = tables()
+    sheets = [(title, columns, _rows(report)) for title, columns in numbered]
     sheets.append(
         (
-            "V. Theo thủ tục",
+            f"{_roman(len(numbered) + 1)}. Theo thủ tục",
             PROCEDURE_COLUMNS,
             [(procedures.get(k).title, report["total"]["by_procedure"][k]) for k in procedures.keys()],
         )

@@ -13,6 +13,8 @@ from app.procedures.record import (
     ContextBuilder,
     DocumentKind,
     DocumentSource,
+    Figure,
+    MinistryStatistics,
     Procedure,
     RegisterRefusal,
     RegisterSpec,
@@ -25,6 +27,8 @@ __all__ = [
     "ContextBuilder",
     "DocumentKind",
     "DocumentSource",
+    "Figure",
+    "MinistryStatistics",
     "Procedure",
     "RegisterRefusal",
     "RegisterSpec",
@@ -35,7 +39,9 @@ __all__ = [
     "by_process_key",
     "get",
     "keys",
+    "party_title",
     "register",
+    "registry_operation",
     "unregister",
 ]
 
@@ -92,6 +98,19 @@ def all_procedures() -> tuple[Procedure, ...]:
 
 def keys() -> tuple[str, ...]:
     return tuple(p.key for p in all_procedures())
+
+
+def registry_operation(operation: str) -> RegistryOperation | None:
+    """The registry operation of that name ("registry/register_birth") in whichever record has it."""
+    return next(
+        (p.registry_operations[operation] for p in all_procedures() if operation in p.registry_operations),
+        None,
+    )
+
+
+def party_title(role: str) -> str | None:
+    """The title of a party role ("mother" -> "Mẹ") in the first record that names it."""
+    return next((p.parties[role] for p in all_procedures() if role in p.parties), None)
 
 
 def _register_shipped() -> None:

@@ -20,10 +20,13 @@ from app.procedures.record import (
     DECISION_CHECKPOINTS,
     DocumentKind,
     DocumentSource,
+    Figure,
+    MinistryStatistics,
     Procedure,
     RegisterSpec,
     RegistryOperation,
     sample_forms,
+    ui_text,
 )
 from app.procedures.registry_calls import children_in_registry, keep_revocation, lookup_parties_with_family
 from app.services.dossier_result import record_result
@@ -32,7 +35,10 @@ if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
     from app.models import Dossier
 
-PARTIES = ("mother", "father", "requester")
+# the roles whose registry records the lookup fetches, and their titles
+PARTIES = MappingProxyType(
+    {"mother": ui_text("Mẹ"), "father": ui_text("Cha"), "requester": ui_text("Người yêu cầu")}
+)
 
 
 def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
@@ -117,7 +123,7 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
     }
 
 
-_lookup_parties = lookup_parties_with_family(PARTIES)
+_lookup_parties = lookup_parties_with_family(tuple(PARTIES))
 
 
 def lookup_birth(
@@ -255,13 +261,25 @@ def sector_statistics(registered: list[Dossier]) -> dict[str, Any]:
 
 
 PROCEDURE = Procedure(
-    statistics=sector_statistics,
+    statistics=MinistryStatistics(
+        sector_statistics,
+        (
+            Figure("total", ui_text("Tổng số"), ui_text("Khai sinh")),
+            Figure("male", ui_text("Nam"), ui_text("Khai sinh — nam")),
+            Figure("female", ui_text("Nữ"), ui_text("Khai sinh — nữ")),
+            Figure("kinh", ui_text("Dân tộc Kinh"), ui_text("Khai sinh — dân tộc Kinh")),
+            Figure("other_ethnicity", ui_text("Dân tộc khác"), ui_text("Khai sinh — dân tộc khác")),
+            Figure("on_time", ui_text("Đúng hạn"), ui_text("Khai sinh đúng hạn")),
+            Figure("late", ui_text("Quá hạn"), ui_text("Khai sinh quá hạn")),
+        ),
+        heading=ui_text("Khai sinh"),
+    ),
     sample=sample,
     sample_forms=sample_forms(),
     checkpoints=DECISION_CHECKPOINTS,
     key="birth",
     process_key="birth_registration",
-    title="Đăng ký khai sinh",
+    title=ui_text("Đăng ký khai sinh"),
     name="đăng ký khai sinh",
     book_name="khai sinh",
     form_title="Tờ khai đăng ký khai sinh",
@@ -288,9 +306,16 @@ PROCEDURE = Procedure(
     ),
     registry_operations=MappingProxyType(
         {
-            "registry/register_birth": RegistryOperation(register_in_registry, keep_personal_id),
+            "registry/register_birth": RegistryOperation(
+                register_in_registry,
+                keep_personal_id,
+                label=ui_text("Cấp số định danh cá nhân"),
+                shown_result=("personal_id", ui_text("Số định danh cá nhân")),
+            ),
             # the compensating call of a refusal after the entry (processes/birth_registration README)
-            "registry/revoke_birth": RegistryOperation(revoke_in_registry, keep_revocation),
+            "registry/revoke_birth": RegistryOperation(
+                revoke_in_registry, keep_revocation, label=ui_text("Hủy cập nhật CSDL dân cư (khai sinh)")
+            ),
         }
     ),
     event_date_path=("child", "birth_date"),

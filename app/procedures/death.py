@@ -26,10 +26,13 @@ from app.procedures.record import (
     DECISION_CHECKPOINTS,
     DocumentKind,
     DocumentSource,
+    Figure,
+    MinistryStatistics,
     Procedure,
     RegisterSpec,
     RegistryOperation,
     sample_forms,
+    ui_text,
 )
 from app.procedures.registry_calls import keep_revocation, lookup_parties_with_family, record_registry_outcome
 
@@ -37,7 +40,8 @@ if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
     from app.models import Dossier
 
-PARTIES = ("deceased", "requester")
+# the roles whose registry records the lookup fetches, and their titles
+PARTIES = MappingProxyType({"deceased": ui_text("Người chết"), "requester": ui_text("Người yêu cầu")})
 
 
 def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
@@ -201,18 +205,38 @@ def sector_statistics(registered: list[Dossier]) -> dict[str, Any]:
 
 
 PROCEDURE = Procedure(
-    statistics=sector_statistics,
+    statistics=MinistryStatistics(
+        sector_statistics,
+        (
+            Figure("total", ui_text("Tổng số"), ui_text("Khai tử")),
+            Figure("male", ui_text("Nam"), ui_text("Khai tử — nam")),
+            Figure("female", ui_text("Nữ"), ui_text("Khai tử — nữ")),
+            Figure("age_groups.under_1", ui_text("Dưới 1 tuổi"), ui_text("Khai tử — dưới 1 tuổi")),
+            Figure(
+                "age_groups.1_to_4",
+                ui_text("Từ 1 đến dưới 5 tuổi"),
+                ui_text("Khai tử — từ 1 đến dưới 5 tuổi"),
+            ),
+            Figure(
+                "age_groups.5_and_over", ui_text("Từ 5 tuổi trở lên"), ui_text("Khai tử — từ 5 tuổi trở lên")
+            ),
+            Figure("age_groups.unknown", ui_text("Không rõ tuổi"), ui_text("Khai tử — không rõ tuổi")),
+            Figure("on_time", ui_text("Đúng hạn"), ui_text("Khai tử đúng hạn")),
+            Figure("late", ui_text("Quá hạn"), ui_text("Khai tử quá hạn")),
+        ),
+        heading=ui_text("Khai tử"),
+    ),
     sample=sample,
     sample_forms=sample_forms(),
     checkpoints=DECISION_CHECKPOINTS,
     key="death",
     process_key="death_registration",
-    title="Đăng ký khai tử",
+    title=ui_text("Đăng ký khai tử"),
     name="đăng ký khai tử",
     book_name="khai tử",
     form_title="Tờ khai đăng ký khai tử",
     parties=PARTIES,
-    lookup=lookup_parties_with_family(PARTIES),
+    lookup=lookup_parties_with_family(tuple(PARTIES)),
     evaluate=evaluate,
     existing_record=existing_record,
     subject_key=subject_key,
@@ -236,8 +260,12 @@ PROCEDURE = Procedure(
     ),
     registry_operations=MappingProxyType(
         {
-            "registry/register_death": RegistryOperation(register_in_registry, record_registry_outcome),
-            "registry/revoke_death": RegistryOperation(revoke_in_registry, keep_revocation),
+            "registry/register_death": RegistryOperation(
+                register_in_registry, record_registry_outcome, label=ui_text("Cập nhật thông tin người chết")
+            ),
+            "registry/revoke_death": RegistryOperation(
+                revoke_in_registry, keep_revocation, label=ui_text("Hủy cập nhật CSDL dân cư (khai tử)")
+            ),
         }
     ),
     event_date_path=("death", "at"),

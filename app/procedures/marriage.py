@@ -20,12 +20,15 @@ from app.procedures.record import (
     DECISION_CHECKPOINTS,
     DocumentKind,
     DocumentSource,
+    Figure,
+    MinistryStatistics,
     Procedure,
     RegisterRefusal,
     RegisterSpec,
     RegistryOperation,
     draft_variant,
     sample_forms,
+    ui_text,
 )
 from app.procedures.registry_calls import (
     family_records,
@@ -38,9 +41,12 @@ if TYPE_CHECKING:
     from app.integrations.registry import RegistryClient
     from app.models import Dossier
 
-PARTIES = ("bride", "groom", "requester")
+# the roles whose registry records the lookup fetches, and their titles
+PARTIES = MappingProxyType(
+    {"bride": ui_text("Bên nữ"), "groom": ui_text("Bên nam"), "requester": ui_text("Người yêu cầu")}
+)
 SPOUSES = ("bride", "groom")
-_lookup = lookup_parties(PARTIES)
+_lookup = lookup_parties(tuple(PARTIES))
 
 
 def evaluate(data: dict[str, Any], ctx: RuleContext, existing: Sequence[Mapping[str, Any]]) -> list[Finding]:
@@ -223,7 +229,24 @@ def sector_statistics(registered: list[Dossier]) -> dict[str, Any]:
 
 
 PROCEDURE = Procedure(
-    statistics=sector_statistics,
+    statistics=MinistryStatistics(
+        sector_statistics,
+        (
+            Figure("total", ui_text("Tổng số cặp"), ui_text("Kết hôn")),
+            Figure("first_marriages", ui_text("Kết hôn lần đầu"), ui_text("Kết hôn lần đầu")),
+            Figure(
+                "mean_age_first_marriage_male",
+                ui_text("Tuổi TB kết hôn lần đầu (nam)"),
+                ui_text("Tuổi trung bình kết hôn lần đầu — nam"),
+            ),
+            Figure(
+                "mean_age_first_marriage_female",
+                ui_text("Tuổi TB kết hôn lần đầu (nữ)"),
+                ui_text("Tuổi trung bình kết hôn lần đầu — nữ"),
+            ),
+        ),
+        heading=ui_text("Kết hôn"),
+    ),
     sample=sample,
     sample_forms=sample_forms(
         marriage_handover={"bride_present": True, "groom_present": True, "voluntary_confirmed": True},
@@ -235,7 +258,7 @@ PROCEDURE = Procedure(
     ),
     key="marriage",
     process_key="marriage_registration",
-    title="Đăng ký kết hôn",
+    title=ui_text("Đăng ký kết hôn"),
     name="đăng ký kết hôn",
     book_name="kết hôn",
     form_title="Tờ khai đăng ký kết hôn",
@@ -276,8 +299,12 @@ PROCEDURE = Procedure(
     ),
     registry_operations=MappingProxyType(
         {
-            "registry/register_marriage": RegistryOperation(register_in_registry, record_registry_outcome),
-            "registry/revoke_marriage": RegistryOperation(revoke_in_registry, keep_revocation),
+            "registry/register_marriage": RegistryOperation(
+                register_in_registry, record_registry_outcome, label=ui_text("Cập nhật tình trạng hôn nhân")
+            ),
+            "registry/revoke_marriage": RegistryOperation(
+                revoke_in_registry, keep_revocation, label=ui_text("Hủy cập nhật CSDL dân cư (kết hôn)")
+            ),
         }
     ),
     # Luật Hộ tịch Art. 18(1): the declaration and the parties' identity papers; no authorisation (NĐ 123

@@ -36,6 +36,12 @@ ResultApplier = Callable[["Dossier", dict[str, Any]], None]
 Path2 = tuple[str, str]  # (block, key) of a dossier field, e.g. ("child", "birth_date")
 
 
+def ui_text(text: str) -> str:
+    """Marks a Vietnamese interface text kept in a record: babel.cfg extracts it into the catalog, and the
+    pages translate it when they show it (records import no Flask)."""
+    return text
+
+
 # The officials' steps every procedure takes before its register entry: reception checks the dossier, the
 # judicial–civil-status officer examines it, the chairman signs (the modeler's lint wants each in its lane).
 DECISION_CHECKPOINTS = (
@@ -70,6 +76,30 @@ class DocumentSource:
 ContextBuilder = Callable[[DocumentSource], dict[str, Any]]
 # the dossiers registered in a period -> this procedure's section of the Ministry report (domain.md §9.2)
 SectorStatistics = Callable[[list["Dossier"]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a procedure's section of the Ministry report, in the order the report prints it."""
+
+    key: str  # its path inside the section: "male", "age_groups.under_1"
+    heading: str  # the report's column heading under the procedure's name: "Nam"
+    label: str  # the figure named on its own (a drill-down's title): "Khai sinh — nam"
+
+
+@dataclass(frozen=True)
+class MinistryStatistics:
+    """A procedure's section of the Ministry of Justice's civil-status statistics (domain.md §9.2): how it is
+    computed over the dossiers registered in a period, and the figures the dashboard and the report print."""
+
+    compute: SectorStatistics
+    figures: tuple[Figure, ...]
+    heading: str  # the column group's heading on the dashboard: "Khai sinh"
+
+    def figure(self, key: str) -> Figure | None:
+        return next((f for f in self.figures if f.key == key), None)
+
+
 # (dossier data, draft?) -> the variants to issue: {"suffix", "copy", ["electronic", "draft", "original_for"]}
 VariantPlan = Callable[[dict[str, Any], bool], list[dict[str, Any]]]
 
@@ -126,6 +156,9 @@ class RegistryOperation:
 
     call: RegistryCall
     apply: ResultApplier | None = None
+    label: str = ""  # what the dossier's timeline calls it: "Cấp số định danh cá nhân"
+    # (result key, its title): the value of the result the timeline shows, e.g. the personal id assigned
+    shown_result: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +171,7 @@ class Procedure:
     name: str  # "đăng ký khai sinh" (inside a sentence)
     book_name: str  # "khai sinh": "Sổ đăng ký khai sinh", fee lines
     form_title: str  # "Tờ khai đăng ký khai sinh" (counter page)
-    parties: tuple[str, ...]  # roles whose personal ids the registry lookup fetches
+    parties: Mapping[str, str]  # roles whose personal ids the registry lookup fetches -> their titles ("Mẹ")
     lookup: RegistryCall  # the registry/lookup_parties job
     evaluate: RuleEvaluator  # the KS-/KH-/KT- rules
     subject_key: Callable[[dict[str, Any]], str | None]  # the same child / deceased registered twice
@@ -167,7 +200,7 @@ class Procedure:
     # persons, and what each form submits unless the analyst picks another decision
     sample: Callable[[date], dict[str, Any]] | None = None
     sample_forms: Mapping[str, dict[str, Any]] = field(default_factory=lambda: MappingProxyType({}))
-    statistics: SectorStatistics | None = None  # its section of the Ministry report; None = none
+    statistics: MinistryStatistics | None = None  # its section of the Ministry report; None = none
 
     @property
     def process_folder(self) -> Path:

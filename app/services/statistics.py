@@ -288,7 +288,7 @@ def compute(user: User, commune_code: str | None, raw_from: str | None, raw_to: 
 def _civil_status(facts: list[Facts], period: Period) -> dict[str, Any]:
     registered = _registered([f.dossier for f in facts], period)
     return {
-        p.key: p.statistics([d for d in registered if d.procedure == p.key])
+        p.key: p.statistics.compute([d for d in registered if d.procedure == p.key])
         for p in procedures.all_procedures()
         if p.statistics is not None
     }
@@ -354,11 +354,11 @@ def _civil_value(measure: str) -> Callable[[Dossier], Any] | None:
     if len(parts) not in (3, 4) or parts[0] != "civil" or parts[1] not in procedures.keys():
         return None
     sector = procedures.get(parts[1]).statistics
-    if sector is None:
+    if sector is None or sector.figure(".".join(parts[2:])) is None:
         return None
 
     def value(d: Dossier) -> Any:
-        got: Any = sector([d]) if d.procedure == parts[1] else {}
+        got: Any = sector.compute([d]) if d.procedure == parts[1] else {}
         for part in parts[2:]:
             got = got.get(part) if isinstance(got, dict) else None
         return got

@@ -245,8 +245,10 @@ def _result_text(operation: str, result: Any, documents: dict[str, str]) -> str:
         return str(_("Số %(number)s đã hủy: %(reason)s", number=number, reason=reason))
     if operation.startswith("registry/revoke_"):
         return str(_("Đã hủy cập nhật") if result.get("revoked") else result.get("reason", ""))
-    if operation == "registry/register_birth" and result.get("personal_id"):
-        return str(_("Số định danh cá nhân: %(pid)s", pid=result["personal_id"]))
+    registry = procedures.registry_operation(operation)
+    if registry and registry.shown_result and result.get(registry.shown_result[0]):
+        key, title = registry.shown_result
+        return f"{_(title)}: {result[key]}"
     if result.get("documents"):
         return "; ".join(documents.get(str(d), str(d)) for d in result["documents"])
     return ""

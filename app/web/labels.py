@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -27,23 +27,25 @@ STATUSES = {
 }
 
 
-class _ProcedureTitles(Mapping[str, Any]):
-    """{key: translated title} of the registered procedures (app.procedures), read when asked."""
+class _FromRecords(Mapping[str, Any]):
+    """A {code: translated label} table built, when read, from the registered procedures' records (their
+    texts are Vietnamese msgids marked with `ui_text`), with this module's own entries."""
+
+    def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
+        self._build = build
 
     def __getitem__(self, key: str) -> Any:
-        try:
-            return _l(procedures.get(key).title)
-        except procedures.UnknownProcedure:
-            raise KeyError(key) from None
+        value = self._build()[key]
+        return _l(value) if isinstance(value, str) else value  # this module's own entries are lazy already
 
     def __iter__(self) -> Iterator[str]:
-        return iter(procedures.keys())
+        return iter(self._build())
 
     def __len__(self) -> int:
-        return len(procedures.keys())
+        return len(self._build())
 
 
-PROCEDURES: Mapping[str, Any] = _ProcedureTitles()
+PROCEDURES: Mapping[str, Any] = _FromRecords(lambda: {p.key: p.title for p in procedures.all_procedures()})
 CHANNELS = {
     "counter": _l("Trực tiếp"),
     "online": _l("Trực tuyến"),
@@ -60,7 +62,7 @@ ROLES = {
     "department": _l("Sở Tư pháp"),
 }
 # the statistics dashboard's numbers (app/services/statistics.py MEASURES and the MoJ figures)
-MEASURES = {
+_MEASURES = {
     "received": _l("Tiếp nhận mới"),
     "received_counter": _l("Tiếp nhận trực tiếp"),
     "online_received": _l("Tiếp nhận trực tuyến"),
@@ -81,25 +83,18 @@ MEASURES = {
     "on_time_rate": _l("Tỷ lệ đúng hạn"),
     "online_rate": _l("Tỷ lệ trực tuyến"),
     "fees_collected": _l("Lệ phí đã thu"),
-    "civil.birth.total": _l("Khai sinh"),
-    "civil.birth.male": _l("Khai sinh — nam"),
-    "civil.birth.female": _l("Khai sinh — nữ"),
-    "civil.birth.kinh": _l("Khai sinh — dân tộc Kinh"),
-    "civil.birth.other_ethnicity": _l("Khai sinh — dân tộc khác"),
-    "civil.birth.on_time": _l("Khai sinh đúng hạn"),
-    "civil.birth.late": _l("Khai sinh quá hạn"),
-    "civil.death.total": _l("Khai tử"),
-    "civil.death.male": _l("Khai tử — nam"),
-    "civil.death.female": _l("Khai tử — nữ"),
-    "civil.death.age_groups.under_1": _l("Khai tử — dưới 1 tuổi"),
-    "civil.death.age_groups.1_to_4": _l("Khai tử — từ 1 đến dưới 5 tuổi"),
-    "civil.death.age_groups.5_and_over": _l("Khai tử — từ 5 tuổi trở lên"),
-    "civil.death.age_groups.unknown": _l("Khai tử — không rõ tuổi"),
-    "civil.death.on_time": _l("Khai tử đúng hạn"),
-    "civil.death.late": _l("Khai tử quá hạn"),
-    "civil.marriage.total": _l("Kết hôn"),
-    "civil.marriage.first_marriages": _l("Kết hôn lần đầu"),
 }
+MEASURES: Mapping[str, Any] = _FromRecords(
+    lambda: (
+        _MEASURES
+        | {
+            f"civil.{p.key}.{f.key}": f.label
+            for p in procedures.all_procedures()
+            if p.statistics
+            for f in p.statistics.figures
+        }
+    )
+)
 SEVERITIES = {
     "block": _l("Chặn"),
     "warn": _l("Cảnh báo"),
@@ -143,11 +138,8 @@ READ_VIEWS = {
     "admin_message": _l("Thư thông báo đã gửi"),
     "admin_registry": _l("Tra cứu CSDL dân cư mô phỏng (quản trị)"),
 }
-OPERATIONS = {
+_OPERATIONS = {
     "registry/lookup_parties": _l("Tra cứu CSDL quốc gia về dân cư"),
-    "registry/register_birth": _l("Cấp số định danh cá nhân"),
-    "registry/register_marriage": _l("Cập nhật tình trạng hôn nhân"),
-    "registry/register_death": _l("Cập nhật thông tin người chết"),
     "rules/evaluate": _l("Kiểm tra điều kiện đăng ký"),
     "dossier/accept": _l("Tiếp nhận, tính hạn và lệ phí"),
     "documents/issue": _l("Cấp giấy tờ"),
@@ -155,20 +147,23 @@ OPERATIONS = {
     "register/sign": _l("Ký Sổ hộ tịch"),
     "register/void": _l("Hủy việc ghi sổ"),
     "documents/sign": _l("Ký, cấp giấy tờ"),
-    "registry/revoke_birth": _l("Hủy cập nhật CSDL dân cư (khai sinh)"),
-    "registry/revoke_marriage": _l("Hủy cập nhật CSDL dân cư (kết hôn)"),
-    "registry/revoke_death": _l("Hủy cập nhật CSDL dân cư (khai tử)"),
     "mail/status": _l("Gửi thư báo tình trạng hồ sơ"),
     "timer": _l("Hẹn giờ của quy trình"),
 }
-PARTIES = {
-    "mother": _l("Mẹ"),
-    "father": _l("Cha"),
-    "requester": _l("Người yêu cầu"),
-    "bride": _l("Bên nữ"),
-    "groom": _l("Bên nam"),
-    "deceased": _l("Người chết"),
-}
+OPERATIONS: Mapping[str, Any] = _FromRecords(
+    lambda: (
+        _OPERATIONS
+        | {
+            name: op.label
+            for p in procedures.all_procedures()
+            for name, op in p.registry_operations.items()
+            if op.label
+        }
+    )
+)
+PARTIES: Mapping[str, Any] = _FromRecords(
+    lambda: {r: t for p in procedures.all_procedures() for r, t in p.parties.items()}
+)
 SEXES = {"male": _l("Nam"), "female": _l("Nữ")}
 MARITAL = {
     "single": _l("Chưa kết hôn"),

@@ -100,6 +100,7 @@ def statistics_dashboard() -> Any:
         allowed=allowed,
         link=link,
         value_at=value_at,
+        civil_sections=[p for p in procedures.all_procedures() if p.statistics],
         resolution_chart=chart(_("Kết quả giải quyết theo xã/phường"), RESOLUTION_SERIES, commune_rows),
         channel_chart=chart(
             _("Hồ sơ tiếp nhận theo thủ tục và kênh"),
