@@ -26,7 +26,8 @@ Common keys (every kind)::
                   certificates, apology slip and a closed register book. None (not signed yet) prints the
                   blank block of the form, e.g. "NGƯỜI KÝ GIẤY KHAI SINH (Ký, ghi rõ họ, chữ đệm, tên …)"
 
-Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
+Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes); a procedure's own kinds
+(certificates, extracts) are its record's documents, their contexts built by the record::
 
     appointment_slip      procedure_name, requester, received_at, due_at, documents [str],
                           fee {"amount": int VND (the total due), "exempt_reason": str|None (the registration
@@ -54,10 +55,12 @@ Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
                           place, cause}, death_notice {number, issuer, issued_on},
                           declarant {full_name, id_document, relationship}, registered_on,
                           registration_place  (copies are numbered "n/TLKT-BS")
-    register_book         book {"kind": "birth"|"marriage"|"death", "number": "01/2026", "year": 2026,
+    register_book         book {"kind": a procedure key ("birth"), "number": "01/2026", "year": 2026,
                                 "opened_on", "closed_on": date|None, "totals": {"pages", "events"}|None},
                           entries [{"number", "registered_on", "classification", "note": str|None,
                                     "summary": see below}]
+        summary:           the procedure record's RegisterSpec.summary; its RegisterSpec.columns say how
+                           the book prints it (the shipped three below)
         summary, birth:    full_name, birth_date, sex, personal_id, mother_name|None, father_name|None,
                            declarant_name
         summary, marriage: bride_name, bride_birth_date, groom_name, groom_birth_date
@@ -68,11 +71,19 @@ Per kind (``requester`` is {"full_name", "phone"?}; ``*_at`` are datetimes)::
 """
 
 from app.documents.rendering import (
-    KINDS,
+    SHARED_KINDS,
     DataOnlyURLFetcher,
     ExternalResourceRefused,
+    kinds,
     render_html,
     render_pdf,
 )
 
-__all__ = ["KINDS", "DataOnlyURLFetcher", "ExternalResourceRefused", "render_html", "render_pdf"]
+__all__ = [
+    "SHARED_KINDS",
+    "DataOnlyURLFetcher",
+    "ExternalResourceRefused",
+    "kinds",
+    "render_html",
+    "render_pdf",
+]

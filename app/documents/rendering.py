@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, FunctionLoader, StrictUndefined
 from weasyprint import HTML
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
@@ -17,21 +18,35 @@ from app.documents.verification import check_verify_url, qr_svg_data_uri
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 
-KINDS: tuple[str, ...] = (
+# the documents every procedure issues; each procedure's own (certificates, extracts) are in its record
+SHARED_KINDS: tuple[str, ...] = (
     "appointment_slip",
     "supplement_request",
     "receipt_refusal",
     "refusal_letter",
     "apology_slip",
-    "birth_certificate",
-    "marriage_certificate",
-    "marriage_extract",
-    "death_extract",
     "register_book",
 )
 
+
+def kinds() -> tuple[str, ...]:
+    """Every document kind there is a template for: the shared ones, then the registered procedures'."""
+    own = tuple(d.kind for p in procedures.all_procedures() for d in p.documents)
+    return SHARED_KINDS + own
+
+
+def _record_template(name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """The template of a procedure's document kept outside app/documents/templates (DocumentKind.template)."""
+    found = procedures.document_kind(name.removesuffix(".html")) if name.endswith(".html") else None
+    if found is None or found.template is None:
+        return None
+    path = found.template
+    mtime = path.stat().st_mtime
+    return path.read_text(encoding="utf-8"), str(path), lambda: path.stat().st_mtime == mtime
+
+
 _ENV = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
+    loader=ChoiceLoader([FileSystemLoader(TEMPLATES_DIR), FunctionLoader(_record_template)]),
     autoescape=True,
     undefined=StrictUndefined,
     trim_blocks=True,
@@ -75,8 +90,9 @@ def _check_context(kind: str, ctx: Mapping[str, Any]) -> None:
     copy = ctx["copy"]
     if copy is not None and (not isinstance(copy.get("number"), int) or copy["number"] < 1):
         raise ValueError(f"copy must be None or {{'number': n >= 1}}, got {copy!r}")
-    if kind == "marriage_certificate" and ctx["original_for"] not in ("bride", "groom"):
-        raise ValueError(f"original_for must be 'bride' or 'groom', got {ctx['original_for']!r}")
+    record_kind = procedures.document_kind(kind)
+    if record_kind is not None and record_kind.check is not None:
+        record_kind.check(ctx)
     if kind == "register_book":
         book = ctx["book"]
         if book["kind"] not in procedures.keys():
@@ -88,10 +104,14 @@ def _check_context(kind: str, ctx: Mapping[str, Any]) -> None:
 def render_html(kind: str, ctx: Mapping[str, Any], watermark: str | None = None) -> str:
     """Render one document as a self-contained HTML page (styles inline, QR as a data: URI); `watermark`
     (the training space's "MẪU TẬP HUẤN …") is printed across every page."""
-    if kind not in KINDS:
-        raise ValueError(f"unknown document kind {kind!r}; expected one of {KINDS}")
+    if kind not in kinds():
+        raise ValueError(f"unknown document kind {kind!r}; expected one of {kinds()}")
     data = _nfc(ctx)
     _check_context(kind, data)
+    if kind == "register_book":  # the book prints its procedure's columns (RegisterSpec.columns)
+        record = procedures.get(data["book"]["kind"])
+        columns = [asdict(c) for c in record.register.columns]
+        data["book"] = {**data["book"], "event_name": record.book_name, "columns": columns}
     doc = {"kind": kind, "qr_data_uri": qr_svg_data_uri(data["verify_url"])}
     html = _ENV.get_template(f"{kind}.html").render({**data, "doc": doc})
     if watermark:

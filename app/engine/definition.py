@@ -25,7 +25,6 @@ from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.parser.task_spec import ServiceTaskParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -226,36 +225,6 @@ def load_definition(xml: bytes, key: str) -> ProcessDefinition:
     return definition
 
 
-def expression_sites(xml: bytes) -> list[tuple[str | None, str, str]]:
-    """Every piece of code in a diagram: (element id, 'script'|'expression', text)."""
-    root = parse_untrusted_xml(xml).getroot()
-    sites: list[tuple[str | None, str, str]] = []
-
-    def owner(el: etree._Element) -> str | None:
-        while el is not None and not el.get("id"):
-            el = el.getparent()
-        return el.get("id") if el is not None else None
-
-    for tag, kind in (
-        ("script", "script"),
-        ("conditionExpression", "expression"),
-        ("timeDuration", "expression"),
-        ("timeDate", "expression"),
-        ("timeCycle", "expression"),
-    ):
-        for el in root.iter(f"{{{BPMN_NS}}}{tag}"):
-            if el.text and el.text.strip():
-                sites.append((owner(el), kind, el.text.strip()))
-    for tag in ("preScript", "postScript"):
-        for el in root.iter(f"{{{SPIFF_NS}}}{tag}"):
-            if el.text and el.text.strip():
-                sites.append((owner(el), "script", el.text.strip()))
-    for el in root.iter(f"{{{SPIFF_NS}}}parameter"):
-        if el.get("value"):
-            sites.append((owner(el), "expression", el.get("value") or ""))
-    return sites
-
-
 def service_operations(definition: ProcessDefinition) -> dict[str, str]:
     """Service task id -> operation name."""
     return {
@@ -263,10 +232,6 @@ def service_operations(definition: ProcessDefinition) -> dict[str, str]:
         for name, ts in definition.spec.task_specs.items()
         if isinstance(ts, ServiceTask)
     }
-
-
-def is_catching(task_spec: Any) -> bool:
-    return isinstance(task_spec, CatchingEvent)
 
 
 def canonical_json(value: Any) -> str:

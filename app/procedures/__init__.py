@@ -10,6 +10,7 @@ import threading
 
 from app.procedures.record import (
     LOOKUP_OPERATION,
+    BookColumn,
     ContextBuilder,
     DocumentKind,
     DocumentSource,
@@ -24,6 +25,7 @@ from app.procedures.record import (
 
 __all__ = [
     "LOOKUP_OPERATION",
+    "BookColumn",
     "ContextBuilder",
     "DocumentKind",
     "DocumentSource",
@@ -37,6 +39,7 @@ __all__ = [
     "UnknownProcedure",
     "all_procedures",
     "by_process_key",
+    "document_kind",
     "get",
     "keys",
     "party_title",
@@ -106,6 +109,11 @@ def registry_operation(operation: str) -> RegistryOperation | None:
         (p.registry_operations[operation] for p in all_procedures() if operation in p.registry_operations),
         None,
     )
+
+
+def document_kind(kind: str) -> DocumentKind | None:
+    """The document kind of that name ("birth_certificate") in whichever record issues it."""
+    return next((d for p in all_procedures() for d in p.documents if d.kind == kind), None)
 
 
 def party_title(role: str) -> str | None:

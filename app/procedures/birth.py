@@ -18,6 +18,7 @@ from app.domain.text import fold
 from app.procedures.documents import id_document_text, person_block, registration, with_copies
 from app.procedures.record import (
     DECISION_CHECKPOINTS,
+    BookColumn,
     DocumentKind,
     DocumentSource,
     Figure,
@@ -86,6 +87,17 @@ def _name(person: Any, lookup: Any) -> str | None:
     lookup = lookup if isinstance(lookup, dict) else {}
     value = person.get("full_name") or lookup.get("full_name")
     return str(value) if value else None
+
+
+BOOK_COLUMNS = (
+    BookColumn("Họ, chữ đệm, tên", "full_name", 15, "name"),
+    BookColumn("Ngày sinh", "birth_date", 7, "date"),
+    BookColumn("Giới tính", "sex", 4, "sex"),
+    BookColumn("Số định danh cá nhân", "personal_id", 9, "id"),
+    BookColumn("Họ tên mẹ", "mother_name", 11),
+    BookColumn("Họ tên cha", "father_name", 11),
+    BookColumn("Người đi khai sinh", "declarant_name", 11),
+)
 
 
 def summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -289,7 +301,7 @@ PROCEDURE = Procedure(
     existing_record=existing_record,
     subject_key=subject_key,
     subject_name=subject_name,
-    register=RegisterSpec(classify=classify, summary=summary, personal_id_from_result=True),
+    register=RegisterSpec(classify, summary, BOOK_COLUMNS, personal_id_from_result=True),
     fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"),
     # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
     # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
@@ -334,6 +346,7 @@ PROCEDURE = Procedure(
         "parents_marriage_certificate",
         "other",
     ),
+    subject_block="child",
     search_fields=(
         ("child", "full_name"),
         ("mother", "full_name"),

@@ -24,6 +24,7 @@ from app.procedures.documents import (
 )
 from app.procedures.record import (
     DECISION_CHECKPOINTS,
+    BookColumn,
     DocumentKind,
     DocumentSource,
     Figure,
@@ -81,6 +82,17 @@ def died_on(value: Any) -> date | None:
 
 def classify(data: dict[str, Any], late: bool) -> str:
     return "qua_han" if late else "dung_han"  # domain.md §6.8.2
+
+
+BOOK_COLUMNS = (
+    BookColumn("Họ, chữ đệm, tên", "full_name", 14, "name"),
+    BookColumn("Ngày sinh", "birth_date", 7, "date", fallback="birth_year"),
+    BookColumn("Giới tính", "sex", 4, "sex"),
+    BookColumn("Số định danh cá nhân", "personal_id", 9, "id"),
+    BookColumn("Thời điểm chết", "died_at", 12, "moment"),
+    BookColumn("Nơi chết", "death_place", 12),
+    BookColumn("Người đi khai tử", "declarant_name", 10),
+)
 
 
 def summary(data: dict[str, Any]) -> dict[str, Any]:
@@ -241,7 +253,7 @@ PROCEDURE = Procedure(
     existing_record=existing_record,
     subject_key=subject_key,
     subject_name=subject_name,
-    register=RegisterSpec(classify=classify, summary=summary),
+    register=RegisterSpec(classify, summary, BOOK_COLUMNS),
     fee=FeeRule(
         "khai tử", amount=lambda schedule: schedule.late_death, copy_name="bản sao Trích lục khai tử"
     ),

@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any
 from app.domain.calendar import age_on, local_date, stored_moment
 from app.domain.deadlines import TimeLimits
 from app.domain.fees import FeeRule
-from app.domain.findings import Finding, blocking
-from app.domain.rules import RuleContext, evaluate_handover, evaluate_marriage
+from app.domain.findings import Finding
+from app.domain.rules import RuleContext, evaluate_marriage
 from app.domain.rules.marriage import check_registered_marriage
 from app.engine.lint import Checkpoint
 from app.procedures.documents import person_block, registration
 from app.procedures.record import (
     DECISION_CHECKPOINTS,
+    BookColumn,
     DocumentKind,
     DocumentSource,
     Figure,
     MinistryStatistics,
     Procedure,
-    RegisterRefusal,
     RegisterSpec,
     RegistryOperation,
     draft_variant,
@@ -141,6 +141,16 @@ def classify(data: dict[str, Any], late: bool) -> str:
     return "ket_hon_lan_dau"  # a new registration (not "Đăng ký lại" nor "Ghi chú kết hôn"), domain.md §5.8.2
 
 
+BOOK_COLUMNS = (
+    BookColumn("Họ, chữ đệm, tên vợ", "bride_name", 20, "name"),
+    BookColumn("Ngày sinh", "bride_birth_date", 7, "date"),
+    BookColumn("Họ, chữ đệm, tên chồng", "groom_name", 20, "name"),
+    BookColumn("Ngày sinh", "groom_birth_date", 7, "date"),
+    # the marriage is established on the day it is entered (LHT Art. 18(2))
+    BookColumn("Ngày xác lập quan hệ hôn nhân", "registered_on", 9, "date", from_entry=True),
+)
+
+
 def summary(data: dict[str, Any]) -> dict[str, Any]:
     form, lookups = data.get("dossier") or {}, data.get("lookups") or {}
     out: dict[str, Any] = {}
@@ -154,17 +164,6 @@ def summary(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def handover_guard(data: dict[str, Any]) -> RegisterRefusal | None:
-    """LHT Art. 18: the marriage is entered only after both parties, present, confirmed it (KH-02, KH-11)."""
-    refused = blocking(evaluate_handover(data.get("marriage_handover") or {}))
-    if not refused:
-        return None
-    return RegisterRefusal(
-        "Chưa thể ghi sổ: hai bên phải có mặt và xác nhận tự nguyện kết hôn.",
-        sorted({f.rule for f in refused}),
-    )
-
-
 def certificate_context(src: DocumentSource) -> dict[str, Any]:
     d, lookups = src.form, src.lookups
     return {
@@ -172,6 +171,12 @@ def certificate_context(src: DocumentSource) -> dict[str, Any]:
         "bride": person_block(d.get("bride"), lookups.get("bride")),
         "groom": person_block(d.get("groom"), lookups.get("groom")),
     }
+
+
+def check_original_for(ctx: Mapping[str, Any]) -> None:
+    """Each original names its holder (Bản chính số 1/2 for the wife, 2/2 for the husband)."""
+    if ctx.get("original_for") not in SPOUSES:
+        raise ValueError(f"original_for must be 'bride' or 'groom', got {ctx.get('original_for')!r}")
 
 
 def certificate_variants(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
@@ -269,7 +274,7 @@ PROCEDURE = Procedure(
     existing_record=existing_record,
     party_id_paths=(("bride", "personal_id"), ("groom", "personal_id")),
     subject_name=subject_name,
-    register=RegisterSpec(classify=classify, summary=summary),
+    register=RegisterSpec(classify, summary, BOOK_COLUMNS, declarants=SPOUSES),
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
     fee=FeeRule(
         "kết hôn",
@@ -290,6 +295,7 @@ PROCEDURE = Procedure(
             certificate_variants,
             resolves=True,
             companions=("marriage_extract",),
+            check=check_original_for,
         ),
         # domain.md §5.4 step 10: copies of the extract (bản sao Trích lục kết hôn), charged under TT
         # 281/2016, printed with the certificates and signed with them

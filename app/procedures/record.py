@@ -117,7 +117,9 @@ def single_variant(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
 class DocumentKind:
     """A kind of document: its title, file name, context builder and how many are issued."""
 
-    kind: str  # "birth_certificate"; the app/documents template is <kind>.html
+    kind: (
+        str  # "birth_certificate"; the template is <kind>.html, in app/documents/templates unless `template`
+    )
     title: str  # "Giấy khai sinh"
     file_name: str  # "giay_khai_sinh"
     build: ContextBuilder
@@ -125,6 +127,9 @@ class DocumentKind:
     resolves: bool = False  # issuing it settles the dossier: the on-time outcome (QĐ 766) is measured
     # kinds issued (and signed) with this one, e.g. the marriage extract's copies with the certificate
     companions: tuple[str, ...] = ()
+    # a context value the template could silently misprint -> ValueError before rendering
+    check: Callable[[Mapping[str, Any]], None] | None = None
+    template: Path | None = None  # the template file of a procedure kept outside the repository
 
     @property
     def copy_name(self) -> str:
@@ -141,13 +146,30 @@ class RegisterRefusal:
 
 
 @dataclass(frozen=True)
+class BookColumn:
+    """A column of the printed register book, between the entry's number and date and its classification."""
+
+    heading: str  # "Họ tên mẹ"
+    key: str  # the summary's key; with `from_entry`, the entry's own ("registered_on")
+    width: int  # per cent of the page's width
+    # text; name (bold); date (dd/mm/yyyy, a bare year as it is); sex; moment (local date and time)
+    format: str = "text"
+    fallback: str | None = None  # the summary's key printed when `key` is empty ("birth_year")
+    from_entry: bool = False
+
+
+@dataclass(frozen=True)
 class RegisterSpec:
-    """The procedure's register book: its row (summary) and classification box (domain.md §4.8.2 …)."""
+    """The procedure's register book: its row (summary), its columns and classification box (domain.md
+    §4.8.2 …), and who signs an entry."""
 
     classify: Callable[[dict[str, Any], bool], str]  # (process data, late?) -> classification code
     summary: Callable[[dict[str, Any]], dict[str, Any]]  # process data -> the printed row
+    columns: tuple[BookColumn, ...] = ()  # how the book prints the summary
     guard: Callable[[dict[str, Any]], RegisterRefusal | None] | None = None  # checked before the entry
     personal_id_from_result: bool = False  # the row shows the personal id the registry assigned later
+    # the parties who sign the entry as declarants (marriage: both, in person; LHT Art. 18(2))
+    declarants: tuple[str, ...] = ("requester",)
 
 
 @dataclass(frozen=True)
@@ -192,6 +214,7 @@ class Procedure:
     event_date_path: Path2 | None = None  # the birth / death whose registration may be late
     event_date_parser: Callable[[Any], date | None] = parse_date
     search_fields: tuple[Path2, ...] = ()  # names the inbox search finds
+    subject_block: str | None = None  # the block task summaries name without its title ("child")
     future_date_fields: tuple[Path2, ...] = ()  # dates that cannot lie after the day of submission
     attachment_kinds: tuple[str, ...] | None = None  # allowed forms/common attachment kinds; None = all
     process_dir: Path | None = None  # default processes/<process_key>/ of the repository

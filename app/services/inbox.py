@@ -7,7 +7,7 @@ Tasks without a due date (reception tasks before acceptance) come after those wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -186,10 +186,6 @@ def poll(actor: User, since: datetime | None, now: datetime) -> dict[str, Any]:
         "newest_id": newest_id,
         "now": now.isoformat(),
     }
-
-
-def with_tab(f: InboxFilters, tab: str) -> InboxFilters:
-    return replace(f, tab=tab if tab in TABS else "all")
 
 
 REGISTRY_WAIT_LIMIT = 50

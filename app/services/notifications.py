@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.instrumentation import measured
 from app.integrations.mail import outbox_from_config, sender_from_config
 from app.models import Commune, Dossier, Job, User, db
+from app.procedures import Procedure
 from app.procedures import get as get_procedure
 from app.services.errors import Forbidden
 from app.services.job_signal import wake_after_commit
@@ -34,7 +35,10 @@ STATUS_TEXT = {
     "awaiting_verification": ("Đang xác minh", "đang được xác minh."),
     "awaiting_confirmation": ("Đề nghị xác nhận dự thảo", "có dự thảo; đề nghị ông/bà kiểm tra, xác nhận."),
     "awaiting_signature": ("Đang trình ký", "đang chờ lãnh đạo Ủy ban nhân dân ký."),
-    "awaiting_handover": ("Mời nhận Giấy chứng nhận kết hôn", "đã có kết quả; mời hai bên đến nhận giấy."),
+    "awaiting_handover": (
+        "Mời nhận {result}",
+        "đã có kết quả; mời các bên cùng có mặt để ký sổ và nhận giấy.",
+    ),
     "result_ready": ("Đã có kết quả", "đã có kết quả; mời ông/bà đến nhận theo phiếu hẹn."),
     "completed": ("Đã trả kết quả", "đã hoàn thành và đã trả kết quả."),
     "refused": ("Từ chối đăng ký", "bị từ chối đăng ký; lý do ghi trong văn bản từ chối."),
@@ -52,6 +56,7 @@ def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> 
     if not isinstance(email, str) or "@" not in email:
         return
     commune = db.session.get(Commune, dossier.commune_code)
+    procedure = get_procedure(dossier.procedure)
     # only plain facts are stored; the message is built and sent by the job runner, after the commit
     facts = {
         "operation": MAIL_OPERATION,
@@ -61,7 +66,8 @@ def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> 
         "status": dossier.status,
         "full_name": requester.get("full_name") or "",
         "place": f"UBND {commune.name}" if commune else f"UBND xã/phường {dossier.commune_code}",
-        "procedure": get_procedure(dossier.procedure).name,
+        "procedure": procedure.name,
+        "result": _result_title(procedure),
         "due_at": dossier.due_at.isoformat() if dossier.due_at else None,
         "now": now.isoformat(),
     }
@@ -71,13 +77,19 @@ def queue_status_mail(dossier: Dossier, previous: str | None, now: datetime) -> 
     wake_after_commit()
 
 
+def _result_title(procedure: Procedure) -> str:
+    """What the requester comes to collect: the procedure's settling document ("Giấy chứng nhận kết hôn")."""
+    found = next((d for d in procedure.documents if d.resolves), None)
+    return found.title if found else "kết quả"
+
+
 def compose(facts: dict[str, Any]) -> EmailMessage:
     """The Vietnamese status mail for one status change."""
     message = EmailMessage()
     message["From"] = facts["sender"]
     message["To"] = facts["to"]
     subject, sentence = STATUS_TEXT[facts["status"]]
-    message["Subject"] = f"Hồ sơ {facts['code']}: {subject}"
+    message["Subject"] = f"Hồ sơ {facts['code']}: {subject.format(result=facts.get('result') or 'kết quả')}"
     message["Date"] = format_datetime(datetime.fromisoformat(facts["now"]))
     # the same facts give the same id: a mail re-sent after a failed attempt is recognisably one mail
     digest = hashlib.sha256(f"{facts['code']}|{facts['status']}|{facts['now']}".encode()).hexdigest()[:20]

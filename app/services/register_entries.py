@@ -147,10 +147,9 @@ def record_register_signature(
     actor = (data.get("actors") or {}).get(task) or {}
     mode = str(form.get("mode") or "in_person")
     form_data = data.get("dossier") or {}
-    requester = (form_data.get("requester") or {}).get("full_name", "")
-    if task == "marriage_handover":  # both parties sign, in person (Art. 18(2))
-        names = [(form_data.get(p) or {}).get("full_name") for p in ("bride", "groom")]
-        requester = " và ".join(n for n in names if n) or requester
+    declarants = get_procedure(dossier.procedure).register.declarants
+    names = [(form_data.get(p) or {}).get("full_name") for p in declarants]
+    requester = " và ".join(n for n in names if n) or (form_data.get("requester") or {}).get("full_name", "")
     signature = {
         "at": now.isoformat(),
         "officer": actor.get("full_name") or actor.get("username") or "",

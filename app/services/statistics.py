@@ -409,10 +409,3 @@ def drilldown(
         }
         for f in picked
     ]
-
-
-def drilldown_codes(
-    user: User, commune_code: str | None, raw_from: str | None, raw_to: str | None, measure: str
-) -> list[str]:
-    """The codes of the dossiers behind one number that `user` may open."""
-    return [i["code"] for i in drilldown(user, commune_code, raw_from, raw_to, measure) if i["readable"]]

@@ -296,10 +296,6 @@ def get_attempt(actor: User, attempt_id: int) -> tuple[Attempt, Exercise]:
     return refresh(attempt), exercise
 
 
-def attempt_for_dossier(code: str) -> Attempt | None:
-    return db.session.scalars(select(Attempt).where(Attempt.dossier_code == code)).first()
-
-
 def reset(actor: User, trainee: str) -> int:
     """Empty a trainee's space: their attempts and the training dossiers behind them, with every row that
     refers to them (the synthetic persons stay: nobody else uses their ids). Returns the dossiers removed."""

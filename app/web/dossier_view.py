@@ -64,6 +64,7 @@ def summary_rows(
 ) -> list[SummaryRow]:
     """The x-ui "summary" of a task form: dossier values, falling back to the registry record."""
     spec = submission_spec(procedure)
+    subject_block = procedures.get(procedure).subject_block if procedure in procedures.keys() else None
     rows = []
     for path in paths:
         f = spec.field(path) if spec else None
@@ -76,7 +77,8 @@ def summary_rows(
                 value, from_registry = record[name], True
         label = f.label if f else path
         block = spec.containers.get(f.group) if f and f.group and spec else None
-        if block and f and f.group != "child" and block.lower() not in label.lower():
+        own = f is not None and f.group == subject_block
+        if block and f and not own and block.lower() not in label.lower():
             label = f"{block}: {label[:1].lower()}{label[1:]}"
         if value in (None, ""):
             continue

@@ -4,9 +4,11 @@ end through the JSON API like the shipped three (submission, tasks, jobs, regist
 from __future__ import annotations
 
 from collections.abc import Iterator
+from io import BytesIO
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 from app import procedures
 from app.extensions import db
@@ -31,6 +33,11 @@ def guardianship(app: Any) -> Iterator[procedures.Procedure]:
         yield PROCEDURE
     finally:
         procedures.unregister(PROCEDURE.key)
+
+
+def pdf_words(pdf: bytes) -> str:
+    """The PDF's text with every run of whitespace (line wraps included) as one space."""
+    return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(BytesIO(pdf)).pages).split())
 
 
 def submission() -> dict[str, Any]:
@@ -74,6 +81,17 @@ def test_fourth_procedure_runs_end_to_end(app: Any, client: Any, guardianship: p
 
     docs = {doc["name"] for doc in api.get(RECEPTION, f"/dossiers/{code}/documents").get_json()}
     assert {"phieu_hen", "trich_luc_giam_ho", "trich_luc_giam_ho_ban_sao_1"} <= docs
+    # its own extract prints from the template beside its record, its register book with its record's columns
+    extract = api.get(RECEPTION, f"/dossiers/{code}/documents/trich_luc_giam_ho")
+    assert extract.status_code == 200 and extract.mimetype == "application/pdf"
+    text = pdf_words(extract.data)
+    assert "TRÍCH LỤC ĐĂNG KÝ GIÁM HỘ" in text and "Ngô Minh Khang" in text and DUNG[1] in text
+    year = d["result"]["register"]["book"].split("/")[-1]
+    book = api.get(RECEPTION, f"/register-books/guardianship/{year}.pdf")
+    assert book.status_code == 200, book.get_json()
+    text = pdf_words(book.data)
+    assert "SỔ ĐĂNG KÝ GIÁM HỘ" in text and "Họ, chữ đệm, tên người giám hộ" in text
+    assert "Ngô Minh Khang" in text and DUNG[1] in text
     with app.app_context():
         entry = db.session.query(RegisterEntry).one_or_none()
         assert entry is not None

@@ -11,7 +11,11 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "app/translations/en/LC_MESSAGES"
 # the pages' texts, and the records' texts marked with ui_text (app/procedures/record.py)
-METHODS = [("app/web/**.py", "python"), ("app/procedures/**.py", "python"), ("app/web/templates/**.html", "jinja2")]
+METHODS = [
+    ("app/web/**.py", "python"),
+    ("app/procedures/**.py", "python"),
+    ("app/web/templates/**.html", "jinja2"),
+]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "ui_text": None}
 
 

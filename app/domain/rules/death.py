@@ -9,7 +9,7 @@ be established from dates alone → `warn`; a newborn who lived under 24 hours �
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from app.domain.deadlines import DEATH_REGISTRATION_DAYS
@@ -431,9 +431,3 @@ def _foreign(data: Mapping[str, Any], record: Mapping[str, Any] | None) -> list[
             "deceased.nationality",
         )
     ]
-
-
-def death_moment(data: Mapping[str, Any]) -> datetime | None:
-    """The local date-time of death when the submission gives one (for the extract's "lúc … giờ … phút")."""
-    moment = parse_moment(get(data, "death.at"))
-    return moment[1] if moment else None
