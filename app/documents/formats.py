@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from app.domain.calendar import LOCAL_TZ
+from app.domain.calendar import as_local
 
 SEX_VI = {"male": "Nam", "female": "Nữ"}
 
@@ -38,15 +38,10 @@ def _as_date_or_datetime(value: str | date | datetime) -> date | datetime:
     return date.fromisoformat(value)
 
 
-def _to_local(moment: datetime) -> datetime:
-    """Convert an aware datetime to Vietnam time; a naive one is taken as Vietnam wall-clock time."""
-    return moment.astimezone(LOCAL_TZ) if moment.tzinfo is not None else moment
-
-
 def vn_date(value: str | date | datetime, numeric: bool = False) -> str:
     """'ngày 05 tháng 03 năm 2026' (body text) or '05/03/2026' with numeric=True (field cells)."""
     parsed = _as_date_or_datetime(value)
-    day = _to_local(parsed).date() if isinstance(parsed, datetime) else parsed
+    day = as_local(parsed).date() if isinstance(parsed, datetime) else parsed
     if numeric:
         return f"{day.day:02d}/{day.month:02d}/{day.year}"
     return f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}"
@@ -57,7 +52,7 @@ def vn_datetime_local(value: str | date | datetime) -> str:
     parsed = _as_date_or_datetime(value)
     if not isinstance(parsed, datetime):
         return vn_date(parsed)
-    local = _to_local(parsed)
+    local = as_local(parsed)
     return f"{local.hour:02d} giờ {local.minute:02d} phút, {vn_date(local)}"
 
 

@@ -251,6 +251,18 @@ def to_local(moment: datetime) -> datetime:
     return moment.astimezone(LOCAL_TZ)
 
 
+def as_local(moment: datetime) -> datetime:
+    """A moment as a Hà Nội clock shows it, for printing: an aware one converted, a naive one taken as Hà
+    Nội wall-clock time already. At the ends of the calendar (0001-01-01T00:00+14:00) there is no Hà Nội
+    time: the moment is shown as written."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return moment.replace(tzinfo=LOCAL_TZ)
+    try:
+        return moment.astimezone(LOCAL_TZ)
+    except OverflowError:
+        return moment
+
+
 def local_date(moment: datetime) -> date:
     """The calendar day of an aware moment in Hà Nội (the day an event counts for the law)."""
     return to_local(moment).date()

@@ -30,6 +30,7 @@ from RestrictedPython.Guards import (
 from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+SCRIPT_FILENAME = "<bpmn-script>"  # the code objects of diagrams' scripts and expressions (the tracer's mark)
 SCRIPT_TIME_LIMIT_S = 1.0  # CPU seconds; the shipped diagrams' expressions take microseconds
 MAX_SEQUENCE_LEN = 100_000
 MAX_POW_BITS = 4096
@@ -207,7 +208,7 @@ def script_globals() -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def compile_expression(expression: str) -> CodeType:
     """Compile an expression under the restricted policy (cached: diagrams reuse the same texts)."""
-    result = compile_restricted_eval(expression, policy=_SizeGuardingPolicy)
+    result = compile_restricted_eval(expression, filename=SCRIPT_FILENAME, policy=_SizeGuardingPolicy)
     if result.errors or result.code is None:
         raise UnsafeScriptError("; ".join(result.errors) or "không biên dịch được")
     return result.code
@@ -216,7 +217,7 @@ def compile_expression(expression: str) -> CodeType:
 @lru_cache(maxsize=1024)
 def compile_script(script: str) -> CodeType:
     """Compile a script under the restricted policy."""
-    result = compile_restricted_exec(script, policy=_SizeGuardingPolicy)
+    result = compile_restricted_exec(script, filename=SCRIPT_FILENAME, policy=_SizeGuardingPolicy)
     if result.errors or result.code is None:
         raise UnsafeScriptError("; ".join(result.errors) or "không biên dịch được")
     return result.code
@@ -262,7 +263,11 @@ if _count_collector_time not in gc.callbacks:
 
 def run_bounded(fn: Callable[[], Any], limit_s: float = SCRIPT_TIME_LIMIT_S) -> Any:
     """Run `fn` and abort it with ScriptTimeout once it has used `limit_s` seconds of CPU or its memory grew
-    past MAX_SCRIPT_MEMORY_BYTES (both checked per traced line).
+    past MAX_SCRIPT_MEMORY_BYTES (both checked per line of the diagram's code, compiled as SCRIPT_FILENAME).
+
+    Only the diagram's own frames are traced and may be stopped: code that runs meanwhile without being the
+    script's (a finalizer or weakref callback the collector calls, the gc callback) is never interrupted,
+    so stopping a script cannot break the process' own bookkeeping.
 
     The budget is this thread's CPU time, not the wall clock, less the time the garbage collector ran
     meanwhile: a script is stopped for what it does, never because the machine is busy with other requests
@@ -279,8 +284,8 @@ def run_bounded(fn: Callable[[], Any], limit_s: float = SCRIPT_TIME_LIMIT_S) -> 
 
     def tracer(frame: FrameType, event: str, arg: Any) -> Any:
         nonlocal events
-        if frame.f_code is _count_collector_time.__code__:
-            return None  # the collector's bookkeeping is not the script's (and must not raise)
+        if frame.f_code.co_filename != SCRIPT_FILENAME:
+            return None  # not the diagram's code: neither traced nor stopped
         if (
             time.perf_counter() > wall_free_until
             and time.thread_time() - (_CollectorTime.total - collected_before) > deadline

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app import procedures
-from app.domain.calendar import LOCAL_TZ
+from app.domain.calendar import as_local
 
 STATUSES = {
     "submitted": _l("Chờ tiếp nhận"),
@@ -184,16 +184,16 @@ def local_datetime(value: datetime | str | None) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment is None:
         return ""
-    return moment.astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    local = as_local(moment)
+    return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {local.hour:02d}:{local.minute:02d}"
 
 
 def local_date(value: datetime | str | None) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment is None:
         return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(LOCAL_TZ)
-    return moment.strftime("%d/%m/%Y")
+    local = as_local(moment)
+    return f"{local.day:02d}/{local.month:02d}/{local.year:04d}"
 
 
 def commune_name(code: Any) -> str:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import time
+from typing import Any
 
 import pytest
 
-from app.engine.scripting import RestrictedEnvironment, ScriptTimeout, UnsafeScriptError, run_bounded
+from app.engine.scripting import (
+    RestrictedEnvironment,
+    ScriptTimeout,
+    UnsafeScriptError,
+    _base_globals,
+    compile_script,
+    run_bounded,
+)
 
 ESCAPES = [
     "().__class__.__base__.__subclasses__()",
@@ -76,21 +84,38 @@ def test_run_time_is_bounded() -> None:
         RestrictedEnvironment().execute("while True:\n    pass", {})
 
 
+def _run_script(source: str, limit_s: float, **names: Any) -> dict[str, Any]:
+    scope: dict[str, Any] = {**_base_globals(), **names}
+    code = compile_script(source)
+    run_bounded(lambda: exec(code, scope), limit_s=limit_s)
+    return scope
+
+
 def test_garbage_collection_while_a_script_runs_is_not_charged_to_it() -> None:
     # a full collection of a big test or server process can take longer than a script's whole budget;
     # the script did not cause it and must not be stopped for it
     junk = [[i] for i in range(200_000)]
-
-    def collecting() -> str:
-        end = time.perf_counter() + 0.3
-        while time.perf_counter() < end:
-            gc.collect()
-        return "done"
-
-    assert run_bounded(collecting, limit_s=0.05) == "done"
+    source = "end = clock() + 0.3\nwhile clock() < end:\n    collect()\ndone = True"
+    assert _run_script(source, 0.05, clock=time.perf_counter, collect=gc.collect)["done"] is True
     with pytest.raises(ScriptTimeout):
-        run_bounded(lambda: sum(1 for _ in iter(int, 1)), limit_s=0.05)
+        _run_script("while True:\n    pass", 0.05)
     assert junk
+
+
+def test_only_the_diagrams_own_code_is_stopped() -> None:
+    """A finalizer or callback that runs while a script runs (here: a Python helper the script calls, whose
+    time is spent outside the script's frames) is not interrupted halfway; the script is, once it goes on."""
+    finished: list[bool] = []
+
+    def helper() -> None:
+        end = time.thread_time() + 0.1
+        while time.thread_time() < end:
+            pass
+        finished.append(True)
+
+    with pytest.raises(ScriptTimeout):
+        _run_script("helper()\nwhile True:\n    pass", 0.05, helper=helper)
+    assert finished == [True]
 
 
 @pytest.mark.parametrize("expression", ["10 ** 10 ** 8", "'a' * 10 ** 9", "[0] * 10 ** 8", "1 << 10 ** 7"])

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 
 from app.engine.clock import FixedClock
@@ -232,3 +232,49 @@ def test_the_thread_runner_is_woken_by_the_commit_not_by_its_poll(app: Any, clie
         runner.join(timeout=35)
     assert [t["task"] for t in tasks] == ["reception_check"]
     assert elapsed < 2.0, f"lookup visible after {elapsed:.2f} s"
+
+
+def test_an_idle_runner_only_reads(app: Any, client: Any) -> None:
+    """Nothing due (the dossier's jobs ran, its timers lie ahead): a round takes no write lock and writes
+    nothing, so an idle runner never queues behind the officials' commands."""
+    _ready(app, Api(client))
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()).upper())
+
+    with app.app_context():
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            assert jobs.run_pending() == 0
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+            db.session.remove()
+    assert statements, "the round read nothing"
+    writes = [
+        s
+        for s in statements
+        if s.startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")) or "FOR UPDATE" in s
+    ]
+    assert writes == []
+
+
+def test_the_runner_loop_survives_a_round_that_raises(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_forever` (the thread runner and `flask worker`) logs a failing round and goes on with the next."""
+    rounds: list[int] = []
+    stopped = threading.Event()
+
+    def flaky(max_rounds: int = 50) -> int:
+        rounds.append(max_rounds)
+        if len(rounds) == 1:
+            raise RuntimeError("a round that fails")
+        if len(rounds) >= 3:
+            stopped.set()
+        return 0
+
+    monkeypatch.setattr(jobs, "run_pending", flaky)
+    loop = threading.Thread(target=jobs.run_forever, args=(app, stopped, 0.01), daemon=True)
+    loop.start()
+    loop.join(timeout=10)
+    assert not loop.is_alive() and len(rounds) >= 3

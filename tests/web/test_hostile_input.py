@@ -261,8 +261,21 @@ def test_a_moment_of_death_at_the_start_of_the_calendar_is_no_500(app: Any, api:
     resp = api.post(RECEPTION, "/dossiers", json=death_at("0001-01-01T00:00:00+14:00"))
     assert resp.status_code == 201, resp.get_json()
     jobs(app)  # the registry lookup, then the rules
-    findings = api.get(RECEPTION, f"/dossiers/{resp.get_json()['code']}").get_json()["findings"]
+    code = resp.get_json()["code"]
+    findings = api.get(RECEPTION, f"/dossiers/{code}").get_json()["findings"]
     assert any(f["rule"] == "KT-02" for f in findings), findings
+    # the official's pages print the moment as written (there is no Hà Nội time for it)
+    pages = Pages(app)
+    pages.login(RECEPTION)
+    task = api.get(RECEPTION, f"/tasks?dossier={code}").get_json()[0]
+    for url in (f"/dossiers/{code}", f"/tasks/{task['id']}"):
+        page = pages.get(url)
+        assert page.status_code == 200, url
+    assert "<dd>01/01/0001 00:00</dd>" in pages.get(f"/dossiers/{code}").get_data(as_text=True)
+    auditor = Pages(app)
+    auditor.login("auditor")
+    for url in (f"/audit/dossiers/{code}", f"/audit/dossiers/{code}/history.pdf"):
+        assert auditor.get(url).status_code == 200, url
 
 
 def test_a_good_idempotency_key_still_deduplicates(api: Api) -> None:
