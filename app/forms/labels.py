@@ -1,4 +1,5 @@
-"""Field titles of a form schema, by dotted path, following $ref, allOf/anyOf/oneOf and if/then/else."""
+"""Field titles of a form schema, by dotted path, read from its resolved tree (tree.py): properties, items,
+allOf/anyOf/oneOf and then/else."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from app.forms.payload import join_path
+from app.forms.tree import resolve_refs
 
 if TYPE_CHECKING:
     from referencing._core import Resolver  # not re-exported by the package; needed for annotations only
@@ -23,43 +25,32 @@ def label_path(path: str) -> str:
 
 def collect_labels(schema: Mapping[str, Any], resolver: Resolver[Any]) -> dict[str, str]:
     """Map every declared field path to its title (the field name when it has none); "" is the form itself."""
-    labels: dict[str, str] = {"": title_of(schema, resolver) or ""}
-    _walk(schema, resolver, "", labels, 0)
+    tree = resolve_refs(schema, resolver)
+    labels: dict[str, str] = {"": _title(tree) or ""}
+    _walk(tree, "", labels, 0)
     return labels
 
 
-def title_of(schema: Any, resolver: Resolver[Any], depth: int = 0) -> str | None:
-    """The schema's own title, else the title of what its $ref points at."""
-    if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
-        return None
-    title = schema.get("title")
-    if isinstance(title, str):
-        return title
-    if isinstance(schema.get("$ref"), str):
-        resolved = resolver.lookup(schema["$ref"])
-        return title_of(resolved.contents, resolved.resolver, depth + 1)
-    return None
+def _title(schema: Any) -> str | None:
+    title = schema.get("title") if isinstance(schema, Mapping) else None
+    return title if isinstance(title, str) else None
 
 
-def _walk(schema: Any, resolver: Resolver[Any], path: str, labels: dict[str, str], depth: int) -> None:
+def _walk(schema: Any, path: str, labels: dict[str, str], depth: int) -> None:
     if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
         return
-    # The schema's own keywords come before its $ref, so a title written at the use site wins over the
-    # title of the shared definition it refers to (setdefault keeps the first one seen).
+    # the first title seen for a path wins (setdefault): a block's own properties before its branches
     for name, sub in (schema.get("properties") or {}).items():
         child = join_path(path, name)
-        labels.setdefault(child, title_of(sub, resolver) or name)
-        _walk(sub, resolver, child, labels, depth + 1)
+        labels.setdefault(child, _title(sub) or name)
+        _walk(sub, child, labels, depth + 1)
     items = schema.get("items")
     if isinstance(items, Mapping):
         child = join_path(path, ITEM)
-        labels.setdefault(child, title_of(items, resolver) or labels.get(path, ITEM))
-        _walk(items, resolver, child, labels, depth + 1)
+        labels.setdefault(child, _title(items) or labels.get(path, ITEM))
+        _walk(items, child, labels, depth + 1)
     for keyword in ("allOf", "anyOf", "oneOf"):
         for sub in schema.get(keyword) or ():
-            _walk(sub, resolver, path, labels, depth + 1)
+            _walk(sub, path, labels, depth + 1)
     for keyword in ("then", "else"):
-        _walk(schema.get(keyword), resolver, path, labels, depth + 1)
-    if isinstance(schema.get("$ref"), str):
-        resolved = resolver.lookup(schema["$ref"])
-        _walk(resolved.contents, resolved.resolver, path, labels, depth + 1)
+        _walk(schema.get(keyword), path, labels, depth + 1)

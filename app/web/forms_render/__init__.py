@@ -6,7 +6,7 @@ without code changes. Dates are typed as dd/mm/yyyy and converted to YYYY-MM-DD 
 as it was, so a rejected submission re-renders exactly what the person entered.
 
     spec.py         the fields, blocks and submission the renderer produces
-    schema_tree.py  a form's schema with its "$ref"s resolved (through app.forms' registry)
+    schema_tree.py  a form's schema as one tree (app.forms.tree resolves its "$ref"s)
     building.py     schema + x-ui -> FormSpec (labels, widgets, options, order, blocks)
     values.py       values at dotted paths: initial values, prefill, visible_if
     dates.py        dd/mm/yyyy <-> ISO dates and Hà Nội date-times
