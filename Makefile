@@ -51,7 +51,8 @@ test: setup lint
 
 lint: setup
 	$(BIN)/ruff check app tests bench
-	$(BIN)/mypy --strict --follow-imports=silent app/engine app/domain app/services
+	$(BIN)/mypy --strict --follow-imports=silent app/engine app/domain app/services app/procedures app/documents \
+		app/forms app/models app/integrations
 
 bench: setup
 	$(BIN)/python bench/birth_path.py

@@ -59,7 +59,7 @@ class ExternalResourceRefused(RuntimeError):
     """A document tried to load something that is not an inline data: URI (network, local file)."""
 
 
-class DataOnlyURLFetcher(URLFetcher):  # type: ignore[misc]  # WeasyPrint ships no type hints
+class DataOnlyURLFetcher(URLFetcher):
     """WeasyPrint URL fetcher that serves only inline data: URIs and stops the rendering on anything else."""
 
     def __init__(self) -> None:

@@ -40,7 +40,7 @@ SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 KNOWN_ROLES = ("reception", "officer", "chairman", "system")
 
 
-class DeferrableServiceTask(ServiceTask):  # type: ignore[misc]
+class DeferrableServiceTask(ServiceTask):
     """A service task whose call the dispatcher may run now or defer to a job (the task waits STARTED)."""
 
     def _execute(self, task: Any) -> bool | None:
@@ -55,14 +55,14 @@ class DeferrableServiceTask(ServiceTask):  # type: ignore[misc]
         return True
 
 
-class CivilParser(SpiffBpmnParser):  # type: ignore[misc]
+class CivilParser(SpiffBpmnParser):
     OVERRIDE_PARSER_CLASSES = {
         **SpiffBpmnParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (ServiceTaskParser, DeferrableServiceTask),
     }
 
 
-class _InstanceOnlyConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+class _InstanceOnlyConverter(BpmnWorkflowConverter):
     """Serializes the instance without re-embedding the process spec in every row."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -306,7 +306,7 @@ def run_bounded(fn: Callable[[], Any], limit_s: float = SCRIPT_TIME_LIMIT_S) -> 
         sys.settrace(previous)
 
 
-class RestrictedEnvironment(TaskDataEnvironment):  # type: ignore[misc]
+class RestrictedEnvironment(TaskDataEnvironment):
     """TaskDataEnvironment whose eval/exec go through RestrictedPython and a time bound."""
 
     def __init__(self, extra_globals: Mapping[str, Any] | None = None) -> None:
@@ -349,7 +349,7 @@ class ServiceDispatcher:
 DEFERRED = object()
 
 
-class CivilScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+class CivilScriptEngine(PythonScriptEngine):
     """Script engine with the restricted environment and a per-command service dispatcher."""
 
     def __init__(self, dispatcher: ServiceDispatcher | None = None) -> None:

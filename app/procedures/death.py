@@ -163,7 +163,7 @@ def revoke_in_registry(
     entry; the person is alive and unlocked again in the registry (nothing deleted)."""
     pid = (dossier_data.get("deceased") or {}).get("personal_id")
     person = registry.lookup(pid) if pid else None
-    if not person or not person.get("deceased_on"):
+    if not pid or not person or not person.get("deceased_on"):
         reason = "Cơ sở dữ liệu dân cư chưa ghi nhận việc chết: không có gì để hủy."
         return {"revoked": False, "reason": reason}
     registry.revoke_death(pid, f"{code}:revoke")

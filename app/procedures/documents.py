@@ -32,7 +32,8 @@ def id_document_text(person: dict[str, Any] | None) -> str:
     """The identity document as the forms print it: 'Thẻ căn cước số 001095012345, do Bộ Công an cấp ngày
     20/11/2021' with what is known; only a personal id gives 'Số định danh cá nhân 001095012345'."""
     person = person or {}
-    doc = person.get("id_document") if isinstance(person.get("id_document"), dict) else {}
+    raw = person.get("id_document")
+    doc: dict[str, Any] = raw if isinstance(raw, dict) else {}
     pid = str(person.get("personal_id") or "")
     kind = str(doc.get("type") or "")
     number = str(doc.get("number") or (pid if kind in _NUMBERED_BY_PERSONAL_ID else ""))

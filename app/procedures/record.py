@@ -246,8 +246,9 @@ class Procedure:
         """The personal ids in the party fields (marriage: bride and groom), sorted; ids longer than 64
         characters cannot be valid and are left out."""
         ids = set()
-        for block, key in self.party_id_paths:
-            value = data.get(block).get(key) if isinstance(data.get(block), dict) else None
+        for name, key in self.party_id_paths:
+            block = data.get(name)
+            value = block.get(key) if isinstance(block, dict) else None
             if isinstance(value, str) and value and len(value) <= 64:
                 ids.add(value)
         return sorted(ids)
