@@ -8,16 +8,13 @@ from app.domain.calendar import as_local
 
 SEX_VI = {"male": "Nam", "female": "Nữ"}
 
-# Register classification boxes (spec §4.8.2, §5.8.2, §6.8.2).
+# Register classification boxes every book has (spec §4.8.2, §5.8.2, §6.8.2); a procedure's own are in its
+# record (RegisterSpec.classifications).
 CLASSIFICATION_VI = {
     "dung_han": "Đúng hạn",
     "qua_han": "Quá hạn",
     "dang_ky_lai": "Đăng ký lại",
-    "tre_chua_xac_dinh_cha_me": "Trẻ chưa xác định được cha mẹ",
-    "tre_bi_bo_roi": "Trẻ bị bỏ rơi",
     "ghi_vao_so": "Ghi vào sổ hộ tịch",
-    "ket_hon_lan_dau": "Kết hôn lần đầu",
-    "ghi_chu_ket_hon": "Ghi chú kết hôn",
 }
 
 # Signature block lines; a Phó Chủ tịch signs on behalf of the Chủ tịch ("KT." = ký thay).
@@ -72,11 +69,20 @@ def sex_vi(code: str) -> str:
 
 
 def classification_vi(code: str) -> str:
-    """Register-entry classification code → its Vietnamese label."""
-    try:
-        return CLASSIFICATION_VI[code]
-    except KeyError:
-        raise ValueError(f"unknown register classification {code!r}") from None
+    """Register-entry classification code → its Vietnamese label (the shared boxes, then the procedures')."""
+    from app import procedures
+
+    found = CLASSIFICATION_VI.get(code) or next(
+        (
+            p.register.classifications[code]
+            for p in procedures.all_procedures()
+            if code in p.register.classifications
+        ),
+        None,
+    )
+    if found is None:
+        raise ValueError(f"unknown register classification {code!r}")
+    return found
 
 
 def signer_title_lines(title: str) -> tuple[str, ...]:

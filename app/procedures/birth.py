@@ -301,7 +301,15 @@ PROCEDURE = Procedure(
     existing_record=existing_record,
     subject_key=subject_key,
     subject_name=subject_name,
-    register=RegisterSpec(classify, summary, BOOK_COLUMNS, personal_id_from_result=True),
+    register=RegisterSpec(
+        classify,
+        summary,
+        BOOK_COLUMNS,
+        personal_id_from_result=True,
+        classifications=MappingProxyType(
+            {"tre_chua_xac_dinh_cha_me": "Trẻ chưa xác định được cha mẹ", "tre_bi_bo_roi": "Trẻ bị bỏ rơi"}
+        ),
+    ),
     fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"),
     # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
     # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.

@@ -274,7 +274,15 @@ PROCEDURE = Procedure(
     existing_record=existing_record,
     party_id_paths=(("bride", "personal_id"), ("groom", "personal_id")),
     subject_name=subject_name,
-    register=RegisterSpec(classify, summary, BOOK_COLUMNS, declarants=SPOUSES),
+    register=RegisterSpec(
+        classify,
+        summary,
+        BOOK_COLUMNS,
+        declarants=SPOUSES,
+        classifications=MappingProxyType(
+            {"ket_hon_lan_dau": "Kết hôn lần đầu", "ghi_chu_ket_hon": "Ghi chú kết hôn"}
+        ),
+    ),
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
     fee=FeeRule(
         "kết hôn",

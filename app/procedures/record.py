@@ -170,6 +170,8 @@ class RegisterSpec:
     personal_id_from_result: bool = False  # the row shows the personal id the registry assigned later
     # the parties who sign the entry as declarants (marriage: both, in person; LHT Art. 18(2))
     declarants: tuple[str, ...] = ("requester",)
+    # this book's own classification boxes beside the shared ones (app/documents/formats.py): code -> label
+    classifications: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)

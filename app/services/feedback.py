@@ -79,7 +79,9 @@ def submit(payload: Any, address: str, source: str) -> int:
     fields: dict[str, str] = {}
     procedure, commune_code = data.get("procedure"), data.get("commune_code")
     if procedure not in procedures.keys():
-        fields["procedure"] = "Chọn thủ tục: khai sinh, kết hôn hoặc khai tử."
+        names = [p.book_name for p in procedures.all_procedures()]
+        choice = f"{', '.join(names[:-1])} hoặc {names[-1]}" if len(names) > 1 else names[0]
+        fields["procedure"] = f"Chọn thủ tục: {choice}."
     commune = db.session.get(Commune, commune_code) if isinstance(commune_code, str) else None
     if commune is None:
         fields["commune_code"] = "Mã xã/phường không đúng."
