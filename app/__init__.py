@@ -73,6 +73,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _install_collaborators(app: Flask) -> None:
+    from types import MappingProxyType
+
+    from app import procedures
     from app.domain.fees import FeeSchedule
     from app.engine.clock import SystemClock
     from app.forms import default_registry
@@ -93,9 +96,15 @@ def _install_collaborators(app: Flask) -> None:
         registry=registry,
         forms=default_registry(),
         # provincial amounts in VND (HĐND resolution; unverified for Hà Nội, so late fees default to 0)
+        # each procedure's amount is HOTICH_FEE_<its FeeRule.schedule_key> (HOTICH_FEE_LATE_BIRTH, …)
         fees=FeeSchedule(
-            late_birth=_amount(app, "HOTICH_FEE_LATE_BIRTH", 0),
-            late_death=_amount(app, "HOTICH_FEE_LATE_DEATH", 0),
+            amounts=MappingProxyType(
+                {
+                    key: _amount(app, f"HOTICH_FEE_{key.upper()}", 0)
+                    for key in (p.fee.schedule_key for p in procedures.all_procedures())
+                    if key
+                }
+            ),
             copy=_amount(app, "HOTICH_FEE_COPY", 8_000),
         ),
         configured_verify_base_url=app.config.get("HOTICH_VERIFY_BASE_URL") or None,

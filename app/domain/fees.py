@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 # Luật Hộ tịch Art. 11(1): exempt categories, valid for any registration.
 EXEMPTIONS: dict[str, str] = {
@@ -17,13 +18,14 @@ EXEMPTIONS: dict[str, str] = {
 class FeeRule:
     """How a procedure's registration fee is charged (its record's `fee`).
 
-    `amount` picks the provincial amount from the schedule. With `late_only` the fee is due only for a late
-    registration (Luật Hộ tịch Art. 11(1)(a): on-time birth and death are free); otherwise it is always due
-    and a zero amount is recorded as waived for `free_reason`.
+    `schedule_key` names the provincial amount in the schedule (configured as HOTICH_FEE_<KEY>; None: no
+    fee). With `late_only` the fee is due only for a late registration (Luật Hộ tịch Art. 11(1)(a): on-time
+    birth and death are free); otherwise it is always due and a zero amount is recorded as waived for
+    `free_reason`.
     """
 
     name: str  # "khai sinh": "Lệ phí đăng ký khai sinh"
-    amount: Callable[[FeeSchedule], int]
+    schedule_key: str | None  # "late_birth": FeeSchedule.amounts["late_birth"]
     late_only: bool = True
     free_reason: str = "on_time"
     copy_name: str = "bản sao trích lục"  # what a copy is called: "bản sao Giấy khai sinh" (fee lines)
@@ -42,14 +44,18 @@ class FeeResult:
 class FeeSchedule:
     """Amounts in VND set by the provincial People's Council (TT 85/2019/TT-BTC); configure per province.
 
-    Late-registration amounts for Hà Nội are unverified (domain.md §12.5), so they default to 0.
+    `amounts` holds each procedure's registration fee by its FeeRule.schedule_key ("late_birth"); a key that
+    is not set costs 0: the late-registration amounts for Hà Nội are unverified (domain.md §12.5), and
+    domestic marriage is exempt (Luật Hộ tịch Art. 11(1)(b)).
     """
 
     province_code: str = "01"
-    late_birth: int = 0
-    late_death: int = 0
-    marriage: int = 0  # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt.
+    amounts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     copy: int = 8_000  # TT 281/2016/TT-BTC: per copy of an extract.
+
+    def amount(self, key: str | None) -> int:
+        """The amount in VND set for a fee key (0 when none is set, or for no key)."""
+        return int(self.amounts.get(key, 0)) if key else 0
 
     def compute_fee(
         self, procedure: str | FeeRule, *, late: bool, copies: int, exemption: str | None
@@ -66,7 +72,7 @@ class FeeSchedule:
             raise ValueError("copies must be >= 0")
         lines: list[tuple[str, int]] = []
         exempt_reason: str | None
-        base = rule.amount(self)
+        base = self.amount(rule.schedule_key)
         if exemption is not None:
             exempt_reason = exemption
         elif not rule.late_only:

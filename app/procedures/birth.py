@@ -310,7 +310,7 @@ PROCEDURE = Procedure(
             {"tre_chua_xac_dinh_cha_me": "Trẻ chưa xác định được cha mẹ", "tre_bi_bo_roi": "Trẻ bị bỏ rơi"}
         ),
     ),
-    fee=FeeRule("khai sinh", amount=lambda schedule: schedule.late_birth, copy_name="bản sao Giấy khai sinh"),
+    fee=FeeRule("khai sinh", "late_birth", copy_name="bản sao Giấy khai sinh"),
     # Luật Hộ tịch Art. 5(3), portal record 1.001193: 1 working day (same day if received before 15:00);
     # marital-status verification only pauses the clock (C8), so the limit stays 1 working day.
     limits=TimeLimits(1, 1, BIRTH_REGISTRATION_DAYS),

@@ -254,9 +254,7 @@ PROCEDURE = Procedure(
     subject_key=subject_key,
     subject_name=subject_name,
     register=RegisterSpec(classify, summary, BOOK_COLUMNS),
-    fee=FeeRule(
-        "khai tử", amount=lambda schedule: schedule.late_death, copy_name="bản sao Trích lục khai tử"
-    ),
+    fee=FeeRule("khai tử", "late_death", copy_name="bản sao Trích lục khai tử"),
     # Luật Hộ tịch Art. 5(3), portal record 1.000656: 1 working day; portal case 1.000656.01 lists 5 working
     # days, read as the verification case (domain.md §6.5, design).
     limits=TimeLimits(1, 5, DEATH_REGISTRATION_DAYS),

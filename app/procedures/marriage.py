@@ -286,7 +286,7 @@ PROCEDURE = Procedure(
     # Luật Hộ tịch Art. 11(1)(b): domestic marriage is exempt (the schedule's amount is 0 by default).
     fee=FeeRule(
         "kết hôn",
-        amount=lambda schedule: schedule.marriage,
+        "marriage",
         late_only=False,
         free_reason="domestic_marriage",
         copy_name="bản sao Trích lục kết hôn",

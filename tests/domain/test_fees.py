@@ -2,7 +2,7 @@ import pytest
 
 from app.domain.fees import FeeResult, FeeSchedule, compute_fee
 
-HANOI = FeeSchedule(province_code="01", late_birth=50_000, late_death=40_000)
+HANOI = FeeSchedule(province_code="01", amounts={"late_birth": 50_000, "late_death": 40_000})
 
 
 @pytest.mark.parametrize(

@@ -162,7 +162,7 @@ def test_correction_body_not_an_object(client: Any) -> None:
 def test_death_on_18_december_2025_registered_5_january_is_not_late_nor_charged(
     app: Any, client: Any, clock: Any, registered: str, late: bool
 ) -> None:
-    app.extensions["hotich"].fees = FeeSchedule(late_death=50_000, copy=8_000)
+    app.extensions["hotich"].fees = FeeSchedule(amounts={"late_death": 50_000}, copy=8_000)
     clock.at = datetime.fromisoformat(f"{registered}T09:00:00+07:00").astimezone(UTC)
     api = Api(client)
     code = submit(api, app, death_submission(died_at="2025-12-18T07:00:00+07:00"))

@@ -124,7 +124,7 @@ def test_requester_recorded_dead_cannot_register(app: Any, client: Any) -> None:
 
 @pytest.mark.parametrize(("died", "late"), [("2026-02-23", False), ("2026-02-22", True)])
 def test_kt03_day_15_is_on_time_day_16_is_late_and_pays(app: Any, client: Any, died: str, late: bool) -> None:
-    app.extensions["hotich"].fees = FeeSchedule(late_death=50_000, copy=8_000)
+    app.extensions["hotich"].fees = FeeSchedule(amounts={"late_death": 50_000}, copy=8_000)
     api = Api(client)
     code = prepared(api, app, death_submission(died_at=f"{died}T07:00:00+07:00"))
     d = dossier(api, code)
@@ -141,7 +141,7 @@ def test_kt03_day_15_is_on_time_day_16_is_late_and_pays(app: Any, client: Any, d
 
 
 def test_late_fee_exemption_for_a_poor_household(app: Any, client: Any) -> None:
-    app.extensions["hotich"].fees = FeeSchedule(late_death=50_000, copy=8_000)
+    app.extensions["hotich"].fees = FeeSchedule(amounts={"late_death": 50_000}, copy=8_000)
     api = Api(client)
     payload = death_submission(died_at="2026-01-05T07:00:00+07:00", fee_exemption="poor_household")
     payload["data"]["copies"] = 0
@@ -158,7 +158,7 @@ def test_fee_amounts_come_from_the_environment(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("HOTICH_FEE_COPY", "10000")
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'fees.db'}", "TESTING": True})
     fees = app.extensions["hotich"].fees
-    assert (fees.late_birth, fees.late_death, fees.copy) == (0, 60_000, 10_000)
+    assert (fees.amount("late_birth"), fees.amount("late_death"), fees.copy) == (0, 60_000, 10_000)
     with app.app_context():
         db.engine.dispose()
 
