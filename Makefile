@@ -42,7 +42,8 @@ run: setup
 # `make run` stack under load, once per backend).
 # The live-stack load tests (marker `live`) run alone after the rest: they measure the stack, and must not
 # share the machine's cores with three other test workers.
-PG_SUITES := tests/web tests/services tests/department tests/concurrency tests/test_migrations.py
+PG_SUITES := tests/web tests/services tests/department tests/training tests/documents/test_issued_papers.py \
+	tests/concurrency tests/test_migrations.py
 test: setup lint
 	$(BIN)/pytest -q -p no:cacheprovider -n 4 -m "not live"
 	$(BIN)/pytest -q -p no:cacheprovider -m live
