@@ -333,6 +333,16 @@ class BackgroundRunner(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
+        with self.app.app_context():
+            try:
+                from app.services.processes import warm_definitions
+
+                warm_definitions()
+            except Exception:  # noqa: BLE001 - a cold cache only costs time; the runner still starts
+                log.exception("could not parse the active process versions at start")
+                db.session.rollback()
+            finally:
+                db.session.remove()
         run_forever(self.app, self.stopped, self.interval)
 
     def stop(self) -> None:

@@ -229,6 +229,16 @@ def definition_for(version_id: int) -> ProcessDefinition:
     return definition
 
 
+def warm_definitions() -> int:
+    """Parse every active version now (a worker's runner does it at start), so the first dossier a worker
+    serves does not wait for a diagram to be parsed; returns how many were parsed."""
+    ids = db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.active.is_(True))).all()
+    for version_id in ids:
+        definition_for(version_id)
+    db.session.commit()
+    return len(ids)
+
+
 def list_processes() -> list[dict[str, Any]]:
     rows = db.session.scalars(
         select(ProcessVersion).order_by(ProcessVersion.key, ProcessVersion.version)

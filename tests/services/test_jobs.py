@@ -126,3 +126,19 @@ def test_timer_jobs_fire_when_due(app: Any, client: Any, clock: FixedClock) -> N
         db.session.remove()
     names = {d["name"] for d in api.get("officer.hoankiem", f"/dossiers/{code}/documents").get_json()}
     assert "phieu_xin_loi" in names
+
+
+def test_a_worker_parses_the_active_diagrams_before_its_first_dossier(app: Any) -> None:
+    """The thread runner warms the definition cache at start: the first lookup a worker runs does not wait
+    for a diagram to be parsed (bench/lookup_latency.py shows the cold first sample)."""
+    from sqlalchemy import select
+
+    from app.models import ProcessVersion
+    from app.services.processes import warm_definitions
+
+    with app.app_context():
+        app.extensions.pop("hotich_definitions", None)
+        active = set(db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.active.is_(True))))
+        assert warm_definitions() == len(active) >= 3
+        assert set(app.extensions["hotich_definitions"]) == active
+        db.session.remove()
