@@ -324,6 +324,16 @@ def _waiter(app: Any) -> Any:
     return listener.wait
 
 
+def warm_up() -> None:
+    """What a worker's first dossier would otherwise wait for (bench/lookup_latency.py's cold first sample):
+    the active diagrams parsed and the working calendar built (its holiday tables imported)."""
+    from app.services.processes import warm_definitions
+
+    warm_definitions()
+    collaborators().calendar.is_working_day(collaborators().clock.now().date())
+    db.session.commit()
+
+
 class BackgroundRunner(threading.Thread):
     """The default run's job runner: a daemon thread of each web worker."""
 
@@ -335,11 +345,9 @@ class BackgroundRunner(threading.Thread):
     def run(self) -> None:
         with self.app.app_context():
             try:
-                from app.services.processes import warm_definitions
-
-                warm_definitions()
+                warm_up()
             except Exception:  # noqa: BLE001 - a cold cache only costs time; the runner still starts
-                log.exception("could not parse the active process versions at start")
+                log.exception("could not warm the worker up")
                 db.session.rollback()
             finally:
                 db.session.remove()
