@@ -114,7 +114,8 @@ def lookup_parties_with_family(roles: tuple[str, ...]) -> RegistryCall:
 
 def record_registry_outcome(dossier: Dossier, result: dict[str, Any]) -> None:
     """Keep whether the registry was updated; problems found reading it back become dossier flags."""
-    registry = {k: result[k] for k in ("recorded", "reason", "locked", "previous_status") if k in result}
+    keys = ("recorded", "reason", "locked", "previous_status")
+    registry: dict[str, Any] = {k: result[k] for k in keys if k in result}
     record_result(dossier, registry=registry)
     add_flags(
         dossier,

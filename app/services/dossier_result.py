@@ -1,12 +1,13 @@
 """The outcome of a dossier (`dossier.result`): its typed shape and its one writer.
 
 Operations, registry results and withdrawal record what happened through `record_result`, which accepts only
-the keys below; everything shown or printed about an outcome reads these keys.
+the keys below, each with its type (mypy checks every caller; an unknown key is a KeyError at run time too);
+everything shown or printed about an outcome reads these keys.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 
 from app.models import Dossier
 
@@ -46,12 +47,12 @@ class DossierResult(TypedDict, total=False):
 RESULT_KEYS = frozenset(DossierResult.__annotations__)
 
 
-def record_result(dossier: Dossier, **changes: Any) -> None:
+def record_result(dossier: Dossier, **changes: Unpack[DossierResult]) -> None:
     """Merge `changes` into the dossier's outcome (a new dict, so the JSON column is written)."""
     unknown = set(changes) - RESULT_KEYS
     if unknown:
         raise KeyError(f"not a dossier result field: {sorted(unknown)}")
-    dossier.result = {**(dossier.result or {}), **changes}
+    dossier.result = {**(dossier.result or {}), **changes}  # keys and types checked by mypy at the callers
 
 
 def add_flags(dossier: Dossier, flags: list[Flag]) -> list[Flag]:

@@ -55,21 +55,22 @@ def accept(d: CommandDispatcher, data: dict[str, Any], params: dict[str, Any]) -
         procedure.fee, late=late, copies=int(form.get("copies") or 0), exemption=form.get("fee_exemption")
     )
     dossier.due_at, dossier.late = due, late
+    fee_record: dict[str, Any] = {
+        "amount": fee.amount,
+        "exempt_reason": fee.exempt_reason,
+        "lines": [list(line) for line in fee.lines],
+    }
     result = {
         "due_at": due.isoformat(),
         # the diagrams' timers send the apology slip here if the result is not ready by then (C10)
         "apology_at": apology_due_at(due, days, rt.calendar).isoformat(),
         "late": late,
         "working_days": days,
-        "fee": {
-            "amount": fee.amount,
-            "exempt_reason": fee.exempt_reason,
-            "lines": [list(line) for line in fee.lines],
-        },
+        "fee": fee_record,
     }
     record_result(
         dossier,
-        fee=result["fee"],
+        fee=fee_record,
         original_due_at=due.isoformat(),
         deadline={"start": start.isoformat(), "working_days": days, "paused_working_days": 0},
     )
