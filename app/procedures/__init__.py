@@ -42,7 +42,6 @@ __all__ = [
     "document_kind",
     "get",
     "keys",
-    "party_title",
     "register",
     "registry_operation",
     "unregister",
@@ -114,11 +113,6 @@ def registry_operation(operation: str) -> RegistryOperation | None:
 def document_kind(kind: str) -> DocumentKind | None:
     """The document kind of that name ("birth_certificate") in whichever record issues it."""
     return next((d for p in all_procedures() for d in p.documents if d.kind == kind), None)
-
-
-def party_title(role: str) -> str | None:
-    """The title of a party role ("mother" -> "Mẹ") in the first record that names it."""
-    return next((p.parties[role] for p in all_procedures() if role in p.parties), None)
 
 
 def _register_shipped() -> None:

@@ -117,9 +117,7 @@ def single_variant(data: dict[str, Any], draft: bool) -> list[dict[str, Any]]:
 class DocumentKind:
     """A kind of document: its title, file name, context builder and how many are issued."""
 
-    kind: (
-        str  # "birth_certificate"; the template is <kind>.html, in app/documents/templates unless `template`
-    )
+    kind: str  # "birth_certificate": its template is <kind>.html (app/documents/templates, or `template`)
     title: str  # "Giấy khai sinh"
     file_name: str  # "giay_khai_sinh"
     build: ContextBuilder
