@@ -31,7 +31,7 @@ from RestrictedPython.transformer import RestrictingNodeTransformer
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 SCRIPT_FILENAME = "<bpmn-script>"  # the code objects of diagrams' scripts and expressions (the tracer's mark)
-SCRIPT_TIME_LIMIT_S = 1.0  # CPU seconds; the shipped diagrams' expressions take microseconds
+SCRIPT_TIME_LIMIT_S = 0.5  # CPU seconds of the diagram's own code; the shipped expressions take microseconds
 MAX_SEQUENCE_LEN = 100_000
 MAX_POW_BITS = 4096
 MAX_STATE_BYTES = 1_000_000  # a serialized instance larger than this is refused (memory bound on scripts)
