@@ -268,6 +268,14 @@ def local_date(moment: datetime) -> date:
     return to_local(moment).date()
 
 
+def local_text(moment: datetime, *, with_time: bool = True) -> str:
+    """"dd/mm/yyyy HH:MM" (or "dd/mm/yyyy") as a Hà Nội clock shows the moment (see as_local); the year always
+    has four digits."""
+    local = as_local(moment)
+    day = f"{local.day:02d}/{local.month:02d}/{local.year:04d}"
+    return f"{day} {local.hour:02d}:{local.minute:02d}" if with_time else day
+
+
 def stored_moment(value: object) -> datetime | None:
     """An ISO moment kept in a dossier's JSON ("resolved_at"), aware (UTC when stored naive); None when it is
     missing or unreadable."""

@@ -9,7 +9,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app import procedures
-from app.domain.calendar import as_local
+from app.domain.calendar import local_text
 
 STATUSES = {
     "submitted": _l("Chờ tiếp nhận"),
@@ -184,16 +184,14 @@ def local_datetime(value: datetime | str | None) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment is None:
         return ""
-    local = as_local(moment)
-    return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {local.hour:02d}:{local.minute:02d}"
+    return local_text(moment)
 
 
 def local_date(value: datetime | str | None) -> str:
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment is None:
         return ""
-    local = as_local(moment)
-    return f"{local.day:02d}/{local.month:02d}/{local.year:04d}"
+    return local_text(moment, with_time=False)
 
 
 def commune_name(code: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-from app.domain.calendar import LOCAL_TZ, as_local
+from app.domain.calendar import LOCAL_TZ, local_text
 
 _DATE_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})")
 _DATE_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -22,8 +22,7 @@ def format_datetime(value: str) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
-    local = as_local(moment)
-    return f"{local.day:02d}/{local.month:02d}/{local.year:04d} {local.hour:02d}:{local.minute:02d}"
+    return local_text(moment)
 
 
 def parse_date(text: str) -> date | None:
