@@ -33,16 +33,24 @@ class _FromRecords(Mapping[str, Any]):
 
     def __init__(self, build: Callable[[], Mapping[str, Any]]) -> None:
         self._build = build
+        self._built: tuple[tuple[Any, ...], Mapping[str, Any]] | None = None
+
+    def _table(self) -> Mapping[str, Any]:
+        # built again only when a procedure was registered or taken away (pages read these per cell)
+        records = procedures.all_procedures()
+        if self._built is None or self._built[0] != records:
+            self._built = (records, self._build())
+        return self._built[1]
 
     def __getitem__(self, key: str) -> Any:
-        value = self._build()[key]
+        value = self._table()[key]
         return _l(value) if isinstance(value, str) else value  # this module's own entries are lazy already
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._build())
+        return iter(self._table())
 
     def __len__(self) -> int:
-        return len(self._build())
+        return len(self._table())
 
 
 PROCEDURES: Mapping[str, Any] = _FromRecords(lambda: {p.key: p.title for p in procedures.all_procedures()})
