@@ -229,14 +229,11 @@ def definition_for(version_id: int) -> ProcessDefinition:
     return definition
 
 
-def warm_definitions() -> int:
+def warm_definitions() -> None:
     """Parse every active version now (a worker's runner does it at start), so the first dossier a worker
-    serves does not wait for a diagram to be parsed; returns how many were parsed."""
-    ids = db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.active.is_(True))).all()
-    for version_id in ids:
+    serves does not wait for a diagram to be parsed."""
+    for version_id in db.session.scalars(select(ProcessVersion.id).where(ProcessVersion.active.is_(True))):
         definition_for(version_id)
-    db.session.commit()
-    return len(ids)
 
 
 def list_processes() -> list[dict[str, Any]]:
